@@ -1,0 +1,76 @@
+/*
+ * build.h: one firmware build in an ImageBuilder directory, as
+ * reference/asu-api.md §5.3 describes: `make info` (revision check, default
+ * and profile packages), package selection, `make manifest` (the
+ * packages_versions check), `make image`, then the checks of its output.
+ * Everything runs as jobs on the caller's event loop; results and errors
+ * come back through callbacks. Knows nothing of HTTP or LMDB.
+ */
+#ifndef ASUD_BUILD_H
+#define ASUD_BUILD_H
+
+#include <stddef.h>
+
+#include "lib/strv.h"
+#include "imagebuilder/manifest.h"
+
+struct build;
+
+enum build_phase {
+	BUILD_PHASE_SETUP,		/* "container_setup" */
+	BUILD_PHASE_REVISION,		/* "validate_revision": make info */
+	BUILD_PHASE_MANIFEST,		/* "validate_manifest": make manifest */
+	BUILD_PHASE_IMAGE		/* "building_image": make image */
+};
+
+struct build_spec {
+	const char		*ib_dir;	/* absolute, an unpacked ImageBuilder */
+	const char		*work_dir;	/* absolute, private scratch (created) */
+	const char		*bin_dir;	/* absolute, BIN_DIR (created) */
+	const char		*bin_dir_label;	/* BIN_DIR as shown in build_cmd */
+	const char		*profile;	/* canonical profile id */
+	const char		*version_code;	/* "" or NULL: any revision */
+	const struct strv	*packages;	/* requested, in the user's order */
+	const struct strv	*pv_names;	/* packages_versions keys */
+	const struct strv	*pv_versions;	/* and their versions */
+	int			 diff_packages;
+	const char		*defaults;	/* NULL or "": no script */
+	int			 rootfs_size_mb;	/* 0: not set */
+	const char		*filesystem;	/* NULL: not set */
+	int			 timeout;	/* seconds for the whole build */
+	const struct strv	*wrapper;	/* argv placed before "make", or NULL */
+};
+
+struct build_result {
+	int		 ok;		/* 1: images built */
+	int		 timed_out;
+	char		*error;		/* on failure, without "Error: " */
+	char		*out;		/* stdout of the last command run */
+	char		*err;		/* stderr of the last command run */
+	char		*revision;	/* from make info, or NULL */
+	struct strv	 build_cmd;	/* make image argv as shown to clients */
+	struct strv	 packages;	/* the PACKAGES list, split */
+	struct manifest	 manifest;
+	char		*profiles_json;	/* BIN_DIR/profiles.json, NUL-terminated */
+	size_t		 profiles_json_len;
+};
+
+typedef void (*build_phase_cb)(enum build_phase, void *arg);
+/* Combined output as the ImageBuilder prints it. */
+typedef void (*build_log_cb)(const char *buf, size_t len, void *arg);
+/* The end of the build; the result is owned by build and freed after. */
+typedef void (*build_done_cb)(const struct build_result *, void *arg);
+
+/*
+ * Starts a build. The spec's strings are copied. Returns NULL with *cause
+ * set if it cannot start; otherwise done_cb is called exactly once, unless
+ * build_cancel is called first.
+ */
+struct build	*build_start(const struct build_spec *, build_phase_cb,
+		    build_log_cb, build_done_cb, void *arg, char **cause);
+/* Kills what runs and frees the build; no callback is called after. */
+void		 build_cancel(struct build *);
+/* The client-facing name of a phase ("validate_manifest"...). */
+const char	*build_phase_name(enum build_phase);
+
+#endif

@@ -1,0 +1,1 @@
+/* catalog.c: not written yet */

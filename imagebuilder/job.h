@@ -1,0 +1,54 @@
+/*
+ * job.h: child processes in the tmux job.c way. A job runs argv with
+ * execve (never a shell) in its own process group (setsid), stdin from
+ * /dev/null, stdout and stderr on two separate pipes read through
+ * bufferevents. A per-job timer kills the whole group (SIGTERM, then
+ * SIGKILL after a grace period). A job is complete only when both pipes
+ * have reached EOF and the process was reaped; then complete_cb runs once
+ * and the job is freed right after it returns.
+ */
+#ifndef ASUD_JOB_H
+#define ASUD_JOB_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct event_base;
+struct job;
+
+#define JOB_STDOUT 1
+#define JOB_STDERR 2
+
+/* Output as it arrives; which is JOB_STDOUT or JOB_STDERR. */
+typedef void (*job_output_cb)(struct job *, int which, const char *buf,
+	    size_t len, void *arg);
+/*
+ * The end of a job: status is the waitpid status; timed_out is non-zero
+ * when the timeout killed it.
+ */
+typedef void (*job_complete_cb)(struct job *, int status, int timed_out,
+	    void *arg);
+
+/* Must be called once before the first job_run, with the daemon's base. */
+void	job_init(struct event_base *);
+/*
+ * Starts argv[0] (looked up in PATH when it has no slash) in cwd with the
+ * environment envp. timeout is in seconds (0: none). Returns NULL with
+ * *cause set when the child cannot be started.
+ */
+struct job *job_run(char *const argv[], const char *cwd, char *const envp[],
+	    int timeout, job_output_cb, job_complete_cb, void *arg,
+	    char **cause);
+/*
+ * Kills the job's process group. Its callbacks are never called again; the
+ * job is freed once it is reaped.
+ */
+void	job_kill(struct job *);
+/* Reaps every exited child; called from the daemon's SIGCHLD event. */
+void	job_sigchld(void);
+/* Kills every running job (at shutdown) and waits for them to exit. */
+void	job_killall(void);
+/* Describes a wait status: "exited 2", "killed by signal 9". */
+const char *job_status_string(int status);
+
+#endif

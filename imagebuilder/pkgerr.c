@@ -1,0 +1,1 @@
+/* pkgerr.c: not written yet */

@@ -1,0 +1,1 @@
+/* pkglist.c: not written yet */

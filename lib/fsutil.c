@@ -1,0 +1,152 @@
+/*
+ * fsutil.c: directory creation and removal, whole-file reads and writes.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/fsutil.h"
+#include "lib/xmalloc.h"
+
+/* Creates path and its missing parents. */
+int
+fs_mkdirs(const char *path, int mode)
+{
+	char	*p, *s;
+	int	 rc = 0;
+
+	p = xstrdup(path);
+	for (s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) == -1 && errno != EEXIST) {
+			rc = -1;
+			break;
+		}
+		*s = '/';
+	}
+	if (rc == 0 && mkdir(p, mode) == -1 && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return (rc);
+}
+
+/* Removes the entries of an open directory, then the directory. */
+static int
+fs_rmtree_at(int parent, const char *name)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 fd, rc = 0;
+
+	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
+		return (0);
+	if (errno != EISDIR && errno != EPERM)
+		return (-1);
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return (-1);
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return (-1);
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fs_rmtree_at(dirfd(d), de->d_name) == -1)
+			rc = -1;
+	}
+	closedir(d);
+	if (unlinkat(parent, name, AT_REMOVEDIR) == -1 && errno != ENOENT)
+		rc = -1;
+	return (rc);
+}
+
+/* Removes a tree without following links. */
+int
+fs_rmtree(const char *path)
+{
+	return (fs_rmtree_at(AT_FDCWD, path));
+}
+
+/* Reads a regular file whole, refusing anything larger than max. */
+int
+fs_read_file(const char *path, size_t max, char **buf, size_t *len)
+{
+	struct stat	 st;
+	char		*p;
+	size_t		 got = 0;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return (-1);
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (size_t)st.st_size > max) {
+		saved = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		close(fd);
+		errno = saved;
+		return (-1);
+	}
+	p = xmalloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		n = read(fd, p + got, (size_t)st.st_size - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	p[got] = '\0';
+	*buf = p;
+	*len = got;
+	return (0);
+}
+
+/* Writes through a temporary file so readers never see half a file. */
+int
+fs_write_file(const char *path, const void *buf, size_t len, int mode)
+{
+	char		*tmp;
+	const char	*p = buf;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	xasprintf(&tmp, "%s.tmp%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd == -1)
+		goto fail;
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+			goto fail;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) == -1 || close(fd) == -1 || rename(tmp, path) == -1)
+		goto fail;
+	free(tmp);
+	return (0);
+fail:
+	saved = errno;
+	unlink(tmp);
+	free(tmp);
+	errno = saved;
+	return (-1);
+}

@@ -1,0 +1,1 @@
+/* jsonw.c: not written yet */

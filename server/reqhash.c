@@ -1,0 +1,1 @@
+/* reqhash.c: not written yet */

@@ -1,0 +1,76 @@
+/*
+ * store.h: asud's durable state in one LMDB environment.
+ *
+ * Named databases: "records" (build records, key: the 64-hex request
+ * hash, value: an opaque blob owned by the caller), "queue" (key: an 8-byte
+ * big-endian sort key followed by the 64-hex hash, empty value, so that
+ * iteration order is schedule order), "logs" (key: the hash, value: the
+ * zstd-compressed build log) and "meta" (small named values).
+ *
+ * Only this module includes <lmdb.h>. Every function returns 0 on success
+ * and -1 on failure with *cause set to an allocated message the caller
+ * frees; lookups return 1 when found and 0 when not. Data handed to a
+ * callback is valid only during the callback.
+ */
+#ifndef ASUD_STORE_H
+#define ASUD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_HASH_LEN 64
+
+struct store;
+
+/* Opens (creating if needed) the environment in directory dir. */
+int	store_open(struct store **, const char *dir, size_t mapsize,
+	    char **cause);
+void	store_close(struct store *);
+
+/* Calls cb with the record of hash inside a read transaction (no copy). */
+typedef void (*store_view_cb)(const void *val, size_t len, void *arg);
+int	store_record_view(struct store *, const char *hash, store_view_cb,
+	    void *arg, char **cause);
+/* Copies the record of hash into *val (malloc'd, NUL-terminated past len). */
+int	store_record_get(struct store *, const char *hash, void **val,
+	    size_t *len, char **cause);
+/* Writes or replaces the record of hash. */
+int	store_record_put(struct store *, const char *hash, const void *val,
+	    size_t len, char **cause);
+/* Deletes the record, its log and any queue entry of hash. */
+int	store_record_del(struct store *, const char *hash, char **cause);
+/* Visits every record; cb returns non-zero to stop. */
+typedef int (*store_record_cb)(const char *hash, const void *val,
+	    size_t len, void *arg);
+int	store_record_foreach(struct store *, store_record_cb, void *arg,
+	    char **cause);
+
+/* Writes the record and its queue entry in one transaction. */
+int	store_enqueue(struct store *, const char *hash, const void *rec,
+	    size_t reclen, uint64_t qkey, char **cause);
+/*
+ * Replaces the record, stores the log (if log is not NULL) and removes the
+ * queue entry (qkey, hash), all in one transaction.
+ */
+int	store_finish(struct store *, const char *hash, uint64_t qkey,
+	    const void *rec, size_t reclen, const void *log, size_t loglen,
+	    char **cause);
+/* Removes one queue entry. */
+int	store_queue_del(struct store *, uint64_t qkey, const char *hash,
+	    char **cause);
+/* Visits the queue in key order; cb returns non-zero to stop. */
+typedef int (*store_queue_cb)(uint64_t qkey, const char *hash, void *arg);
+int	store_queue_foreach(struct store *, store_queue_cb, void *arg,
+	    char **cause);
+
+/* Copies the stored log of hash (as stored: zstd-compressed). */
+int	store_log_get(struct store *, const char *hash, void **val,
+	    size_t *len, char **cause);
+
+/* Small named values (counters, schema version). */
+int	store_meta_get(struct store *, const char *name, void **val,
+	    size_t *len, char **cause);
+int	store_meta_put(struct store *, const char *name, const void *val,
+	    size_t len, char **cause);
+
+#endif
