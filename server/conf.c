@@ -1,1 +1,272 @@
-/* conf.c: not written yet */
+/*
+ * conf.c: the configuration file parser. The table below is the whole list
+ * of keys; the README's configuration reference follows it.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/compat.h"
+#include "lib/xmalloc.h"
+#include "server/conf.h"
+
+enum conf_type { CONF_STRING, CONF_INT, CONF_BOOL, CONF_DURATION };
+
+struct conf_key {
+	const char	*name;
+	enum conf_type	 type;
+	size_t		 off;
+	long		 min;
+	long		 max;
+};
+
+#define CONF_S(n)		{ #n, CONF_STRING, offsetof(struct conf, n), 0, 0 }
+#define CONF_I(n, lo, hi)	{ #n, CONF_INT, offsetof(struct conf, n), lo, hi }
+#define CONF_B(n)		{ #n, CONF_BOOL, offsetof(struct conf, n), 0, 1 }
+#define CONF_D(n, lo, hi)	{ #n, CONF_DURATION, offsetof(struct conf, n), lo, hi }
+
+static const struct conf_key conf_keys[] = {
+	CONF_S(listen),
+	CONF_S(state_dir),
+	CONF_S(imagebuilder_dir),
+	CONF_I(build_jobs, 1, 256),
+	CONF_D(job_timeout, 1, 86400),
+	CONF_I(max_pending_jobs, 0, 1000000),
+	CONF_B(allow_defaults),
+	CONF_I(max_defaults_length, 0, 1048576),
+	CONF_I(max_custom_rootfs_size_mb, 1, 1048576),
+	CONF_D(build_ttl, 0, 365 * 86400),
+	CONF_D(build_ttl_unversioned, 0, 365 * 86400),
+	CONF_D(build_defaults_ttl, 0, 365 * 86400),
+	CONF_D(build_failure_ttl, 0, 365 * 86400),
+	CONF_D(queue_class_delay, 0, 86400),
+	CONF_I(max_request_body, 1024, 64 * 1048576),
+	CONF_I(store_map_size_mb, 1, 1048576),
+	CONF_S(build_wrapper),
+};
+
+/* The defaults documented in conf/asud.conf and the README. */
+void
+conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof *c);
+	c->listen = xstrdup("127.0.0.1:8000");
+	c->state_dir = xstrdup("/var/lib/asud");
+	c->imagebuilder_dir = xstrdup("/var/lib/asud/imagebuilders");
+	c->build_jobs = 1;
+	c->job_timeout = 600;
+	c->max_pending_jobs = 200;
+	c->allow_defaults = 0;
+	c->max_defaults_length = 20480;
+	c->max_custom_rootfs_size_mb = 1024;
+	c->build_ttl = 7 * 86400;
+	c->build_ttl_unversioned = 86400;
+	c->build_defaults_ttl = 1800;
+	c->build_failure_ttl = 3600;
+	c->queue_class_delay = 300;
+	c->max_request_body = 1048576;
+	c->store_map_size_mb = 4096;
+	c->build_wrapper = NULL;
+}
+
+/* Parses a decimal integer within bounds. */
+static int
+conf_parse_int(const char *v, long min, long max, long *out, char **cause)
+{
+	char	*end;
+	long	 n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0) {
+		xasprintf(cause, "'%s' is not a whole number", v);
+		return (-1);
+	}
+	if (n < min || n > max) {
+		xasprintf(cause, "%ld is out of range (%ld to %ld)", n, min,
+		    max);
+		return (-1);
+	}
+	*out = n;
+	return (0);
+}
+
+/* Parses a duration: a number with an optional s, m, h or d unit. */
+static int
+conf_parse_duration(const char *v, long min, long max, long *out,
+    char **cause)
+{
+	char	*end;
+	long	 n, mult = 1;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (*v == '\0' || end == v || errno != 0 || n < 0)
+		goto bad;
+	if (*end != '\0') {
+		switch (*end) {
+		case 's': mult = 1; break;
+		case 'm': mult = 60; break;
+		case 'h': mult = 3600; break;
+		case 'd': mult = 86400; break;
+		default: goto bad;
+		}
+		if (end[1] != '\0')
+			goto bad;
+	}
+	if (n > max / mult || n * mult < min) {
+		xasprintf(cause, "'%s' is out of range (%ld to %ld seconds)",
+		    v, min, max);
+		return (-1);
+	}
+	*out = n * mult;
+	return (0);
+bad:
+	xasprintf(cause, "'%s' is not a duration (a number with s, m, h "
+	    "or d)", v);
+	return (-1);
+}
+
+/* Parses true/false and their usual spellings. */
+static int
+conf_parse_bool(const char *v, long *out, char **cause)
+{
+	if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 ||
+	    strcmp(v, "on") == 0 || strcmp(v, "1") == 0)
+		*out = 1;
+	else if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0 ||
+	    strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
+		*out = 0;
+	else {
+		xasprintf(cause, "'%s' is not true or false", v);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Sets one key; the table decides the type and range. */
+int
+conf_set(struct conf *c, const char *key, const char *value, char **cause)
+{
+	const struct conf_key	*k = NULL;
+	size_t			 i;
+	long			 n = 0;
+	char			**sp;
+
+	for (i = 0; i < nitems(conf_keys); i++)
+		if (strcmp(conf_keys[i].name, key) == 0)
+			k = &conf_keys[i];
+	if (k == NULL) {
+		xasprintf(cause, "unknown key '%s'", key);
+		return (-1);
+	}
+	switch (k->type) {
+	case CONF_STRING:
+		if (*value == '\0') {
+			xasprintf(cause, "%s needs a value", key);
+			return (-1);
+		}
+		sp = (char **)((char *)c + k->off);
+		free(*sp);
+		*sp = xstrdup(value);
+		return (0);
+	case CONF_INT:
+		if (conf_parse_int(value, k->min, k->max, &n, cause) == -1)
+			return (-1);
+		break;
+	case CONF_BOOL:
+		if (conf_parse_bool(value, &n, cause) == -1)
+			return (-1);
+		break;
+	case CONF_DURATION:
+		if (conf_parse_duration(value, k->min, k->max, &n, cause) == -1)
+			return (-1);
+		break;
+	}
+	*(int *)((char *)c + k->off) = (int)n;
+	return (0);
+}
+
+/* Trims spaces at both ends in place. */
+static char *
+conf_trim(char *s)
+{
+	char	*e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return (s);
+}
+
+/* Parses one line; blank lines and comments are fine. */
+static int
+conf_line(struct conf *c, char *line, char **cause)
+{
+	char	*eq, *key, *value, *hash;
+
+	if ((hash = strchr(line, '#')) != NULL)
+		*hash = '\0';
+	line = conf_trim(line);
+	if (*line == '\0')
+		return (0);
+	if ((eq = strchr(line, '=')) == NULL) {
+		xasprintf(cause, "expected 'key = value'");
+		return (-1);
+	}
+	*eq = '\0';
+	key = conf_trim(line);
+	value = conf_trim(eq + 1);
+	return (conf_set(c, key, value, cause));
+}
+
+/* Reads a whole file; stops at the first bad line. */
+int
+conf_load(struct conf *c, const char *path, char **cause)
+{
+	FILE	*f;
+	char	*line = NULL, *why = NULL;
+	size_t	 cap = 0;
+	ssize_t	 len;
+	int	 lineno = 0, rc = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	while ((len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if (strlen(line) != (size_t)len) {
+			xasprintf(cause, "%s:%d: NUL byte in line", path,
+			    lineno);
+			rc = -1;
+			break;
+		}
+		if (conf_line(c, line, &why) == -1) {
+			xasprintf(cause, "%s:%d: %s", path, lineno, why);
+			free(why);
+			rc = -1;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return (rc);
+}
+
+/* Releases the strings. */
+void
+conf_free(struct conf *c)
+{
+	free(c->listen);
+	free(c->state_dir);
+	free(c->imagebuilder_dir);
+	free(c->build_wrapper);
+	memset(c, 0, sizeof *c);
+}

@@ -1,1 +1,41 @@
-/* conf.h */
+/*
+ * conf.h: asud's configuration: `key = value` lines with `#` comments.
+ * Every key has a default; an unknown key or a bad value is an error that
+ * names the file and line.
+ */
+#ifndef ASUD_CONF_H
+#define ASUD_CONF_H
+
+struct conf {
+	char	*listen;			/* "127.0.0.1:8000" */
+	char	*state_dir;			/* LMDB, built images */
+	char	*imagebuilder_dir;		/* <dir>/<version>/<target>/<sub>/ */
+	int	 build_jobs;			/* parallel builds */
+	int	 job_timeout;			/* seconds per build */
+	int	 max_pending_jobs;		/* 529 above this */
+	int	 allow_defaults;
+	int	 max_defaults_length;		/* characters */
+	int	 max_custom_rootfs_size_mb;
+	int	 build_ttl;			/* seconds, with packages_versions */
+	int	 build_ttl_unversioned;		/* seconds, without */
+	int	 build_defaults_ttl;		/* seconds, with defaults */
+	int	 build_failure_ttl;		/* seconds, failures */
+	int	 queue_class_delay;		/* seconds of aging per class */
+	int	 max_request_body;		/* bytes */
+	int	 store_map_size_mb;		/* LMDB map size */
+	char	*build_wrapper;			/* argv before "make", or NULL */
+};
+
+/* Fills c with the defaults. */
+void	conf_defaults(struct conf *c);
+/*
+ * Reads path over the current values. Returns -1 with *cause
+ * "FILE:LINE: reason" on the first error.
+ */
+int	conf_load(struct conf *c, const char *path, char **cause);
+/* Sets one key from text; returns -1 with *cause "reason". */
+int	conf_set(struct conf *c, const char *key, const char *value,
+	    char **cause);
+void	conf_free(struct conf *c);
+
+#endif

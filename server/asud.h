@@ -1,0 +1,25 @@
+/*
+ * asud.h: the daemon's shared context, owned by main() and handed to the
+ * server modules. Leaves never see it.
+ */
+#ifndef ASUD_ASUD_H
+#define ASUD_ASUD_H
+
+struct event_base;
+struct conf;
+struct store;
+struct catalog;
+struct sched;
+
+struct asud {
+	struct event_base	*base;
+	struct conf		*conf;
+	struct store		*store;
+	struct catalog		*catalog;
+	struct sched		*sched;
+	char			*store_dir;	/* <state_dir>/store */
+	char			*tmp_dir;	/* <state_dir>/tmp */
+	long long		 catalog_scanned_ms;
+};
+
+#endif
