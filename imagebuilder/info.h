@@ -27,7 +27,11 @@ struct info {
 
 /*
  * Parses text into *info (zeroed by the caller). Fails with a cause when
- * the revision line is missing. Unknown lines are ignored.
+ * the revision line is missing ("make info printed no revision") or the
+ * default packages hold a name that is not a plain package name; *info is
+ * then empty. Unknown lines are ignored, only bytes within len are read.
+ * Names are checked (letters, digits, "._+-", and "," in ids and devices):
+ * a profile whose Packages or SupportedDevices line fails is left out.
  */
 int	info_parse(const char *text, size_t len, struct info *, char **cause);
 void	info_free(struct info *);

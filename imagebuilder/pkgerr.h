@@ -11,6 +11,8 @@
  * Returns an allocated message: "Impossible package selection", followed by
  * ": missing (a, b) conflicts (c, d)" parts for what was recognised. Both
  * lists are sorted and unique; a name in conflicts is not in missing.
+ * apk's "name-1.0-r1" loses its version; names that are not plain package
+ * names are left out, and each list stops at 64 names.
  */
 char	*pkgerr_message(const char *text, size_t len);
 
