@@ -1,1 +1,22 @@
-/* api.h */
+/*
+ * api.h: the ASU API handlers: build requests, their status, downloads
+ * from the store.
+ */
+#ifndef ASUD_API_H
+#define ASUD_API_H
+
+struct asud;
+struct evhttp_request;
+
+/* POST /api/v1/build */
+void	api_build_post(struct asud *, struct evhttp_request *);
+/* GET and HEAD /api/v1/build/{hash} */
+void	api_build_get(struct asud *, struct evhttp_request *,
+	    const char *hash);
+/* GET and HEAD /store/{hash}/{file} */
+void	api_store_get(struct asud *, struct evhttp_request *,
+	    const char *rest);
+/* GET /api/v1/stats */
+void	api_stats(struct asud *, struct evhttp_request *);
+
+#endif

@@ -1,1 +1,358 @@
-/* http.c: not written yet */
+/*
+ * http.c: evhttp setup and routing. Paths are matched without their query
+ * string (LuCI appends "?<milliseconds>" to every URL).
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "server/api.h"
+#include "server/asud.h"
+#include "server/conf.h"
+#include "server/http.h"
+#include "server/jsonw.h"
+
+static struct evhttp	*http_server;
+static struct asud	*http_asud;
+
+/* The reason phrase of the status codes asud sends. */
+static const char *
+http_reason(int code)
+{
+	switch (code) {
+	case 200: return ("OK");
+	case 202: return ("Accepted");
+	case 204: return ("No Content");
+	case 301: return ("Moved Permanently");
+	case 400: return ("Bad Request");
+	case 404: return ("Not Found");
+	case 405: return ("Method Not Allowed");
+	case 413: return ("Content Too Large");
+	case 422: return ("Unprocessable Entity");
+	case 500: return ("Internal Server Error");
+	case 503: return ("Service Unavailable");
+	case 529: return ("Site is overloaded");
+	default: return ("Unknown");
+	}
+}
+
+/* Sets one header, replacing an earlier value. */
+void
+http_header(struct evhttp_request *req, const char *name, const char *value)
+{
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
+
+	evhttp_remove_header(h, name);
+	evhttp_add_header(h, name, value);
+}
+
+/* True when the request is a HEAD. */
+int
+http_is_head(struct evhttp_request *req)
+{
+	return (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD);
+}
+
+/* Sends a reply with the headers every answer carries. */
+void
+http_reply(struct evhttp_request *req, int code, const char *ctype,
+    struct evbuffer *body)
+{
+	char	len[32];
+
+	http_header(req, "Access-Control-Allow-Origin", "*");
+	if (ctype != NULL)
+		http_header(req, "Content-Type", ctype);
+	if (http_is_head(req)) {
+		/* evhttp sends no body and no length for HEAD: say it. */
+		snprintf(len, sizeof len, "%zu",
+		    body != NULL ? evbuffer_get_length(body) : 0);
+		http_header(req, "Content-Length", len);
+		evhttp_send_reply(req, code, http_reason(code), NULL);
+		return;
+	}
+	evhttp_send_reply(req, code, http_reason(code), body);
+}
+
+/* Sends JSON text. */
+void
+http_reply_json(struct evhttp_request *req, int code, const char *json,
+    size_t len)
+{
+	struct evbuffer	*b;
+
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new: out of memory");
+	evbuffer_add(b, json, len);
+	http_reply(req, code, "application/json", b);
+	evbuffer_free(b);
+}
+
+/* Sends the reference's {"detail", "status"} error shape. */
+void
+http_reply_detail(struct evhttp_request *req, int code, const char *detail)
+{
+	yajl_gen	 g;
+	char		*body;
+	size_t		 len;
+
+	g = jsonw_new();
+	yajl_gen_map_open(g);
+	jsonw_kv_str(g, "detail", detail);
+	jsonw_kv_int(g, "status", code);
+	yajl_gen_map_close(g);
+	body = jsonw_finish(g, &len);
+	http_reply_json(req, code, body, len);
+	free(body);
+}
+
+/* Sends the reference's {"status", "title", "detail"} shape. */
+void
+http_reply_titled(struct evhttp_request *req, int code, const char *title,
+    const char *detail)
+{
+	yajl_gen	 g;
+	char		*body;
+	size_t		 len;
+
+	g = jsonw_new();
+	yajl_gen_map_open(g);
+	jsonw_kv_int(g, "status", code);
+	jsonw_kv_str(g, "title", title);
+	jsonw_kv_str(g, "detail", detail);
+	yajl_gen_map_close(g);
+	body = jsonw_finish(g, &len);
+	http_reply_json(req, code, body, len);
+	free(body);
+}
+
+/* Answers a CORS preflight for any route. */
+static void
+http_preflight(struct evhttp_request *req)
+{
+	const char	*want;
+
+	want = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Access-Control-Request-Headers");
+	http_header(req, "Access-Control-Allow-Methods",
+	    "GET, HEAD, POST, OPTIONS");
+	http_header(req, "Access-Control-Allow-Headers",
+	    want != NULL && *want != '\0' && strlen(want) < 1024 &&
+	    strpbrk(want, "\r\n") == NULL ? want : "*");
+	http_header(req, "Access-Control-Max-Age", "86400");
+	http_reply(req, 204, NULL, NULL);
+}
+
+/* 405 with the methods a path takes. */
+static void
+http_not_allowed(struct evhttp_request *req, const char *allow)
+{
+	http_header(req, "Allow", allow);
+	http_reply_detail(req, 405, "Method Not Allowed");
+}
+
+/* True when path starts with prefix. */
+static int
+http_prefix(const char *path, const char *prefix)
+{
+	return (strncmp(path, prefix, strlen(prefix)) == 0);
+}
+
+/* The web page: from the source tree, or where it was installed. */
+static void
+http_index(struct evhttp_request *req)
+{
+	static const char	*dirs[] = { ASUD_PKGDATADIR "/web",
+				    ASUD_SRCDIR "/web", NULL };
+	struct evbuffer		*b;
+	char			*path, *buf = NULL;
+	size_t			 len = 0;
+	int			 i, rc = -1;
+
+	for (i = 0; rc == -1 && dirs[i] != NULL; i++) {
+		xasprintf(&path, "%s/index.html", dirs[i]);
+		rc = fs_read_file(path, 1024 * 1024, &buf, &len);
+		free(path);
+	}
+	if (rc == -1) {
+		http_reply_detail(req, 404, "Not Found");
+		return;
+	}
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new: out of memory");
+	evbuffer_add(b, buf, len);
+	free(buf);
+	http_reply(req, 200, "text/html; charset=utf-8", b);
+	evbuffer_free(b);
+}
+
+/* Routes one request by path and method. */
+static void
+http_route(struct evhttp_request *req, const char *path)
+{
+	enum evhttp_cmd_type	cmd = evhttp_request_get_command(req);
+	int			get = cmd == EVHTTP_REQ_GET ||
+				    cmd == EVHTTP_REQ_HEAD;
+
+	if (cmd == EVHTTP_REQ_OPTIONS) {
+		http_preflight(req);
+		return;
+	}
+	if (strcmp(path, "/api/v1/build") == 0 ||
+	    strcmp(path, "/api/v1/build/") == 0) {
+		if (cmd == EVHTTP_REQ_POST)
+			api_build_post(http_asud, req);
+		else
+			http_not_allowed(req, "POST, OPTIONS");
+	} else if (http_prefix(path, "/api/v1/build/")) {
+		if (get)
+			api_build_get(http_asud, req,
+			    path + strlen("/api/v1/build/"));
+		else
+			http_not_allowed(req, "GET, HEAD, OPTIONS");
+	} else if (http_prefix(path, "/store/")) {
+		if (get)
+			api_store_get(http_asud, req,
+			    path + strlen("/store/"));
+		else
+			http_not_allowed(req, "GET, HEAD, OPTIONS");
+	} else if (strcmp(path, "/api/v1/stats") == 0) {
+		if (get)
+			api_stats(http_asud, req);
+		else
+			http_not_allowed(req, "GET, HEAD, OPTIONS");
+	} else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
+		if (get)
+			http_index(req);
+		else
+			http_not_allowed(req, "GET, HEAD, OPTIONS");
+	} else
+		http_reply_detail(req, 404, "Not Found");
+}
+
+/* The one evhttp callback: every request comes here. */
+static void
+http_gencb(struct evhttp_request *req, void *arg)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*path = NULL;
+
+	if (uri != NULL)
+		path = evhttp_uri_get_path(uri);
+	if (path == NULL || *path != '/') {
+		http_reply_detail(req, 400, "Bad request path");
+		return;
+	}
+	http_route(req, path);
+}
+
+/* Splits "ADDR:PORT" (the address may be [v6]). */
+static int
+http_split_listen(const char *listen, char **addr, int *port, char **cause)
+{
+	const char	*colon;
+	char		*end;
+	long		 p;
+
+	if ((colon = strrchr(listen, ':')) == NULL || colon == listen)
+		goto bad;
+	p = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || p < 0 || p > 65535)
+		goto bad;
+	if (listen[0] == '[' && colon[-1] == ']')
+		*addr = xstrndup(listen + 1, (size_t)(colon - listen) - 2);
+	else
+		*addr = xstrndup(listen, (size_t)(colon - listen));
+	*port = (int)p;
+	return (0);
+bad:
+	xasprintf(cause, "listen: '%s' is not ADDR:PORT", listen);
+	return (-1);
+}
+
+/* Reports the bound address and port as the kernel has them. */
+static void
+http_say_listening(struct evhttp_bound_socket *bound)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof ss;
+	char			host[INET6_ADDRSTRLEN];
+	int			port = 0;
+
+	if (getsockname(evhttp_bound_socket_get_fd(bound),
+	    (struct sockaddr *)&ss, &len) == -1)
+		fatal("getsockname");
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+		port = ntohs(s6->sin6_port);
+		fprintf(stderr, "listening on [%s]:%d\n", host, port);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+		port = ntohs(s4->sin_port);
+		fprintf(stderr, "listening on %s:%d\n", host, port);
+	}
+	fflush(stderr);
+}
+
+/* Creates the server, binds and installs the callback. */
+int
+http_init(struct asud *a, const char *listen, char **cause)
+{
+	struct evhttp_bound_socket	*bound;
+	char				*addr;
+	int				 port;
+	ev_ssize_t			 hard;
+
+	if (http_split_listen(listen, &addr, &port, cause) == -1)
+		return (-1);
+	http_asud = a;
+	if ((http_server = evhttp_new(a->base)) == NULL)
+		fatalx("evhttp_new failed");
+	evhttp_set_allowed_methods(http_server, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS |
+	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
+	/*
+	 * Bodies up to max_request_body get a JSON 413 from the handler;
+	 * evhttp itself refuses anything four times larger before reading it.
+	 */
+	hard = (ev_ssize_t)a->conf->max_request_body * 4;
+	evhttp_set_max_body_size(http_server, hard);
+	evhttp_set_max_headers_size(http_server, 64 * 1024);
+	evhttp_set_timeout(http_server, 120);
+	evhttp_set_gencb(http_server, http_gencb, NULL);
+	bound = evhttp_bind_socket_with_handle(http_server, addr,
+	    (ev_uint16_t)port);
+	if (bound == NULL) {
+		xasprintf(cause, "cannot listen on %s: %s", listen,
+		    strerror(errno));
+		free(addr);
+		return (-1);
+	}
+	free(addr);
+	http_say_listening(bound);
+	return (0);
+}
+
+/* Closes the listener and every connection. */
+void
+http_free(void)
+{
+	if (http_server != NULL)
+		evhttp_free(http_server);
+	http_server = NULL;
+}

@@ -1,1 +1,39 @@
-/* http.h */
+/*
+ * http.h: the HTTP front: evhttp setup, routing, and reply helpers that
+ * put the common headers (CORS) on every answer.
+ */
+#ifndef ASUD_HTTP_H
+#define ASUD_HTTP_H
+
+#include <stddef.h>
+
+struct asud;
+struct evhttp_request;
+struct evbuffer;
+
+/*
+ * Binds listen ("ADDR:PORT", port 0 picks one), installs the routes and
+ * writes "listening on ADDR:PORT" to stderr. Returns -1 with *cause.
+ */
+int	http_init(struct asud *, const char *listen, char **cause);
+void	http_free(void);
+
+/* Sends body (may be NULL) with code and content type. */
+void	http_reply(struct evhttp_request *, int code, const char *ctype,
+	    struct evbuffer *body);
+/* Sends JSON text. */
+void	http_reply_json(struct evhttp_request *, int code, const char *json,
+	    size_t len);
+/* Sends {"detail": detail, "status": code}. */
+void	http_reply_detail(struct evhttp_request *, int code,
+	    const char *detail);
+/* Sends {"status": code, "title": title, "detail": detail}. */
+void	http_reply_titled(struct evhttp_request *, int code,
+	    const char *title, const char *detail);
+/* Sets a response header. */
+void	http_header(struct evhttp_request *, const char *name,
+	    const char *value);
+/* True for HEAD requests. */
+int	http_is_head(struct evhttp_request *);
+
+#endif

@@ -1,1 +1,204 @@
-int main(void) { return 0; }
+/*
+ * main.c: asud's start and stop. main() owns the event base, the signal
+ * events and the order in which modules are set up and torn down.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <lmdb.h>
+#include <yajl/yajl_version.h>
+#include <zstd.h>
+
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "imagebuilder/catalog.h"
+#include "imagebuilder/job.h"
+#include "store/store.h"
+#include "server/asud.h"
+#include "server/conf.h"
+#include "server/demo.h"
+#include "server/http.h"
+#include "server/sched.h"
+
+static struct event_base	*main_base;
+
+/* Prints how to run asud. */
+static void __attribute__((noreturn))
+main_usage(int code)
+{
+	fprintf(code == 0 ? stdout : stderr,
+	    "usage: asud [-v] [-c FILE] [-l ADDR:PORT] [-d DIR]\n"
+	    "       asud --demo [-d DIR] [-l ADDR:PORT]\n"
+	    "  -c FILE      configuration file (key = value lines)\n"
+	    "  -l ADDR:PORT listen address; port 0 picks a free port\n"
+	    "  -d DIR       state directory (demo default: ./demo-state)\n"
+	    "  --demo       serve generated stand-in ImageBuilders\n"
+	    "  -v           more logging (twice: debug)\n"
+	    "  -q           warnings only\n");
+	exit(code);
+}
+
+/* SIGTERM and SIGINT: leave the loop; queued work stays in the store. */
+static void
+main_stop_cb(evutil_socket_t sig, short events, void *arg)
+{
+	log_info("signal %d: stopping", (int)sig);
+	event_base_loopexit(main_base, NULL);
+}
+
+/* SIGCHLD: reap builds' children. */
+static void
+main_child_cb(evutil_socket_t sig, short events, void *arg)
+{
+	job_sigchld();
+}
+
+/* Routes libevent's own messages into our log. */
+static void
+main_event_log(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_WARN)
+		log_warnx("libevent: %s", msg);
+	else
+		log_debug("libevent: %s", msg);
+}
+
+/* Creates the state directory layout and clears leftovers of a crash. */
+static void
+main_state_dirs(struct asud *a)
+{
+	const char	*state = a->conf->state_dir;
+
+	xasprintf(&a->store_dir, "%s/store", state);
+	xasprintf(&a->tmp_dir, "%s/tmp", state);
+	if (fs_mkdirs(state, 0755) == -1)
+		fatal("%s", state);
+	if (fs_rmtree(a->tmp_dir) == -1)
+		fatal("cannot clear %s", a->tmp_dir);
+	if (fs_mkdirs(a->store_dir, 0755) == -1 ||
+	    fs_mkdirs(a->tmp_dir, 0700) == -1)
+		fatal("%s", state);
+}
+
+/* Opens the store and the catalog, restores the queue. */
+static void
+main_open(struct asud *a)
+{
+	char	*cause = NULL, *db;
+
+	xasprintf(&db, "%s/db", a->conf->state_dir);
+	if (store_open(&a->store, db,
+	    (size_t)a->conf->store_map_size_mb * 1024 * 1024, &cause) == -1)
+		fatalx("store: %s", cause);
+	free(db);
+	if (fs_mkdirs(a->conf->imagebuilder_dir, 0755) == -1)
+		fatal("%s", a->conf->imagebuilder_dir);
+	a->catalog = catalog_new();
+	if (catalog_scan(a->catalog, a->conf->imagebuilder_dir, &cause) == -1)
+		fatalx("%s", cause);
+	a->sched = sched_new(a);
+	if (sched_restore(a->sched, &cause) == -1)
+		fatalx("queue: %s", cause);
+}
+
+/* Parses the command line into the configuration. */
+static void
+main_args(int argc, char **argv, struct conf *c, int *verbose)
+{
+	static const struct option longopts[] = {
+		{ "demo", no_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*file = NULL, *listen = NULL, *dir = NULL;
+	char		*cause = NULL;
+	int		 ch, demo = 0;
+
+	while ((ch = getopt_long(argc, argv, "c:d:hl:qv", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c': file = optarg; break;
+		case 'd': dir = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'D': demo = 1; break;
+		case 'v': (*verbose)++; break;
+		case 'q': *verbose = 0; break;
+		case 'h': main_usage(0);
+		default: main_usage(2);
+		}
+	}
+	if (optind != argc || (file == NULL && !demo))
+		main_usage(2);
+	if (file != NULL && conf_load(c, file, &cause) == -1)
+		fatalx("%s", cause);
+	if (demo && demo_prepare(c, dir != NULL ? dir : "./demo-state",
+	    &cause) == -1)
+		fatalx("demo: %s", cause);
+	if (!demo && dir != NULL)
+		conf_set(c, "state_dir", dir, &cause);
+	if (listen != NULL && conf_set(c, "listen", listen, &cause) == -1)
+		fatalx("-l: %s", cause);
+}
+
+/* Starts, runs the loop, stops in order. */
+int
+main(int argc, char **argv)
+{
+	struct asud	 a;
+	struct conf	 c;
+	struct event	*ev_term, *ev_int, *ev_chld;
+	char		*cause = NULL;
+	int		 verbose = 1;
+
+	conf_defaults(&c);
+	main_args(argc, argv, &c, &verbose);
+	log_init(verbose);
+	signal(SIGPIPE, SIG_IGN);
+	umask(022);
+	event_set_log_callback(main_event_log);
+	memset(&a, 0, sizeof a);
+	a.conf = &c;
+	if ((main_base = a.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	log_info("asud %s (libevent %s, lmdb %d.%d.%d, yajl %d, zstd %s)",
+	    PACKAGE_VERSION, event_get_version(), MDB_VERSION_MAJOR,
+	    MDB_VERSION_MINOR, MDB_VERSION_PATCH, YAJL_VERSION,
+	    ZSTD_versionString());
+	job_init(a.base);
+	ev_term = evsignal_new(a.base, SIGTERM, main_stop_cb, NULL);
+	ev_int = evsignal_new(a.base, SIGINT, main_stop_cb, NULL);
+	ev_chld = evsignal_new(a.base, SIGCHLD, main_child_cb, NULL);
+	if (ev_term == NULL || ev_int == NULL || ev_chld == NULL ||
+	    event_add(ev_term, NULL) == -1 || event_add(ev_int, NULL) == -1 ||
+	    event_add(ev_chld, NULL) == -1)
+		fatalx("cannot install signal events");
+	main_state_dirs(&a);
+	main_open(&a);
+	if (http_init(&a, c.listen, &cause) == -1)
+		fatalx("%s", cause);
+	event_base_dispatch(a.base);
+
+	http_free();
+	sched_free(a.sched);
+	job_killall();
+	catalog_free(a.catalog);
+	store_close(a.store);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_chld);
+	event_base_free(a.base);
+	free(a.store_dir);
+	free(a.tmp_dir);
+	conf_free(&c);
+	log_info("stopped");
+	return (0);
+}

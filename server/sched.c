@@ -1,1 +1,758 @@
-/* sched.c: not written yet */
+/*
+ * sched.c: the scheduler: queue in memory, builds in flight, and the step
+ * from a build result to a stored record. A 202 is only sent after
+ * sched_submit committed; everything here can be rebuilt from the store.
+ */
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <zstd.h>
+
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/strv.h"
+#include "lib/xmalloc.h"
+#include "imagebuilder/build.h"
+#include "imagebuilder/catalog.h"
+#include "store/store.h"
+#include "server/asud.h"
+#include "server/conf.h"
+#include "server/jsonw.h"
+#include "server/queue.h"
+#include "server/record.h"
+#include "server/request.h"
+#include "server/sched.h"
+
+#define SCHED_LOG_MAX		(64 * 1024 * 1024)
+#define SCHED_SWEEP_SECONDS	60
+
+struct sched_job {
+	struct sched		*s;
+	struct queue_entry	*qe;
+	char			 hash[65];
+	struct request		 req;
+	char			*profile_id;
+	char			*request_json;
+	size_t			 request_len;
+	int64_t			 enqueued_ms;
+	uint64_t		 qkey;
+	int			 klass;
+	struct build		*build;
+	const char		*phase;
+	struct evbuffer		*log;
+	int			 log_truncated;
+	char			*tmp;
+	char			*work_dir;
+	char			*bin_dir;
+};
+
+struct sched {
+	struct asud		*a;
+	struct queue		*q;
+	struct event		*kick;
+	struct event		*sweep;
+};
+
+static void	sched_kick(struct sched *);
+static void	sched_finish(struct sched_job *, const char *body,
+		    size_t body_len, int state, int64_t expires);
+
+/* Wall-clock milliseconds, for enqueue times and durations. */
+long long
+sched_now_ms(void)
+{
+	struct timeval	tv;
+
+	gettimeofday(&tv, NULL);
+	return ((long long)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+}
+
+/* Frees a job and everything it owns (not its queue entry). */
+static void
+sched_job_free(void *arg)
+{
+	struct sched_job	*j = arg;
+
+	if (j == NULL)
+		return;
+	if (j->build != NULL)
+		build_cancel(j->build);
+	request_free(&j->req);
+	free(j->profile_id);
+	free(j->request_json);
+	if (j->log != NULL)
+		evbuffer_free(j->log);
+	free(j->tmp);
+	free(j->work_dir);
+	free(j->bin_dir);
+	free(j);
+}
+
+/* Makes the in-memory job of a queued request. */
+static struct sched_job *
+sched_job_new(struct sched *s, const char *hash, const char *request_json,
+    size_t request_len, const char *profile_id, char **cause)
+{
+	struct sched_job	*j;
+
+	j = xcalloc(1, sizeof *j);
+	j->s = s;
+	snprintf(j->hash, sizeof j->hash, "%s", hash);
+	if (request_from_json(request_json, request_len, &j->req,
+	    cause) == -1) {
+		free(j);
+		return (NULL);
+	}
+	j->request_json = xmemdup(request_json, request_len);
+	j->request_len = request_len;
+	j->profile_id = xstrdup(profile_id);
+	j->phase = "queued";
+	return (j);
+}
+
+/* Runs the kick event's work: start what can start. */
+static void
+sched_kick_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct sched	*s = arg;
+
+	sched_kick(s);
+}
+
+struct sched_sweep_ctx {
+	struct strv	*expired;
+	int64_t		 now;
+};
+
+/* Collects the hashes of finished records whose time is up. */
+static int
+sched_sweep_collect(const char *hash, const void *val, size_t len, void *arg)
+{
+	struct sched_sweep_ctx	*ctx = arg;
+	struct record		 r;
+
+	if (record_decode(val, len, &r) == -1)
+		return (0);
+	if (r.state != RECORD_QUEUED && r.expires != 0 && r.expires <= ctx->now)
+		strv_add(ctx->expired, hash);
+	return (0);
+}
+
+/* Deletes records whose time is up, with their images. */
+static void
+sched_sweep(struct sched *s)
+{
+	struct strv		 expired = STRV_INITIALIZER;
+	struct sched_sweep_ctx	 ctx;
+	size_t			 i;
+	char			*cause = NULL, *dir;
+
+	ctx.expired = &expired;
+	ctx.now = time(NULL);
+	if (store_record_foreach(s->a->store, sched_sweep_collect, &ctx,
+	    &cause) == -1) {
+		log_warnx("sweep: %s", cause);
+		free(cause);
+		return;
+	}
+	for (i = 0; i < expired.n; i++) {
+		if (store_record_del(s->a->store, expired.v[i], &cause) == -1) {
+			log_warnx("sweep: %s", cause);
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		xasprintf(&dir, "%s/%s", s->a->store_dir, expired.v[i]);
+		if (fs_rmtree(dir) == -1)
+			log_warn("sweep: cannot remove %s", expired.v[i]);
+		free(dir);
+	}
+	if (expired.n > 0)
+		log_info("sweep: %zu expired builds removed", expired.n);
+	strv_clear(&expired);
+}
+
+/* Periodic sweep of expired records. */
+static void
+sched_sweep_cb(evutil_socket_t fd, short events, void *arg)
+{
+	sched_sweep(arg);
+}
+
+/* Sets up the scheduler and its timers. */
+struct sched *
+sched_new(struct asud *a)
+{
+	struct sched	*s;
+	struct timeval	 tv = { SCHED_SWEEP_SECONDS, 0 };
+
+	s = xcalloc(1, sizeof *s);
+	s->a = a;
+	s->q = queue_new();
+	s->kick = event_new(a->base, -1, 0, sched_kick_cb, s);
+	s->sweep = event_new(a->base, -1, EV_PERSIST, sched_sweep_cb, s);
+	if (s->kick == NULL || s->sweep == NULL)
+		fatalx("sched_new: out of memory");
+	event_add(s->sweep, &tv);
+	return (s);
+}
+
+/* Asks the loop to look at the queue soon (never re-entrantly). */
+static void
+sched_kick_later(struct sched *s)
+{
+	event_active(s->kick, 0, 0);
+}
+
+/* Writes a failure record for a job and forgets it. */
+static void
+sched_fail(struct sched_job *j, const char *msg, const char *out,
+    const char *err, const struct strv *build_cmd)
+{
+	struct sched	*s = j->s;
+	yajl_gen	 g;
+	yajl_val	 req;
+	char		*detail, *body, *cause = NULL, stamp[40];
+	size_t		 len, i;
+
+	xasprintf(&detail, "Error: %s", msg);
+	g = jsonw_new();
+	yajl_gen_map_open(g);
+	jsonw_kv_str(g, "detail", detail);
+	jsonw_kv_str(g, "error", detail);
+	jsonw_kv_int(g, "status", 500);
+	jsonw_kv_str(g, "imagebuilder_status", "failed");
+	jsonw_key(g, "request");
+	req = jsonw_parse(j->request_json, &cause);
+	jsonw_tree(g, req);
+	yajl_tree_free(req);
+	free(cause);
+	jsonw_kv_str(g, "stdout", out != NULL ? out : "");
+	jsonw_kv_str(g, "stderr", err != NULL ? err : "");
+	if (build_cmd != NULL && build_cmd->n > 0) {
+		jsonw_key(g, "build_cmd");
+		yajl_gen_array_open(g);
+		for (i = 0; i < build_cmd->n; i++)
+			jsonw_str(g, build_cmd->v[i]);
+		yajl_gen_array_close(g);
+	}
+	jsonw_time(j->enqueued_ms, stamp);
+	jsonw_kv_str(g, "enqueued_at", stamp);
+	jsonw_kv_str(g, "request_hash", j->hash);
+	yajl_gen_map_close(g);
+	body = jsonw_finish(g, &len);
+	log_info("build %.12s failed: %s", j->hash, msg);
+	sched_finish(j, body, len, RECORD_FAILED,
+	    time(NULL) + s->a->conf->build_failure_ttl);
+	free(body);
+	free(detail);
+}
+
+/* True for the keys asud itself sets in a done answer. */
+static int
+sched_own_key(const char *k)
+{
+	static const char *own[] = { "manifest", "id", "bin_dir",
+	    "build_cmd_packages", "build_at", "detail", "imagebuilder_status",
+	    "request", "stdout", "stderr", "build_cmd", "status",
+	    "enqueued_at", "request_hash", "profiles", NULL };
+	int	i;
+
+	for (i = 0; own[i] != NULL; i++)
+		if (strcmp(k, own[i]) == 0)
+			return (1);
+	return (0);
+}
+
+/* Emits a string vector as a JSON array. */
+static void
+sched_strv_json(yajl_gen g, const char *key, const struct strv *sv)
+{
+	size_t	i;
+
+	jsonw_key(g, key);
+	yajl_gen_array_open(g);
+	for (i = 0; i < sv->n; i++)
+		jsonw_str(g, sv->v[i]);
+	yajl_gen_array_close(g);
+}
+
+/* Emits profiles.json's top level and the built profile, merged. */
+static void
+sched_profile_json(yajl_gen g, yajl_val top, yajl_val prof)
+{
+	size_t	i;
+
+	for (i = 0; i < top->u.object.len; i++) {
+		if (sched_own_key(top->u.object.keys[i]) ||
+		    jsonw_get(prof, top->u.object.keys[i]) != NULL)
+			continue;
+		jsonw_str(g, top->u.object.keys[i]);
+		jsonw_tree(g, top->u.object.values[i]);
+	}
+	for (i = 0; i < prof->u.object.len; i++) {
+		if (sched_own_key(prof->u.object.keys[i]))
+			continue;
+		jsonw_str(g, prof->u.object.keys[i]);
+		jsonw_tree(g, prof->u.object.values[i]);
+	}
+}
+
+/* The 200 body: metadata, images, manifest and asud's own fields. */
+static char *
+sched_body_done(struct sched_job *j, const struct build_result *res,
+    yajl_val top, yajl_val prof, size_t *len)
+{
+	yajl_gen	 g;
+	yajl_val	 req;
+	char		 stamp[40], *cause = NULL;
+	size_t		 i;
+
+	g = jsonw_new();
+	yajl_gen_map_open(g);
+	sched_profile_json(g, top, prof);
+	jsonw_key(g, "manifest");
+	yajl_gen_map_open(g);
+	for (i = 0; i < res->manifest.names.n; i++)
+		jsonw_kv_str(g, res->manifest.names.v[i],
+		    res->manifest.versions.v[i]);
+	yajl_gen_map_close(g);
+	jsonw_kv_str(g, "id", j->profile_id);
+	jsonw_kv_str(g, "bin_dir", j->hash);
+	sched_strv_json(g, "build_cmd_packages", &res->packages);
+	jsonw_time(sched_now_ms(), stamp);
+	jsonw_kv_str(g, "build_at", stamp);
+	jsonw_kv_str(g, "detail", "done");
+	jsonw_kv_str(g, "imagebuilder_status", "done");
+	jsonw_key(g, "request");
+	req = jsonw_parse(j->request_json, &cause);
+	jsonw_tree(g, req);
+	yajl_tree_free(req);
+	free(cause);
+	jsonw_kv_str(g, "stdout", res->out != NULL ? res->out : "");
+	jsonw_kv_str(g, "stderr", res->err != NULL ? res->err : "");
+	sched_strv_json(g, "build_cmd", &res->build_cmd);
+	jsonw_kv_int(g, "status", 200);
+	jsonw_time(j->enqueued_ms, stamp);
+	jsonw_kv_str(g, "enqueued_at", stamp);
+	jsonw_kv_str(g, "request_hash", j->hash);
+	yajl_gen_map_close(g);
+	return (jsonw_finish(g, len));
+}
+
+/* How long a result lives (reference/asu-api.md §1.3). */
+static int64_t
+sched_result_ttl(struct sched_job *j)
+{
+	const struct conf	*c = j->s->a->conf;
+
+	if (j->req.defaults != NULL && *j->req.defaults != '\0')
+		return (c->build_defaults_ttl);
+	if (j->req.pv_names.n > 0)
+		return (c->build_ttl);
+	return (c->build_ttl_unversioned);
+}
+
+/* Moves the built images into the store under the request hash. */
+static int
+sched_install(struct sched_job *j, char **cause)
+{
+	char	*dst;
+	int	 rc = 0;
+
+	xasprintf(&dst, "%s/%s", j->s->a->store_dir, j->hash);
+	if (fs_rmtree(dst) == -1 && errno != ENOENT)
+		log_warn("cannot remove old %s", dst);
+	if (chmod(j->bin_dir, 0755) == -1 || rename(j->bin_dir, dst) == -1) {
+		xasprintf(cause, "cannot move the images into the store: %s",
+		    strerror(errno));
+		rc = -1;
+	}
+	free(dst);
+	return (rc);
+}
+
+/* A finished build becomes a record; then the slot is free again. */
+static void
+sched_build_done(const struct build_result *res, void *arg)
+{
+	struct sched_job	*j = arg;
+	yajl_val		 top = NULL, prof = NULL;
+	char			*body, *cause = NULL;
+	size_t			 len;
+
+	j->build = NULL;	/* build.c frees itself after this callback */
+	if (!res->ok) {
+		sched_fail(j, res->error != NULL ? res->error : "failed",
+		    res->out, res->err, &res->build_cmd);
+		return;
+	}
+	if ((top = jsonw_parse(res->profiles_json, &cause)) != NULL)
+		prof = jsonw_get(jsonw_get(top, "profiles"), j->profile_id);
+	if (prof == NULL || !YAJL_IS_OBJECT(prof) || !YAJL_IS_OBJECT(top)) {
+		sched_fail(j, "Profile not found in JSON file", res->out,
+		    res->err, &res->build_cmd);
+		yajl_tree_free(top);
+		free(cause);
+		return;
+	}
+	if (sched_install(j, &cause) == -1) {
+		sched_fail(j, cause, res->out, res->err, &res->build_cmd);
+		yajl_tree_free(top);
+		free(cause);
+		return;
+	}
+	body = sched_body_done(j, res, top, prof, &len);
+	yajl_tree_free(top);
+	log_info("build %.12s done", j->hash);
+	sched_finish(j, body, len, RECORD_DONE,
+	    time(NULL) + sched_result_ttl(j));
+	free(body);
+}
+
+/* Compresses the combined log for the store. */
+static void *
+sched_log_compress(struct sched_job *j, size_t *len)
+{
+	unsigned char	*src;
+	void		*dst;
+	size_t		 n, bound, out;
+
+	n = evbuffer_get_length(j->log);
+	src = evbuffer_pullup(j->log, -1);
+	bound = ZSTD_compressBound(n);
+	dst = xmalloc(bound);
+	out = ZSTD_compress(dst, bound, src, n, 3);
+	if (ZSTD_isError(out)) {
+		log_warnx("log of %.12s: %s", j->hash, ZSTD_getErrorName(out));
+		free(dst);
+		return (NULL);
+	}
+	*len = out;
+	return (dst);
+}
+
+/* Stores the final record and log, drops the job, starts the next. */
+static void
+sched_finish(struct sched_job *j, const char *body, size_t body_len,
+    int state, int64_t expires)
+{
+	struct sched	*s = j->s;
+	struct record	 r;
+	void		*rec, *log = NULL;
+	size_t		 reclen, loglen = 0;
+	char		*cause = NULL;
+
+	memset(&r, 0, sizeof r);
+	r.state = state;
+	r.klass = j->klass;
+	r.enqueued_ms = j->enqueued_ms;
+	r.expires = expires;
+	r.qkey = 0;
+	r.profile_id = j->profile_id;
+	r.request = j->request_json;
+	r.request_len = j->request_len;
+	r.body = body;
+	r.body_len = body_len;
+	r.phase = state == RECORD_FAILED ? j->phase : "done";
+	rec = record_encode(&r, &reclen);
+	if (j->log != NULL)
+		log = sched_log_compress(j, &loglen);
+	if (store_finish(s->a->store, j->hash, j->qkey, rec, reclen, log,
+	    loglen, &cause) == -1) {
+		log_warnx("cannot store the result of %.12s: %s", j->hash,
+		    cause);
+		free(cause);
+	}
+	free(rec);
+	free(log);
+	if (j->tmp != NULL && fs_rmtree(j->tmp) == -1)
+		log_warn("cannot remove %s", j->tmp);
+	if (j->qe != NULL)
+		queue_remove(s->q, j->qe);
+	sched_job_free(j);
+	sched_kick_later(s);
+}
+
+/* Remembers the phase for status answers. */
+static void
+sched_build_phase(enum build_phase phase, void *arg)
+{
+	struct sched_job	*j = arg;
+
+	j->phase = build_phase_name(phase);
+}
+
+/* Collects the combined output, bounded. */
+static void
+sched_build_log(const char *buf, size_t len, void *arg)
+{
+	struct sched_job	*j = arg;
+	static const char	 cut[] = "\n[asud: log truncated]\n";
+
+	if (evbuffer_get_length(j->log) + len > SCHED_LOG_MAX) {
+		if (!j->log_truncated)
+			evbuffer_add(j->log, cut, sizeof cut - 1);
+		j->log_truncated = 1;
+		return;
+	}
+	evbuffer_add(j->log, buf, len);
+}
+
+/* Starts the build of one queue entry. */
+static void
+sched_start(struct sched *s, struct queue_entry *e)
+{
+	struct sched_job	*j = e->data;
+	const struct conf	*c = s->a->conf;
+	struct build_spec	 spec;
+	struct strv		 wrapper = STRV_INITIALIZER;
+	char			*label, *cause = NULL;
+
+	queue_start(s->q, e);
+	j->phase = "init";
+	j->log = evbuffer_new();
+	xasprintf(&j->tmp, "%s/%s", s->a->tmp_dir, j->hash);
+	xasprintf(&j->work_dir, "%s/work", j->tmp);
+	xasprintf(&j->bin_dir, "%s/bin", j->tmp);
+	if (fs_rmtree(j->tmp) == -1 && errno != ENOENT)
+		log_warn("cannot clean %s", j->tmp);
+	if (fs_mkdirs(j->tmp, 0700) == -1) {
+		xasprintf(&cause, "cannot create a build directory: %s",
+		    strerror(errno));
+		sched_fail(j, cause, NULL, NULL, NULL);
+		free(cause);
+		return;
+	}
+	if (*e->ib_key != '/') {
+		xasprintf(&cause, "No ImageBuilder for %s %s on this server",
+		    j->req.version, j->req.target);
+		sched_fail(j, cause, NULL, NULL, NULL);
+		free(cause);
+		return;
+	}
+	xasprintf(&label, "/store/%s", j->hash);
+	memset(&spec, 0, sizeof spec);
+	spec.ib_dir = e->ib_key;
+	spec.work_dir = j->work_dir;
+	spec.bin_dir = j->bin_dir;
+	spec.bin_dir_label = label;
+	spec.profile = j->profile_id;
+	spec.version_code = j->req.version_code;
+	spec.packages = request_package_names(&j->req);
+	spec.pv_names = &j->req.pv_names;
+	spec.pv_versions = &j->req.pv_versions;
+	spec.diff_packages = j->req.diff_packages;
+	spec.defaults = j->req.defaults;
+	spec.rootfs_size_mb = j->req.rootfs_size_mb;
+	spec.filesystem = j->req.filesystem;
+	spec.timeout = c->job_timeout;
+	if (c->build_wrapper != NULL) {
+		strv_split(&wrapper, c->build_wrapper, " \t");
+		spec.wrapper = &wrapper;
+	}
+	log_info("build %.12s started: %s %s %s", j->hash, j->req.version,
+	    j->req.target, j->profile_id);
+	j->build = build_start(&spec, sched_build_phase, sched_build_log,
+	    sched_build_done, j, &cause);
+	free(label);
+	strv_clear(&wrapper);
+	if (j->build == NULL) {
+		sched_fail(j, cause, NULL, NULL, NULL);
+		free(cause);
+	}
+}
+
+/* Starts builds while slots and ImageBuilders are free. */
+static void
+sched_kick(struct sched *s)
+{
+	struct queue_entry	*e;
+
+	while (queue_running(s->q) < (size_t)s->a->conf->build_jobs &&
+	    (e = queue_next(s->q)) != NULL)
+		sched_start(s, e);
+}
+
+/* Adds a job to the in-memory queue. */
+static void
+sched_enqueue_mem(struct sched *s, struct sched_job *j, const char *ib_dir)
+{
+	char	*key = NULL;
+
+	if (ib_dir == NULL)
+		xasprintf(&key, "%s/%s", j->req.version, j->req.target);
+	j->qe = queue_add(s->q, j->qkey, j->hash, j->klass, j->enqueued_ms,
+	    ib_dir != NULL ? ib_dir : key, j);
+	free(key);
+}
+
+/* Commits a new request and queues it. */
+int
+sched_submit(struct sched *s, const char *hash, const struct request *req,
+    const char *profile_id, const char *ib_dir, int klass, char **cause)
+{
+	struct sched_job	*j;
+	struct record		 r;
+	yajl_gen		 g;
+	char			*json;
+	void			*rec;
+	size_t			 len, reclen;
+	int64_t			 now = sched_now_ms();
+
+	g = jsonw_new();
+	request_to_json(req, g);
+	json = jsonw_finish(g, &len);
+	if ((j = sched_job_new(s, hash, json, len, profile_id, cause)) == NULL) {
+		free(json);
+		return (-1);
+	}
+	free(json);
+	j->enqueued_ms = now;
+	j->klass = klass;
+	j->qkey = queue_key(now, klass, s->a->conf->queue_class_delay);
+	memset(&r, 0, sizeof r);
+	r.state = RECORD_QUEUED;
+	r.klass = klass;
+	r.enqueued_ms = now;
+	r.qkey = j->qkey;
+	r.profile_id = profile_id;
+	r.request = j->request_json;
+	r.request_len = j->request_len;
+	r.phase = "queued";
+	rec = record_encode(&r, &reclen);
+	if (store_enqueue(s->a->store, hash, rec, reclen, j->qkey,
+	    cause) == -1) {
+		free(rec);
+		sched_job_free(j);
+		return (-1);
+	}
+	free(rec);
+	sched_enqueue_mem(s, j, ib_dir);
+	log_info("build %.12s queued: %s %s %s", hash, req->version,
+	    req->target, profile_id);
+	sched_kick_later(s);
+	return (0);
+}
+
+struct sched_restore_item {
+	uint64_t	qkey;
+	char		hash[65];
+};
+
+struct sched_restore_list {
+	struct sched_restore_item	*v;
+	size_t				 n;
+};
+
+/* Collects queue entries (no store calls inside a foreach). */
+static int
+sched_restore_collect(uint64_t qkey, const char *hash, void *arg)
+{
+	struct sched_restore_list	*l = arg;
+
+	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	l->v[l->n].qkey = qkey;
+	snprintf(l->v[l->n].hash, sizeof l->v[l->n].hash, "%s", hash);
+	l->n++;
+	return (0);
+}
+
+/* Rebuilds one job from its record; drops entries that make no sense. */
+static void
+sched_restore_one(struct sched *s, uint64_t qkey, const char *hash)
+{
+	const struct catalog_target	*t;
+	struct sched_job		*j = NULL;
+	struct record			 r;
+	void				*val = NULL;
+	size_t				 len;
+	char				*cause = NULL;
+	int				 found;
+
+	found = store_record_get(s->a->store, hash, &val, &len, &cause);
+	if (found == 1 && record_decode(val, len, &r) == 0 &&
+	    r.state == RECORD_QUEUED)
+		j = sched_job_new(s, hash, r.request, r.request_len,
+		    r.profile_id, &cause);
+	if (j == NULL) {
+		log_warnx("dropping queue entry %.12s: %s", hash,
+		    cause != NULL ? cause : "no queued record");
+		free(cause);
+		cause = NULL;
+		if (store_queue_del(s->a->store, qkey, hash, &cause) == -1) {
+			log_warnx("%s", cause);
+			free(cause);
+		}
+		free(val);
+		return;
+	}
+	j->enqueued_ms = r.enqueued_ms;
+	j->klass = r.klass;
+	j->qkey = qkey;
+	free(val);
+	t = catalog_target(s->a->catalog, j->req.version, j->req.target);
+	sched_enqueue_mem(s, j, t != NULL ? catalog_target_dir(t) : NULL);
+}
+
+/* Reads the persisted queue back after a start. */
+int
+sched_restore(struct sched *s, char **cause)
+{
+	struct sched_restore_list	l = { NULL, 0 };
+	size_t				i;
+
+	if (store_queue_foreach(s->a->store, sched_restore_collect, &l,
+	    cause) == -1)
+		return (-1);
+	for (i = 0; i < l.n; i++)
+		sched_restore_one(s, l.v[i].qkey, l.v[i].hash);
+	if (l.n > 0)
+		log_info("restored %zu queued builds", l.n);
+	free(l.v);
+	sched_kick_later(s);
+	return (0);
+}
+
+/* The live state of a hash. */
+int
+sched_status(struct sched *s, const char *hash, struct sched_status *st)
+{
+	struct queue_entry	*e;
+	struct sched_job	*j;
+
+	if ((e = queue_find(s->q, hash)) == NULL)
+		return (0);
+	j = e->data;
+	st->running = e->running;
+	st->phase = e->running ? j->phase : "queued";
+	st->position = e->running ? 0 : queue_position(s->q, e);
+	return (1);
+}
+
+/* Requests waiting to start. */
+size_t
+sched_queue_length(struct sched *s)
+{
+	return (queue_waiting(s->q));
+}
+
+/* Stops everything; queued and running requests stay in the store. */
+void
+sched_free(struct sched *s)
+{
+	if (s == NULL)
+		return;
+	queue_free(s->q, sched_job_free);
+	event_free(s->kick);
+	event_free(s->sweep);
+	free(s);
+}

@@ -1,1 +1,42 @@
-/* sched.h */
+/*
+ * sched.h: the scheduler. It owns the in-memory queue, starts builds when
+ * a slot and the ImageBuilder are free, and turns their results into the
+ * stored records and response bodies.
+ */
+#ifndef ASUD_SCHED_H
+#define ASUD_SCHED_H
+
+#include <stddef.h>
+
+struct asud;
+struct request;
+struct sched;
+
+struct sched_status {
+	int		 running;
+	const char	*phase;		/* "init", "validate_manifest", ... */
+	size_t		 position;	/* waiting entries ahead */
+};
+
+struct sched	*sched_new(struct asud *);
+/* Reloads the persisted queue after a start; interrupted builds rerun. */
+int		 sched_restore(struct sched *, char **cause);
+/*
+ * Commits the record and queue entry of a validated request, then queues
+ * it. ib_dir is the ImageBuilder it will use. On success the request is
+ * durable and the caller may answer 202.
+ */
+int		 sched_submit(struct sched *, const char *hash,
+		    const struct request *, const char *profile_id,
+		    const char *ib_dir, int klass, char **cause);
+/* The live state of a queued or running hash; 0 when unknown. */
+int		 sched_status(struct sched *, const char *hash,
+		    struct sched_status *);
+/* Waiting requests (the 529 limit and /api/v1/stats). */
+size_t		 sched_queue_length(struct sched *);
+/* Stops running builds (they run again at the next start) and frees. */
+void		 sched_free(struct sched *);
+/* Milliseconds since the epoch. */
+long long	 sched_now_ms(void);
+
+#endif

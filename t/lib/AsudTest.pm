@@ -1,0 +1,201 @@
+# AsudTest: starts a real asud on 127.0.0.1 port 0 against stand-in
+# ImageBuilders in a private temporary directory, and talks HTTP to it.
+package AsudTest;
+
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use File::Temp qw(tempdir);
+use File::Spec;
+use HTTP::Tiny;
+use JSON::PP;
+use POSIX qw(:sys_wait_h);
+use Test::More;
+use Time::HiRes qw(sleep time);
+
+our $JSON = JSON::PP->new->canonical->allow_nonref;
+
+sub srcdir { $ENV{ASUD_TOP_SRCDIR} // abs_path('.') }
+sub bin { $ENV{ASUD_BIN} // abs_path('./asud') }
+
+# Generates stand-in ImageBuilders once per test file (only the listed
+# version/target/subtarget triples, to stay fast).
+sub new {
+	my ($class, %o) = @_;
+	my $self = bless {
+		dir => tempdir('asud-test-XXXXXX', TMPDIR => 1,
+		    CLEANUP => !$ENV{ASUD_KEEP}),
+		conf => $o{conf} // {},
+		only => $o{only} // ['1.2.3/testtarget/testsubtarget'],
+		env => { STANDIN_TIME_SCALE => 0, %{ $o{env} // {} } },
+		http => HTTP::Tiny->new(timeout => 60, max_redirect => 0),
+	}, $class;
+	$self->{ibdir} = "$self->{dir}/imagebuilders";
+	$self->{state} = "$self->{dir}/state";
+	$self->generate unless $o{no_generate};
+	return $self;
+}
+
+sub dir { $_[0]{dir} }
+sub state_dir { $_[0]{state} }
+sub ib_dir { $_[0]{ibdir} }
+
+# Runs the stand-in generator for this test's targets.
+sub generate {
+	my ($self) = @_;
+	my @args = (srcdir() . '/t/standin/mkstandin', '--ib-root',
+	    $self->{ibdir}, map { ('--only', $_) } @{ $self->{only} });
+	system(@args) == 0 or die "mkstandin failed: $?";
+}
+
+# Writes the configuration file for the next start.
+sub write_conf {
+	my ($self) = @_;
+	my %c = (
+		listen => '127.0.0.1:0',
+		state_dir => $self->{state},
+		imagebuilder_dir => $self->{ibdir},
+		%{ $self->{conf} },
+	);
+	my $file = "$self->{dir}/asud.conf";
+	open(my $fh, '>', $file) or die "$file: $!";
+	print $fh "# written by AsudTest\n";
+	print $fh "$_ = $c{$_}\n" for sort keys %c;
+	close($fh);
+	return $file;
+}
+
+# Starts the daemon and waits for its "listening on" line.
+sub start {
+	my ($self, %o) = @_;
+	my $conf = $self->write_conf;
+	my $log = "$self->{dir}/asud.log";
+	$self->{log} = $log;
+	my $offset = -s $log // 0;
+	my $pid = fork() // die "fork: $!";
+	if ($pid == 0) {
+		$ENV{$_} = $self->{env}{$_} for keys %{ $self->{env} };
+		open(STDIN, '<', '/dev/null');
+		open(STDOUT, '>>', $log);
+		open(STDERR, '>>', $log);
+		my @cmd = $o{cmd} ? @{ $o{cmd} } : ('-c', $conf);
+		exec(bin(), @cmd, @{ $o{args} // [] }) or exit 127;
+	}
+	$self->{pid} = $pid;
+	my $deadline = time + 30;
+	while (time < $deadline) {
+		if (open(my $fh, '<', $log)) {
+			local $/;
+			my $text = <$fh> // '';
+			$text = substr($text, $offset) if length $text >= $offset;
+			if ($text =~ /^listening on ([\d.]+):(\d+)$/m) {
+				$self->{port} = $2;
+				$self->{base} = "http://127.0.0.1:$2";
+				return $self;
+			}
+		}
+		if (waitpid($pid, WNOHANG) == $pid) {
+			delete $self->{pid};
+			die "asud exited at start:\n" . $self->log_text;
+		}
+		sleep 0.05;
+	}
+	die "asud did not start in time:\n" . $self->log_text;
+}
+
+sub port { $_[0]{port} }
+sub base { $_[0]{base} }
+sub pid { $_[0]{pid} }
+
+sub log_text {
+	my ($self) = @_;
+	open(my $fh, '<', $self->{log}) or return '';
+	local $/;
+	return <$fh>;
+}
+
+# Fails a test when a sanitizer reported anything in the daemon's log.
+sub check_log_clean {
+	my ($self) = @_;
+	my $text = $self->log_text;
+	my @bad = grep { /AddressSanitizer|LeakSanitizer|runtime error:/ }
+	    split /\n/, $text;
+	ok(!@bad, 'daemon log has no sanitizer report')
+	    or diag(join("\n", @bad[0 .. ($#bad < 20 ? $#bad : 20)]));
+}
+
+# SIGTERM and wait: a clean stop.
+sub stop {
+	my ($self) = @_;
+	my $pid = delete $self->{pid} or return;
+	kill('TERM', $pid);
+	my $deadline = time + 30;
+	while (time < $deadline) {
+		my $r = waitpid($pid, WNOHANG);
+		if ($r == $pid) {
+			$self->{exit} = $?;
+			return $?;
+		}
+		sleep 0.05;
+	}
+	kill('KILL', $pid);
+	waitpid($pid, 0);
+	$self->{exit} = -1;
+	return -1;
+}
+
+# kill -9: what a crash or power loss looks like to the store.
+sub kill9 {
+	my ($self) = @_;
+	my $pid = delete $self->{pid} or return;
+	kill('KILL', $pid);
+	waitpid($pid, 0);
+}
+
+sub DESTROY {
+	my ($self) = @_;
+	if (my $pid = delete $self->{pid}) {
+		kill('KILL', $pid);
+		waitpid($pid, 0);
+	}
+}
+
+# One HTTP request; returns the response with {json} decoded when possible.
+sub request {
+	my ($self, $method, $path, $body, $headers) = @_;
+	my %o = (headers => { %{ $headers // {} } });
+	if (defined $body) {
+		$o{content} = ref($body) ? $JSON->encode($body) : $body;
+		$o{headers}{'Content-Type'} //= 'application/json';
+	}
+	my $res = $self->{http}->request($method, $self->{base} . $path, \%o);
+	$res->{json} = eval { $JSON->decode($res->{content}) }
+	    if defined $res->{content} && length $res->{content};
+	return $res;
+}
+
+sub get { my ($s, $p, $h) = @_; $s->request('GET', $p, undef, $h) }
+sub head { my ($s, $p, $h) = @_; $s->request('HEAD', $p, undef, $h) }
+sub post { my ($s, $p, $b, $h) = @_; $s->request('POST', $p, $b, $h) }
+
+# Posts a build and polls its hash until it is no longer 202.
+sub build {
+	my ($self, $req, %o) = @_;
+	my $res = $self->post('/api/v1/build', $req, $o{headers});
+	return $res unless $res->{status} == 202 && $res->{json};
+	return $self->wait_build($res->{json}{request_hash}, %o);
+}
+
+sub wait_build {
+	my ($self, $hash, %o) = @_;
+	my $deadline = time + ($o{timeout} // 60);
+	my $res;
+	while (time < $deadline) {
+		$res = $self->get("/api/v1/build/$hash");
+		return $res unless $res->{status} == 202;
+		sleep($o{interval} // 0.05);
+	}
+	return $res;
+}
+
+1;
