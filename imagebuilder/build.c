@@ -1,1 +1,924 @@
-/* build.c: not written yet */
+/*
+ * build.c: one firmware build as a small state machine over jobs. After
+ * setting up its directories it runs `make info`, `make manifest` and
+ * `make image` in the ImageBuilder, one after the other, checks what each
+ * printed the way the reference server does, and reports phases, the
+ * combined output and the result through the caller's callbacks.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <yajl/yajl_tree.h>
+
+#include "lib/compat.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/sha256.h"
+#include "lib/strv.h"
+#include "lib/xmalloc.h"
+#include "imagebuilder/build.h"
+#include "imagebuilder/info.h"
+#include "imagebuilder/job.h"
+#include "imagebuilder/manifest.h"
+#include "imagebuilder/pkgerr.h"
+#include "imagebuilder/pkglist.h"
+
+/* The most of one stream of one command kept for the result. */
+#define BUILD_OUTPUT_MAX	(4 * 1024 * 1024)
+/* The largest profiles.json read from BIN_DIR. */
+#define BUILD_JSON_MAX		(16 * 1024 * 1024)
+/* Deeper JSON is refused: yajl frees its trees recursively. */
+#define BUILD_JSON_DEPTH	64
+/* Hex digits of the package hash in EXTRA_IMAGE_NAME. */
+#define BUILD_IMAGE_HASH_LEN	12
+/* Where the defaults script goes below FILES. */
+#define BUILD_DEFAULTS_PATH	"etc/uci-defaults/99-asu-defaults"
+
+enum build_step {
+	BUILD_STEP_SETUP,
+	BUILD_STEP_INFO,
+	BUILD_STEP_MANIFEST,
+	BUILD_STEP_IMAGE
+};
+
+/* One stream of the running command; keeps the tail when too long. */
+struct build_capture {
+	char	*buf;
+	size_t	 len;
+	size_t	 size;
+	size_t	 dropped;
+};
+
+struct build {
+	char			*ib_dir;
+	char			*work_dir;
+	char			*bin_dir;
+	char			*bin_dir_label;
+	char			*profile;
+	char			*version_code;
+	char			*defaults;
+	char			*filesystem;
+	struct strv		 packages;
+	struct strv		 pv_names;
+	struct strv		 pv_versions;
+	struct strv		 wrapper;
+	int			 diff_packages;
+	int			 rootfs_size_mb;
+	int			 timeout;
+	build_changes_cb	 changes_cb;
+	void			*changes_arg;
+
+	build_phase_cb		 phase_cb;
+	build_log_cb		 log_cb;
+	build_done_cb		 done_cb;
+	void			*arg;
+
+	struct strv		 env;
+	struct event		*start_ev;
+	struct job		*job;
+	enum build_step		 step;
+	struct timespec		 deadline;
+	int			 busy;		/* in one of our callbacks */
+	int			 dead;		/* finished or cancelled */
+	char			*files_dir;	/* FILES, or NULL */
+	int			 info_parsed;
+
+	struct build_capture	 out;
+	struct build_capture	 err;
+	char			 scan_tail[16];	/* end of the last chunk */
+	size_t			 scan_tail_len;
+	int			 too_big;
+
+	struct info		 info;
+	struct build_result	 result;
+};
+
+/* Variables that would change what make does behind our back. */
+static const char *build_env_drop[] = {
+	"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "LC_ALL",
+	"PROFILE", "PACKAGES", "FILES", "BIN_DIR", "EXTRA_IMAGE_NAME",
+	"ROOTFS_PARTSIZE", "ROOTFS_FILESYSTEM", "DISABLED_SERVICES",
+	"ADD_LOCAL_KEY", "STRIP_ABI", "EXTRA_PACKAGES", NULL
+};
+
+/* stderr texts of `make image` that mean the image does not fit. */
+static const char *build_too_big[] = { "is too big", "out of space?", NULL };
+
+static void	build_run_info(struct build *);
+static void	build_run_manifest(struct build *);
+static void	build_run_image(struct build *);
+static void	build_job_complete(struct job *, int, int, void *);
+
+/* The client-facing phase names of reference/asu-api.md §1.4. */
+const char *
+build_phase_name(enum build_phase phase)
+{
+	switch (phase) {
+	case BUILD_PHASE_SETUP:
+		return ("container_setup");
+	case BUILD_PHASE_REVISION:
+		return ("validate_revision");
+	case BUILD_PHASE_MANIFEST:
+		return ("validate_manifest");
+	case BUILD_PHASE_IMAGE:
+		return ("building_image");
+	}
+	return ("unknown");
+}
+
+/* Appends to a capture, dropping the oldest bytes beyond the limit. */
+static void
+build_capture_add(struct build_capture *c, const char *p, size_t n)
+{
+	size_t	drop, skip;
+
+	if (c->len + n > 2 * BUILD_OUTPUT_MAX) {
+		/* Keep the newest BUILD_OUTPUT_MAX bytes, amortised. */
+		drop = c->len + n - BUILD_OUTPUT_MAX;
+		if (drop >= c->len) {
+			skip = drop - c->len;
+			c->dropped += drop;
+			c->len = 0;
+			p += skip;
+			n -= skip;
+		} else {
+			memmove(c->buf, c->buf + drop, c->len - drop);
+			c->len -= drop;
+			c->dropped += drop;
+		}
+	}
+	if (c->len + n + 1 > c->size) {
+		c->size = c->size == 0 ? 65536 : c->size;
+		while (c->len + n + 1 > c->size)
+			c->size *= 2;
+		c->buf = xreallocarray(c->buf, c->size, 1);
+	}
+	memcpy(c->buf + c->len, p, n);
+	c->len += n;
+	c->buf[c->len] = '\0';
+}
+
+/* Whether the capture holds all the command printed. */
+static int
+build_capture_whole(const struct build_capture *c)
+{
+	return (c->dropped == 0 && c->len <= BUILD_OUTPUT_MAX);
+}
+
+/* Empties a capture for the next command. */
+static void
+build_capture_reset(struct build_capture *c)
+{
+	free(c->buf);
+	memset(c, 0, sizeof *c);
+}
+
+/* The capture as the result's string, saying so when the head was cut. */
+static char *
+build_capture_string(const struct build_capture *c)
+{
+	const char	*p = c->buf != NULL ? c->buf : "";
+	size_t		 len = c->len, dropped = c->dropped;
+	char		*s, *note;
+	size_t		 nlen;
+
+	if (len > BUILD_OUTPUT_MAX) {
+		dropped += len - BUILD_OUTPUT_MAX;
+		p += len - BUILD_OUTPUT_MAX;
+		len = BUILD_OUTPUT_MAX;
+	}
+	if (dropped == 0)
+		note = xstrdup("");
+	else
+		xasprintf(&note, "[asud: the first %zu bytes were cut]\n",
+		    dropped);
+	nlen = strlen(note);
+	s = xmalloc(nlen + len + 1);
+	memcpy(s, note, nlen);
+	memcpy(s + nlen, p, len);
+	s[nlen + len] = '\0';
+	free(note);
+	return (s);
+}
+
+/* Builds the children's environment: ours without make's own settings. */
+static void
+build_env(struct strv *env)
+{
+	const char	*eq;
+	size_t		 i, j, len;
+
+	for (i = 0; environ[i] != NULL; i++) {
+		if ((eq = strchr(environ[i], '=')) == NULL)
+			continue;
+		len = (size_t)(eq - environ[i]);
+		for (j = 0; build_env_drop[j] != NULL; j++) {
+			if (strlen(build_env_drop[j]) == len &&
+			    strncmp(environ[i], build_env_drop[j], len) == 0)
+				break;
+		}
+		if (build_env_drop[j] == NULL)
+			strv_add(env, environ[i]);
+	}
+	strv_add(env, "LC_ALL=C");
+}
+
+/* Copies an optional string of the spec. */
+static char *
+build_strdup(const char *s)
+{
+	return (s != NULL ? xstrdup(s) : NULL);
+}
+
+/* Copies an optional vector of the spec. */
+static void
+build_strv_copy(struct strv *dst, const struct strv *src)
+{
+	if (src != NULL)
+		strv_copy(dst, src);
+}
+
+/* Releases everything a build holds, the running job included. */
+static void
+build_free(struct build *b)
+{
+	struct build_result	*r = &b->result;
+
+	if (b->job != NULL)
+		job_kill(b->job);
+	if (b->start_ev != NULL)
+		event_free(b->start_ev);
+	free(b->ib_dir);
+	free(b->work_dir);
+	free(b->bin_dir);
+	free(b->bin_dir_label);
+	free(b->profile);
+	free(b->version_code);
+	free(b->defaults);
+	free(b->filesystem);
+	free(b->files_dir);
+	strv_clear(&b->packages);
+	strv_clear(&b->pv_names);
+	strv_clear(&b->pv_versions);
+	strv_clear(&b->wrapper);
+	strv_clear(&b->env);
+	build_capture_reset(&b->out);
+	build_capture_reset(&b->err);
+	if (b->info_parsed)
+		info_free(&b->info);
+	free(r->error);
+	free(r->out);
+	free(r->err);
+	free(r->revision);
+	strv_clear(&r->build_cmd);
+	strv_clear(&r->packages);
+	manifest_free(&r->manifest);
+	free(r->profiles_json);
+	free(b);
+}
+
+/* Marks the start of code that calls out and may see the build cancelled. */
+static void
+build_enter(struct build *b)
+{
+	b->busy++;
+}
+
+/* Frees a build that ended while we were inside it. */
+static void
+build_leave(struct build *b)
+{
+	if (--b->busy == 0 && b->dead)
+		build_free(b);
+}
+
+/* Ends the build: fills the result and hands it to the caller once. */
+static void
+build_finish(struct build *b, const char *error, int timed_out)
+{
+	struct build_result	*r = &b->result;
+
+	if (b->dead)
+		return;
+	b->dead = 1;
+	r->ok = error == NULL;
+	r->timed_out = timed_out;
+	r->error = build_strdup(error);
+	r->out = build_capture_string(&b->out);
+	r->err = build_capture_string(&b->err);
+	if (error != NULL)
+		log_debug("build in %s failed: %s", b->ib_dir, error);
+	b->done_cb(r, b->arg);
+}
+
+/* Ends the build with a formatted error. */
+static void __attribute__((format(printf, 2, 3)))
+build_failf(struct build *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		fatalx("out of memory");
+	va_end(ap);
+	build_finish(b, msg, 0);
+	free(msg);
+}
+
+/* Ends the build because its deadline passed. */
+static void
+build_timed_out(struct build *b)
+{
+	char	*msg;
+
+	xasprintf(&msg, "Build timed out after %d seconds", b->timeout);
+	build_finish(b, msg, 1);
+	free(msg);
+}
+
+/* Tells the caller about a phase; returns 0 if it cancelled the build. */
+static int
+build_phase(struct build *b, enum build_phase phase)
+{
+	if (!b->dead && b->phase_cb != NULL)
+		b->phase_cb(phase, b->arg);
+	return (!b->dead);
+}
+
+/* Seconds left before the deadline (0: none); -1 when it has passed. */
+static int
+build_remaining(const struct build *b, int *secs)
+{
+	struct timespec	now;
+	double		left;
+
+	*secs = 0;
+	if (b->timeout <= 0)
+		return (0);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left = (double)(b->deadline.tv_sec - now.tv_sec) +
+	    (double)(b->deadline.tv_nsec - now.tv_nsec) / 1e9;
+	if (left <= 0)
+		return (-1);
+	*secs = (int)left;
+	if ((double)*secs < left)
+		(*secs)++;
+	return (0);
+}
+
+/* Looks for the "image does not fit" texts, also across chunk edges. */
+static void
+build_scan(struct build *b, const char *buf, size_t len)
+{
+	char	*tmp;
+	size_t	 n, i, keep;
+
+	if (b->too_big)
+		return;
+	n = b->scan_tail_len + len;
+	tmp = xmalloc(n);
+	memcpy(tmp, b->scan_tail, b->scan_tail_len);
+	memcpy(tmp + b->scan_tail_len, buf, len);
+	for (i = 0; build_too_big[i] != NULL; i++) {
+		if (memmem(tmp, n, build_too_big[i],
+		    strlen(build_too_big[i])) != NULL)
+			b->too_big = 1;
+	}
+	keep = n < sizeof b->scan_tail ? n : sizeof b->scan_tail;
+	memcpy(b->scan_tail, tmp + n - keep, keep);
+	b->scan_tail_len = keep;
+	free(tmp);
+}
+
+/* Output of the running command: keep it, scan it, pass it on. */
+static void
+build_job_output(struct job *job __unused, int which, const char *buf,
+    size_t len, void *arg)
+{
+	struct build	*b = arg;
+
+	build_enter(b);
+	if (!b->dead) {
+		if (which == JOB_STDOUT) {
+			build_capture_add(&b->out, buf, len);
+		} else {
+			build_capture_add(&b->err, buf, len);
+			if (b->step == BUILD_STEP_IMAGE)
+				build_scan(b, buf, len);
+		}
+		if (b->log_cb != NULL)
+			b->log_cb(buf, len, b->arg);
+	}
+	build_leave(b);
+}
+
+/* Starts wrapper + args in the ImageBuilder; on failure ends the build. */
+static int
+build_spawn(struct build *b, const struct strv *args)
+{
+	struct strv	 argv = STRV_INITIALIZER;
+	char		*cause = NULL;
+	int		 secs;
+
+	if (build_remaining(b, &secs) == -1) {
+		build_timed_out(b);
+		return (-1);
+	}
+	strv_copy(&argv, &b->wrapper);
+	strv_copy(&argv, args);
+	build_capture_reset(&b->out);
+	build_capture_reset(&b->err);
+	b->scan_tail_len = 0;
+	b->job = job_run(argv.v, b->ib_dir, b->env.v, secs, build_job_output,
+	    build_job_complete, b, &cause);
+	strv_clear(&argv);
+	if (b->job == NULL) {
+		build_failf(b, "Could not run make: %s", cause);
+		free(cause);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Whether a wait status is a clean exit 0. */
+static int
+build_status_ok(int status)
+{
+	return (WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Refuses a directory that has anything in it. */
+static int
+build_dir_empty(const char *path, char **cause)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 rc = 0;
+
+	if ((d = opendir(path)) == NULL) {
+		xasprintf(cause, "Could not open %s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0) {
+			xasprintf(cause, "%s is not empty", path);
+			rc = -1;
+			break;
+		}
+	}
+	closedir(d);
+	return (rc);
+}
+
+/* Writes the user's first-boot script where FILES will point. */
+static int
+build_write_defaults(struct build *b, char **cause)
+{
+	char	*dir, *path;
+	int	 rc = 0;
+
+	xasprintf(&b->files_dir, "%s/files", b->work_dir);
+	xasprintf(&dir, "%s/etc/uci-defaults", b->files_dir);
+	xasprintf(&path, "%s/%s", b->files_dir, BUILD_DEFAULTS_PATH);
+	if (fs_mkdirs(dir, 0755) == -1 ||
+	    fs_write_file(path, b->defaults, strlen(b->defaults), 0644) == -1 ||
+	    chmod(path, 0644) == -1) {
+		xasprintf(cause, "Could not write %s: %s", path,
+		    strerror(errno));
+		rc = -1;
+	}
+	free(dir);
+	free(path);
+	return (rc);
+}
+
+/* Creates the work and output directories and the defaults file. */
+static int
+build_setup(struct build *b, char **cause)
+{
+	if (fs_mkdirs(b->work_dir, 0755) == -1) {
+		xasprintf(cause, "Could not create %s: %s", b->work_dir,
+		    strerror(errno));
+		return (-1);
+	}
+	if (fs_mkdirs(b->bin_dir, 0755) == -1) {
+		xasprintf(cause, "Could not create %s: %s", b->bin_dir,
+		    strerror(errno));
+		return (-1);
+	}
+	if (build_dir_empty(b->bin_dir, cause) == -1)
+		return (-1);
+	if (b->defaults != NULL && *b->defaults != '\0')
+		return (build_write_defaults(b, cause));
+	return (0);
+}
+
+/* The deferred first step, so build_start itself never calls back. */
+static void
+build_start_cb(evutil_socket_t fd __unused, short events __unused, void *arg)
+{
+	struct build	*b = arg;
+	char		*cause = NULL;
+
+	build_enter(b);
+	b->step = BUILD_STEP_SETUP;
+	if (build_phase(b, BUILD_PHASE_SETUP)) {
+		if (build_setup(b, &cause) == -1)
+			build_finish(b, cause, 0);
+		else
+			build_run_info(b);
+		free(cause);
+	}
+	build_leave(b);
+}
+
+/* Step 2: `make info`. */
+static void
+build_run_info(struct build *b)
+{
+	struct strv	args = STRV_INITIALIZER;
+
+	b->step = BUILD_STEP_INFO;
+	if (!build_phase(b, BUILD_PHASE_REVISION))
+		return;
+	strv_add(&args, "make");
+	strv_add(&args, "info");
+	build_spawn(b, &args);
+	strv_clear(&args);
+}
+
+/* Chooses the PACKAGES list (reference/asu-api.md §4.2 and §4.3). */
+static void
+build_select_packages(struct build *b)
+{
+	const struct info_profile	*prof;
+	struct strv			 requested = STRV_INITIALIZER;
+	struct strv			 none = STRV_INITIALIZER;
+
+	strv_copy(&requested, &b->packages);
+	if (b->changes_cb != NULL)
+		b->changes_cb(&requested, &b->info, b->changes_arg);
+	if (b->diff_packages) {
+		prof = info_profile(&b->info, b->profile);
+		pkglist_diff(&b->result.packages, &requested,
+		    &b->info.default_packages,
+		    prof != NULL ? &prof->packages : &none);
+		strv_clear(&requested);
+	} else {
+		b->result.packages = requested;
+	}
+}
+
+/* Parses the captured `make info` output into b->info. */
+static int
+build_parse_info(struct build *b, char **cause)
+{
+	b->info_parsed = 1;
+	if (info_parse(b->out.buf != NULL ? b->out.buf : "", b->out.len,
+	    &b->info, cause) == -1)
+		return (-1);
+	if (b->info.revision == NULL) {
+		*cause = xstrdup("no revision");
+		return (-1);
+	}
+	return (0);
+}
+
+/* After `make info`: check the revision, pick packages, go on. */
+static void
+build_info_done(struct build *b, int status)
+{
+	char	*cause = NULL;
+
+	if (!build_status_ok(status))
+		xasprintf(&cause, "make info %s", job_status_string(status));
+	else if (!build_capture_whole(&b->out))
+		cause = xstrdup("output too long");
+	else if (build_parse_info(b, &cause) == -1 && cause == NULL)
+		cause = xstrdup("unknown error");
+	if (cause != NULL) {
+		build_failf(b, "Could not parse make info: %s", cause);
+		free(cause);
+		return;
+	}
+	b->result.revision = xstrdup(b->info.revision);
+	if (b->version_code != NULL && *b->version_code != '\0' &&
+	    strcmp(b->version_code, b->info.revision) != 0) {
+		build_failf(b, "Received incorrect version %s (requested %s)",
+		    b->info.revision, b->version_code);
+		return;
+	}
+	build_select_packages(b);
+	build_run_manifest(b);
+}
+
+/* Step 4: `make manifest`. */
+static void
+build_run_manifest(struct build *b)
+{
+	struct strv	 args = STRV_INITIALIZER;
+	char		*list;
+
+	b->step = BUILD_STEP_MANIFEST;
+	if (!build_phase(b, BUILD_PHASE_MANIFEST))
+		return;
+	list = strv_join(&b->result.packages, " ");
+	strv_add(&args, "make");
+	strv_add(&args, "manifest");
+	strv_addf(&args, "PROFILE=%s", b->profile);
+	strv_addf(&args, "PACKAGES=%s", list);
+	strv_add(&args, "STRIP_ABI=1");
+	build_spawn(b, &args);
+	strv_clear(&args);
+	free(list);
+}
+
+/* After `make manifest`: package errors and packages_versions. */
+static void
+build_manifest_done(struct build *b, int status)
+{
+	struct build_result	*r = &b->result;
+	char			*msg, *cause = NULL;
+
+	if (!build_status_ok(status)) {
+		msg = pkgerr_message(b->err.buf != NULL ? b->err.buf : "",
+		    b->err.len);
+		build_finish(b, msg, 0);
+		free(msg);
+		return;
+	}
+	if (!build_capture_whole(&b->out))
+		cause = xstrdup("output too long");
+	else if (manifest_parse(b->out.buf != NULL ? b->out.buf : "",
+	    b->out.len, &r->manifest, &cause) == -1 && cause == NULL)
+		cause = xstrdup("unknown error");
+	if (cause != NULL) {
+		build_failf(b, "Could not parse the manifest: %s", cause);
+		free(cause);
+		return;
+	}
+	if (b->pv_names.n > 0 && (msg = manifest_check(&r->manifest,
+	    &b->pv_names, &b->pv_versions)) != NULL) {
+		build_finish(b, msg, 0);
+		free(msg);
+		return;
+	}
+	build_run_image(b);
+}
+
+/* Adds one make variable to both the argv run and the one shown. */
+static void
+build_image_arg(struct strv *args, struct strv *shown, const char *name,
+    const char *value, const char *shown_value)
+{
+	strv_addf(args, "%s=%s", name, value);
+	strv_addf(shown, "%s=%s", name, shown_value);
+}
+
+/* Step 5: `make image`, with build_cmd as clients see it. */
+static void
+build_run_image(struct build *b)
+{
+	struct strv	*shown = &b->result.build_cmd;
+	struct strv	 args = STRV_INITIALIZER;
+	char		 hash[SHA256_HEX_LEN + 1], num[16], *list;
+	const char	*label;
+
+	b->step = BUILD_STEP_IMAGE;
+	if (!build_phase(b, BUILD_PHASE_IMAGE))
+		return;
+	pkglist_hash(&b->result.manifest.names, hash);
+	hash[BUILD_IMAGE_HASH_LEN] = '\0';
+	list = strv_join(&b->result.packages, " ");
+	label = b->bin_dir_label != NULL ? b->bin_dir_label : b->bin_dir;
+	strv_clear(shown);
+	strv_add(&args, "make");
+	strv_add(&args, "image");
+	strv_copy(shown, &args);
+	build_image_arg(&args, shown, "PROFILE", b->profile, b->profile);
+	build_image_arg(&args, shown, "PACKAGES", list, list);
+	build_image_arg(&args, shown, "EXTRA_IMAGE_NAME", hash, hash);
+	build_image_arg(&args, shown, "BIN_DIR", b->bin_dir, label);
+	if (b->files_dir != NULL)
+		build_image_arg(&args, shown, "FILES", b->files_dir,
+		    b->files_dir);
+	if (b->rootfs_size_mb > 0) {
+		snprintf(num, sizeof num, "%d", b->rootfs_size_mb);
+		build_image_arg(&args, shown, "ROOTFS_PARTSIZE", num, num);
+	}
+	if (b->filesystem != NULL && *b->filesystem != '\0')
+		build_image_arg(&args, shown, "ROOTFS_FILESYSTEM",
+		    b->filesystem, b->filesystem);
+	b->too_big = 0;
+	build_spawn(b, &args);
+	strv_clear(&args);
+	free(list);
+}
+
+/* Refuses JSON nested deeper than we are willing to free recursively. */
+static int
+build_json_depth_ok(const char *p, size_t len)
+{
+	size_t	i;
+	int	depth = 0, in_string = 0;
+
+	for (i = 0; i < len; i++) {
+		if (in_string) {
+			if (p[i] == '\\')
+				i++;
+			else if (p[i] == '"')
+				in_string = 0;
+			continue;
+		}
+		if (p[i] == '"')
+			in_string = 1;
+		else if (p[i] == '[' || p[i] == '{') {
+			if (++depth > BUILD_JSON_DEPTH)
+				return (0);
+		} else if (p[i] == ']' || p[i] == '}')
+			depth--;
+	}
+	return (1);
+}
+
+/* Checks that profiles.json parses and has profiles.<profile>. */
+static int
+build_json_check(struct build *b, const char *buf, size_t len, char **cause)
+{
+	const char	*path[] = { "profiles", b->profile, NULL };
+	yajl_val	 root;
+	char		 errbuf[256];
+	int		 rc = 0;
+
+	if (!build_json_depth_ok(buf, len)) {
+		*cause = xstrdup("Could not parse JSON file: nested too deep");
+		return (-1);
+	}
+	errbuf[0] = '\0';
+	if ((root = yajl_tree_parse(buf, errbuf, sizeof errbuf)) == NULL) {
+		errbuf[strcspn(errbuf, "\n")] = '\0';
+		xasprintf(cause, "Could not parse JSON file: %s", errbuf);
+		return (-1);
+	}
+	if (yajl_tree_get(root, path, yajl_t_object) == NULL) {
+		*cause = xstrdup("Profile not found in JSON file");
+		rc = -1;
+	}
+	yajl_tree_free(root);
+	return (rc);
+}
+
+/* After `make image`: the reference's checks, in its order. */
+static void
+build_image_done(struct build *b, int status)
+{
+	char	*path, *buf = NULL, *cause = NULL;
+	size_t	 len = 0;
+	int	 rc;
+
+	if (b->too_big) {
+		build_finish(b, "Selected packages exceed device storage", 0);
+		return;
+	}
+	if (!build_status_ok(status)) {
+		build_finish(b, "Error while building firmware. "
+		    "See stdout/stderr", 0);
+		return;
+	}
+	xasprintf(&path, "%s/profiles.json", b->bin_dir);
+	rc = fs_read_file(path, BUILD_JSON_MAX, &buf, &len);
+	free(path);
+	if (rc == -1) {
+		if (errno == ENOENT)
+			build_finish(b, "No JSON file found", 0);
+		else
+			build_failf(b, "Could not read JSON file: %s",
+			    strerror(errno));
+		return;
+	}
+	if (build_json_check(b, buf, len, &cause) == -1) {
+		build_finish(b, cause, 0);
+		free(cause);
+		free(buf);
+		return;
+	}
+	b->result.profiles_json = buf;
+	b->result.profiles_json_len = len;
+	build_finish(b, NULL, 0);
+}
+
+/* Moves the state machine on from the command that just ended. */
+static void
+build_step_done(struct build *b, int status, int timed_out)
+{
+	if (timed_out) {
+		build_timed_out(b);
+		return;
+	}
+	switch (b->step) {
+	case BUILD_STEP_INFO:
+		build_info_done(b, status);
+		break;
+	case BUILD_STEP_MANIFEST:
+		build_manifest_done(b, status);
+		break;
+	case BUILD_STEP_IMAGE:
+		build_image_done(b, status);
+		break;
+	default:
+		fatalx("%s: a job ended in step %d", __func__, (int)b->step);
+	}
+}
+
+/* A command ended; a cancelled build has nothing more to do. */
+static void
+build_job_complete(struct job *job __unused, int status, int timed_out,
+    void *arg)
+{
+	struct build	*b = arg;
+
+	build_enter(b);
+	b->job = NULL;
+	if (!b->dead)
+		build_step_done(b, status, timed_out);
+	build_leave(b);
+}
+
+/* Copies the spec and schedules the first step; see build.h. */
+struct build *
+build_start(const struct build_spec *spec, build_phase_cb phase_cb,
+    build_log_cb log_cb, build_done_cb done_cb, void *arg, char **cause)
+{
+	struct event_base	*base = job_get_base();
+	struct build		*b;
+	struct timeval		 now = { 0, 0 };
+
+	if (base == NULL)
+		fatalx("%s: job_init was not called", __func__);
+	if (spec->ib_dir == NULL || spec->work_dir == NULL ||
+	    spec->bin_dir == NULL || spec->profile == NULL ||
+	    *spec->profile == '\0' || done_cb == NULL) {
+		*cause = xstrdup("incomplete build specification");
+		return (NULL);
+	}
+	b = xcalloc(1, sizeof *b);
+	b->ib_dir = xstrdup(spec->ib_dir);
+	b->work_dir = xstrdup(spec->work_dir);
+	b->bin_dir = xstrdup(spec->bin_dir);
+	b->bin_dir_label = build_strdup(spec->bin_dir_label);
+	b->profile = xstrdup(spec->profile);
+	b->version_code = build_strdup(spec->version_code);
+	b->defaults = build_strdup(spec->defaults);
+	b->filesystem = build_strdup(spec->filesystem);
+	build_strv_copy(&b->packages, spec->packages);
+	build_strv_copy(&b->pv_names, spec->pv_names);
+	build_strv_copy(&b->pv_versions, spec->pv_versions);
+	build_strv_copy(&b->wrapper, spec->wrapper);
+	b->diff_packages = spec->diff_packages;
+	b->rootfs_size_mb = spec->rootfs_size_mb;
+	b->timeout = spec->timeout;
+	b->changes_cb = spec->changes_cb;
+	b->changes_arg = spec->changes_arg;
+	b->phase_cb = phase_cb;
+	b->log_cb = log_cb;
+	b->done_cb = done_cb;
+	b->arg = arg;
+	build_env(&b->env);
+	if (b->timeout > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &b->deadline);
+		b->deadline.tv_sec += b->timeout;
+	}
+	if ((b->start_ev = evtimer_new(base, build_start_cb, b)) == NULL)
+		fatalx("out of memory");
+	evtimer_add(b->start_ev, &now);
+	return (b);
+}
+
+/* Stops a build without telling anyone; see build.h. */
+void
+build_cancel(struct build *b)
+{
+	if (b->dead)
+		return;
+	b->dead = 1;
+	if (b->job != NULL) {
+		job_kill(b->job);
+		b->job = NULL;
+	}
+	if (b->busy == 0)
+		build_free(b);
+}

@@ -15,6 +15,15 @@
 #include "imagebuilder/manifest.h"
 
 struct build;
+struct info;
+
+/*
+ * Server-side package changes (reference/asu-api.md §4.2): called once
+ * after `make info` and before diff_packages, with a copy of the requested
+ * list to edit in place and what make info printed.
+ */
+typedef void (*build_changes_cb)(struct strv *packages, const struct info *,
+	    void *arg);
 
 enum build_phase {
 	BUILD_PHASE_SETUP,		/* "container_setup" */
@@ -39,6 +48,8 @@ struct build_spec {
 	const char		*filesystem;	/* NULL: not set */
 	int			 timeout;	/* seconds for the whole build */
 	const struct strv	*wrapper;	/* argv placed before "make", or NULL */
+	build_changes_cb	 changes_cb;	/* NULL: no package changes */
+	void			*changes_arg;
 };
 
 struct build_result {
@@ -64,7 +75,11 @@ typedef void (*build_done_cb)(const struct build_result *, void *arg);
 /*
  * Starts a build. The spec's strings are copied. Returns NULL with *cause
  * set if it cannot start; otherwise done_cb is called exactly once, unless
- * build_cancel is called first.
+ * build_cancel is called first. No callback runs inside build_start: the
+ * first step is deferred to the event loop, so setup errors also arrive
+ * through done_cb. The commands get the daemon's environment without
+ * make's own variables (MAKEFLAGS...) and the ImageBuilder's (PROFILE,
+ * PACKAGES...), plus LC_ALL=C. Any callback may call build_cancel.
  */
 struct build	*build_start(const struct build_spec *, build_phase_cb,
 		    build_log_cb, build_done_cb, void *arg, char **cause);

@@ -1,1 +1,731 @@
-/* job.c: not written yet */
+/*
+ * job.c: child processes run the tmux job.c way. Each job is one execve'd
+ * program in its own session and process group, with stdin on /dev/null
+ * and stdout and stderr on two pipes read through bufferevents. A job is
+ * finished only when both pipes reached EOF and the process was reaped;
+ * whichever happens last calls complete_cb and frees the job.
+ */
+#include <sys/types.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "lib/compat.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "imagebuilder/job.h"
+
+/* Seconds between SIGTERM and SIGKILL after a timeout. */
+#define JOB_KILL_GRACE		5
+/* Seconds the pipes may stay open once the process was reaped. */
+#define JOB_LINGER		3
+/* Bytes read from one pipe before its callback has to drain them. */
+#define JOB_READ_MAX		(256 * 1024)
+/* The PATH searched when the environment has none. */
+#define JOB_DEFAULT_PATH	"/usr/bin:/bin"
+
+/* What a child reports through its exec pipe when it cannot exec. */
+enum job_stage {
+	JOB_STAGE_SETSID,
+	JOB_STAGE_CHDIR,
+	JOB_STAGE_STDIN,
+	JOB_STAGE_DUP,
+	JOB_STAGE_EXEC
+};
+
+struct job_report {
+	int	stage;
+	int	error;
+};
+
+struct job {
+	pid_t			 pid;
+	int			 status;
+	int			 dead;		/* reaped */
+	int			 killed;	/* by job_kill: no callbacks */
+	int			 timed_out;
+	int			 busy;		/* in one of our callbacks */
+
+	struct bufferevent	*bev[2];	/* stdout, stderr, or NULL */
+	struct event		*timeout;
+	struct event		*linger;
+
+	job_output_cb		 output_cb;
+	job_complete_cb		 complete_cb;
+	void			*arg;
+
+	LIST_ENTRY(job)		 entry;
+};
+
+static struct event_base	*job_base;
+static char			*job_piddir;
+static LIST_HEAD(, job)		 job_list = LIST_HEAD_INITIALIZER(job_list);
+
+static void	job_check(struct job *);
+static void	job_read_cb(struct bufferevent *, void *);
+static void	job_event_cb(struct bufferevent *, short, void *);
+static void	job_timeout_cb(evutil_socket_t, short, void *);
+static void	job_linger_cb(evutil_socket_t, short, void *);
+
+/* Keeps descriptors 0-2 taken so that pipes never land on them. */
+static void
+job_reserve_stdio(void)
+{
+	int	fd;
+
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (open("/dev/null", O_RDWR) == -1)
+			fatal("open /dev/null");
+	}
+}
+
+/* The boot this machine is in: a pid file from another boot is void. */
+static void
+job_boot_id(char *buf, size_t len)
+{
+	ssize_t	n = -1;
+	int	fd;
+
+	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd != -1) {
+		n = read(fd, buf, len - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Records a running process group, so that a restart can end it. */
+static void
+job_pidfile_add(pid_t pid)
+{
+	char	*path, boot[64];
+	int	 fd;
+
+	if (job_piddir == NULL)
+		return;
+	job_boot_id(boot, sizeof boot);
+	xasprintf(&path, "%s/%ld", job_piddir, (long)pid);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1 || write(fd, boot, strlen(boot)) == -1)
+		log_warn("%s", path);
+	if (fd != -1)
+		close(fd);
+	free(path);
+}
+
+/* Forgets a process group that is gone. */
+static void
+job_pidfile_del(pid_t pid)
+{
+	char	*path;
+
+	if (job_piddir == NULL)
+		return;
+	xasprintf(&path, "%s/%ld", job_piddir, (long)pid);
+	unlink(path);
+	free(path);
+}
+
+/* Startup only: waits (up to 10 s) until a killed group has gone. */
+static void
+job_wait_group(pid_t pgid)
+{
+	struct timespec	ts = { 0, 10 * 1000 * 1000 };
+	int		i;
+
+	for (i = 0; i < 1000 && kill(-pgid, 0) == 0; i++)
+		nanosleep(&ts, NULL);
+}
+
+/* Ends the process groups a crashed daemon left behind, then tracks new ones. */
+void
+job_set_piddir(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*path, *end, boot[64], buf[64];
+	long		 pid;
+	ssize_t		 n;
+	int		 fd;
+
+	free(job_piddir);
+	job_piddir = xstrdup(dir);
+	if ((d = opendir(dir)) == NULL)
+		return;
+	job_boot_id(boot, sizeof boot);
+	while ((de = readdir(d)) != NULL) {
+		pid = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || pid <= 1)
+			continue;
+		xasprintf(&path, "%s/%s", dir, de->d_name);
+		n = -1;
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
+			n = read(fd, buf, sizeof buf - 1);
+			close(fd);
+		}
+		buf[n > 0 ? n : 0] = '\0';
+		if (strcmp(buf, boot) == 0 && kill(-(pid_t)pid, SIGKILL) == 0) {
+			log_info("killed the leftover build process group %ld",
+			    pid);
+			job_wait_group((pid_t)pid);
+		}
+		unlink(path);
+		free(path);
+	}
+	closedir(d);
+}
+
+/* Remembers the daemon's event base for every later job. */
+void
+job_init(struct event_base *base)
+{
+	job_base = base;
+	job_reserve_stdio();
+}
+
+/* Gives other imagebuilder modules the base the jobs run on. */
+struct event_base *
+job_get_base(void)
+{
+	return (job_base);
+}
+
+/* Finds the value of PATH in an environment vector. */
+static const char *
+job_env_path(char *const envp[])
+{
+	size_t	i;
+
+	for (i = 0; envp != NULL && envp[i] != NULL; i++) {
+		if (strncmp(envp[i], "PATH=", 5) == 0)
+			return (envp[i] + 5);
+	}
+	return (JOB_DEFAULT_PATH);
+}
+
+/* Resolves argv[0] in the parent, so the child only has to execve. */
+static char *
+job_find_path(const char *name, char *const envp[], char **cause)
+{
+	struct stat	 st;
+	const char	*path, *end;
+	char		*try;
+	size_t		 len;
+
+	if (*name == '\0') {
+		*cause = xstrdup("empty command name");
+		return (NULL);
+	}
+	if (strchr(name, '/') != NULL)
+		return (xstrdup(name));
+	path = job_env_path(envp);
+	while (*path != '\0') {
+		end = strchr(path, ':');
+		len = end == NULL ? strlen(path) : (size_t)(end - path);
+		/* Relative and empty entries would depend on our cwd. */
+		if (len > 0 && *path == '/') {
+			xasprintf(&try, "%.*s/%s", (int)len, path, name);
+			if (stat(try, &st) == 0 && S_ISREG(st.st_mode) &&
+			    access(try, X_OK) == 0)
+				return (try);
+			free(try);
+		}
+		path += len;
+		if (*path == ':')
+			path++;
+	}
+	xasprintf(cause, "%s: command not found", name);
+	return (NULL);
+}
+
+/* Closes every descriptor from fd up, in the child. */
+static void
+job_closefrom(int fd)
+{
+#ifdef HAVE_CLOSEFROM
+	closefrom(fd);
+#else
+	long	max = sysconf(_SC_OPEN_MAX);
+
+	if (max < 0 || max > INT_MAX)
+		max = 65536;
+	for (; fd < max; fd++)
+		close(fd);
+#endif
+}
+
+/* Sends the reason of a failed start to the parent and gives up. */
+static void __attribute__((noreturn))
+job_child_fail(int fd, int stage)
+{
+	struct job_report	rep;
+	ssize_t			n;
+
+	rep.stage = stage;
+	rep.error = errno;
+	do
+		n = write(fd, &rep, sizeof rep);
+	while (n == -1 && errno == EINTR);
+	_exit(127);
+}
+
+/* Runs in the forked child: sets up descriptors and session, then execs. */
+static void __attribute__((noreturn))
+job_child(const char *path, char *const argv[], const char *cwd,
+    char *const envp[], int out, int err, int rep, pid_t parent)
+{
+	struct sigaction	sa;
+	sigset_t		none;
+	int			sig, fd;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	if (setsid() == -1)
+		job_child_fail(rep, JOB_STAGE_SETSID);
+#ifdef __linux__
+	/* Our own process group outlives a crashed daemon; its leader not. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != parent)
+		_exit(127);
+#endif
+	if (cwd != NULL && chdir(cwd) == -1)
+		job_child_fail(rep, JOB_STAGE_CHDIR);
+	if ((fd = open("/dev/null", O_RDONLY)) == -1)
+		job_child_fail(rep, JOB_STAGE_STDIN);
+	if (dup2(fd, STDIN_FILENO) == -1 || dup2(out, STDOUT_FILENO) == -1 ||
+	    dup2(err, STDERR_FILENO) == -1)
+		job_child_fail(rep, JOB_STAGE_DUP);
+	/* Keep the report pipe as descriptor 3, closed by a good exec. */
+	if (rep != 3 && dup2(rep, 3) == -1)
+		job_child_fail(rep, JOB_STAGE_DUP);
+	rep = 3;
+	if (fcntl(rep, F_SETFD, FD_CLOEXEC) == -1)
+		job_child_fail(rep, JOB_STAGE_DUP);
+	job_closefrom(4);
+
+	execve(path, argv, envp);
+	job_child_fail(rep, JOB_STAGE_EXEC);
+}
+
+/* Turns a child's report into a cause string. */
+static char *
+job_report_cause(const struct job_report *rep, const char *path,
+    const char *cwd)
+{
+	char	*cause;
+
+	switch (rep->stage) {
+	case JOB_STAGE_SETSID:
+		xasprintf(&cause, "setsid: %s", strerror(rep->error));
+		break;
+	case JOB_STAGE_CHDIR:
+		xasprintf(&cause, "%s: %s", cwd, strerror(rep->error));
+		break;
+	case JOB_STAGE_STDIN:
+		xasprintf(&cause, "/dev/null: %s", strerror(rep->error));
+		break;
+	case JOB_STAGE_DUP:
+		xasprintf(&cause, "dup2: %s", strerror(rep->error));
+		break;
+	default:
+		xasprintf(&cause, "%s: %s", path, strerror(rep->error));
+		break;
+	}
+	return (cause);
+}
+
+/*
+ * Waits for the child to exec or to report why it could not. The wait is
+ * as short as a fork-to-exec and never depends on the program run.
+ */
+static int
+job_wait_exec(pid_t pid, int fd, const char *path, const char *cwd,
+    char **cause)
+{
+	struct job_report	rep;
+	ssize_t			n;
+	size_t			got = 0;
+	int			status;
+
+	while (got < sizeof rep) {
+		n = read(fd, (char *)&rep + got, sizeof rep - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got == 0)
+		return (0);
+	if (got == sizeof rep)
+		*cause = job_report_cause(&rep, path, cwd);
+	else
+		*cause = xstrdup("child failed before exec");
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	return (-1);
+}
+
+/* Makes the parent's end of a pipe non-blocking and wraps it. */
+static struct bufferevent *
+job_wrap_pipe(int fd)
+{
+	struct bufferevent	*bev;
+
+	if (evutil_make_socket_nonblocking(fd) == -1)
+		fatal("fcntl O_NONBLOCK");
+	bev = bufferevent_socket_new(job_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		fatalx("out of memory");
+	bufferevent_setwatermark(bev, EV_READ, 0, JOB_READ_MAX);
+	return (bev);
+}
+
+/* Closes every descriptor of a failed start. */
+static void
+job_close_fds(int *fds, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (fds[i] != -1)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+/*
+ * Forks the child with all signals blocked and waits until it has exec'd.
+ * fds are stdout r/w, stderr r/w, exec report r/w; on success only the
+ * two read ends are left open.
+ */
+static int
+job_fork(const char *path, char *const argv[], const char *cwd,
+    char *const envp[], int fds[6], pid_t *pidp, char **cause)
+{
+	sigset_t	all, old;
+	pid_t		pid, parent = getpid();
+	int		saved;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		job_child(path, argv, cwd, envp, fds[1], fds[3], fds[5],
+		    parent);
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid == -1) {
+		xasprintf(cause, "fork: %s", strerror(saved));
+		return (-1);
+	}
+	close(fds[1]);
+	close(fds[3]);
+	close(fds[5]);
+	fds[1] = fds[3] = fds[5] = -1;
+	if (job_wait_exec(pid, fds[4], path, cwd, cause) == -1)
+		return (-1);
+	close(fds[4]);
+	fds[4] = -1;
+	*pidp = pid;
+	return (0);
+}
+
+/* Makes the record of a started child and arms its pipes and timer. */
+static struct job *
+job_new(pid_t pid, int outfd, int errfd, int timeout,
+    job_output_cb output_cb, job_complete_cb complete_cb, void *arg)
+{
+	struct job	*job;
+	struct timeval	 tv = { timeout, 0 };
+	int		 i;
+
+	job = xcalloc(1, sizeof *job);
+	job->pid = pid;
+	job->output_cb = output_cb;
+	job->complete_cb = complete_cb;
+	job->arg = arg;
+	job->bev[0] = job_wrap_pipe(outfd);
+	job->bev[1] = job_wrap_pipe(errfd);
+	for (i = 0; i < 2; i++) {
+		bufferevent_setcb(job->bev[i], job_read_cb, NULL,
+		    job_event_cb, job);
+		bufferevent_enable(job->bev[i], EV_READ);
+	}
+	job->timeout = evtimer_new(job_base, job_timeout_cb, job);
+	job->linger = evtimer_new(job_base, job_linger_cb, job);
+	if (job->timeout == NULL || job->linger == NULL)
+		fatalx("out of memory");
+	if (timeout > 0)
+		evtimer_add(job->timeout, &tv);
+	LIST_INSERT_HEAD(&job_list, job, entry);
+	job_pidfile_add(pid);
+	return (job);
+}
+
+/* Forks and execs argv; see job.h. */
+struct job *
+job_run(char *const argv[], const char *cwd, char *const envp[], int timeout,
+    job_output_cb output_cb, job_complete_cb complete_cb, void *arg,
+    char **cause)
+{
+	char	*path;
+	int	 fds[6] = { -1, -1, -1, -1, -1, -1 };
+	pid_t	 pid;
+
+	if (job_base == NULL)
+		fatalx("%s: job_init was not called", __func__);
+	if (argv == NULL || argv[0] == NULL) {
+		*cause = xstrdup("no command");
+		return (NULL);
+	}
+	if (envp == NULL)
+		envp = environ;
+	if ((path = job_find_path(argv[0], envp, cause)) == NULL)
+		return (NULL);
+	if (pipe2(fds, O_CLOEXEC) == -1 || pipe2(fds + 2, O_CLOEXEC) == -1 ||
+	    pipe2(fds + 4, O_CLOEXEC) == -1) {
+		xasprintf(cause, "pipe: %s", strerror(errno));
+		job_close_fds(fds, nitems(fds));
+		free(path);
+		return (NULL);
+	}
+	if (job_fork(path, argv, cwd, envp, fds, &pid, cause) == -1) {
+		job_close_fds(fds, nitems(fds));
+		free(path);
+		return (NULL);
+	}
+	free(path);
+	log_debug("job %ld started: %s", (long)pid, argv[0]);
+	return (job_new(pid, fds[0], fds[2], timeout, output_cb, complete_cb,
+	    arg));
+}
+
+/* Closes one pipe; its bufferevent may be the one calling us. */
+static void
+job_close_pipe(struct job *job, int i)
+{
+	if (job->bev[i] != NULL) {
+		bufferevent_free(job->bev[i]);
+		job->bev[i] = NULL;
+	}
+}
+
+/* Releases a job that is reaped and will call nothing more. */
+static void
+job_free(struct job *job)
+{
+	LIST_REMOVE(job, entry);
+	job_pidfile_del(job->pid);
+	job_close_pipe(job, 0);
+	job_close_pipe(job, 1);
+	event_free(job->timeout);
+	event_free(job->linger);
+	free(job);
+}
+
+/* Finishes or frees the job once nothing more can happen to it. */
+static void
+job_check(struct job *job)
+{
+	if (job->busy > 0 || !job->dead)
+		return;
+	if (job->killed) {
+		job_free(job);
+		return;
+	}
+	if (job->bev[0] != NULL || job->bev[1] != NULL)
+		return;
+	job->busy++;
+	job->complete_cb(job, job->status, job->timed_out, job->arg);
+	job_free(job);
+}
+
+/* Hands what is buffered on one pipe to the owner, as long as it listens. */
+static void
+job_drain(struct job *job, struct bufferevent *bev)
+{
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	char		 buf[16384];
+	int		 which, n;
+
+	which = bev == job->bev[0] ? JOB_STDOUT : JOB_STDERR;
+	job->busy++;
+	while (!job->killed && (n = evbuffer_remove(in, buf, sizeof buf)) > 0)
+		job->output_cb(job, which, buf, (size_t)n, job->arg);
+	job->busy--;
+}
+
+/* Output arrived; the owner may kill the job from its callback. */
+static void
+job_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct job	*job = arg;
+
+	job_drain(job, bev);
+	job_check(job);
+}
+
+/* A pipe reached EOF or failed: close it and see whether the job is done. */
+static void
+job_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct job	*job = arg;
+	int		 i = bev == job->bev[0] ? 0 : 1;
+
+	if (what & BEV_EVENT_ERROR)
+		log_debug("job %ld: pipe %d: %s", (long)job->pid, i,
+		    strerror(errno));
+	/* Whatever is still buffered belongs to the output. */
+	job_drain(job, bev);
+	job_close_pipe(job, i);
+	job_check(job);
+}
+
+/* The timeout: ask the group to stop, then force it. */
+static void
+job_timeout_cb(evutil_socket_t fd __unused, short events __unused, void *arg)
+{
+	struct job	*job = arg;
+	struct timeval	 tv = { JOB_KILL_GRACE, 0 };
+
+	if (job->dead)
+		return;
+	if (!job->timed_out) {
+		log_debug("job %ld timed out", (long)job->pid);
+		job->timed_out = 1;
+		kill(-job->pid, SIGTERM);
+		evtimer_add(job->timeout, &tv);
+		return;
+	}
+	kill(-job->pid, SIGKILL);
+}
+
+/* The process is gone but something still holds its pipes: end that. */
+static void
+job_linger_cb(evutil_socket_t fd __unused, short events __unused, void *arg)
+{
+	struct job	*job = arg;
+
+	log_debug("job %ld: pipes still open after exit", (long)job->pid);
+	kill(-job->pid, SIGKILL);
+	job_close_pipe(job, 0);
+	job_close_pipe(job, 1);
+	job_check(job);
+}
+
+/* Records the exit of a job's process. */
+static void
+job_died(pid_t pid, int status)
+{
+	struct job	*job;
+	struct timeval	 tv = { JOB_LINGER, 0 };
+
+	LIST_FOREACH(job, &job_list, entry) {
+		if (job->pid == pid)
+			break;
+	}
+	if (job == NULL) {
+		log_debug("reaped unknown child %ld", (long)pid);
+		return;
+	}
+	log_debug("job %ld %s", (long)pid, job_status_string(status));
+	job->dead = 1;
+	job->status = status;
+	evtimer_del(job->timeout);
+	if (!job->killed && (job->bev[0] != NULL || job->bev[1] != NULL))
+		evtimer_add(job->linger, &tv);
+	job_check(job);
+}
+
+/* Reaps every exited child; see job.h. */
+void
+job_sigchld(void)
+{
+	pid_t	pid;
+	int	status;
+
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid == -1 && errno == EINTR)
+			continue;
+		if (pid <= 0)
+			break;
+		job_died(pid, status);
+	}
+}
+
+/* Kills a job's group and forgets its callbacks; see job.h. */
+void
+job_kill(struct job *job)
+{
+	if (job->killed)
+		return;
+	job->killed = 1;
+	kill(-job->pid, SIGKILL);
+	job_close_pipe(job, 0);
+	job_close_pipe(job, 1);
+	evtimer_del(job->timeout);
+	evtimer_del(job->linger);
+	job_check(job);
+}
+
+/* Shutdown: kill every group and wait for every leader, blocking. */
+void
+job_killall(void)
+{
+	struct job	*job, *next;
+	int		 status;
+
+	LIST_FOREACH(job, &job_list, entry)
+		kill(-job->pid, SIGKILL);
+	LIST_FOREACH_SAFE(job, &job_list, entry, next) {
+		if (!job->dead) {
+			while (waitpid(job->pid, &status, 0) == -1 &&
+			    errno == EINTR)
+				;
+		}
+		job_free(job);
+	}
+}
+
+/* Describes a wait status for logs and messages. */
+const char *
+job_status_string(int status)
+{
+	static char	buf[64];
+
+	if (WIFEXITED(status))
+		snprintf(buf, sizeof buf, "exited %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, sizeof buf, "killed by signal %d",
+		    WTERMSIG(status));
+	else
+		snprintf(buf, sizeof buf, "status %#x", status);
+	return (buf);
+}

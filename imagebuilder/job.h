@@ -5,7 +5,9 @@
  * bufferevents. A per-job timer kills the whole group (SIGTERM, then
  * SIGKILL after a grace period). A job is complete only when both pipes
  * have reached EOF and the process was reaped; then complete_cb runs once
- * and the job is freed right after it returns.
+ * and the job is freed right after it returns. If the process was reaped
+ * but a descendant keeps the pipes open for a few seconds more, the group
+ * is killed and the pipes closed.
  */
 #ifndef ASUD_JOB_H
 #define ASUD_JOB_H
@@ -31,10 +33,15 @@ typedef void (*job_complete_cb)(struct job *, int status, int timed_out,
 
 /* Must be called once before the first job_run, with the daemon's base. */
 void	job_init(struct event_base *);
+/* The base given to job_init, for timers of modules built on jobs. */
+struct event_base *job_get_base(void);
 /*
  * Starts argv[0] (looked up in PATH when it has no slash) in cwd with the
  * environment envp. timeout is in seconds (0: none). Returns NULL with
- * *cause set when the child cannot be started.
+ * *cause set when the child cannot be started: not found in envp's PATH
+ * (only absolute PATH entries are searched), cwd missing, exec failed.
+ * job_run waits for the child's execve (microseconds), never for the
+ * program. envp NULL means the daemon's environment.
  */
 struct job *job_run(char *const argv[], const char *cwd, char *const envp[],
 	    int timeout, job_output_cb, job_complete_cb, void *arg,
@@ -44,9 +51,20 @@ struct job *job_run(char *const argv[], const char *cwd, char *const envp[],
  * job is freed once it is reaped.
  */
 void	job_kill(struct job *);
+/*
+ * Keeps a file per running process group in dir; at the call, the groups
+ * listed there by an earlier daemon of this boot (killed with -9, say)
+ * are killed, so that a build interrupted by a crash cannot collide with
+ * its rerun in the same ImageBuilder.
+ */
+void	job_set_piddir(const char *dir);
 /* Reaps every exited child; called from the daemon's SIGCHLD event. */
 void	job_sigchld(void);
-/* Kills every running job (at shutdown) and waits for them to exit. */
+/*
+ * Kills every running job (at shutdown) and waits for them to exit, with
+ * no callbacks. Every struct job is freed: cancel the builds holding jobs
+ * first (build_cancel), not after.
+ */
 void	job_killall(void);
 /* Describes a wait status: "exited 2", "killed by signal 9". */
 const char *job_status_string(int status);

@@ -1,0 +1,527 @@
+/*
+ * job.c: tests for imagebuilder/job.c with small /bin/sh scripts: output
+ * delivery, exit statuses, timeouts killing whole process groups, job_kill
+ * from inside and outside callbacks, start failures, many parallel jobs.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "lib/compat.h"
+#include "lib/strv.h"
+#include "lib/xmalloc.h"
+#include "imagebuilder/job.h"
+#include "t/unit/tap.h"
+
+struct tjob {
+	struct job	*job;
+	struct evbuffer	*out;
+	struct evbuffer	*err;
+	int		 ncomplete;
+	int		 status;
+	int		 timed_out;
+	int		 kill_on_output;
+	int		 noutput_after_kill;
+	int		 killed;
+	double		 ended;
+};
+
+static struct event_base	*tjob_base;
+
+/* The time in seconds, for measuring how long kills take. */
+static double
+tjob_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
+
+/* Collects output; may kill the job from inside the callback. */
+static void
+tjob_output(struct job *job, int which, const char *buf, size_t len,
+    void *arg)
+{
+	struct tjob	*t = arg;
+
+	if (t->killed)
+		t->noutput_after_kill++;
+	evbuffer_add(which == JOB_STDOUT ? t->out : t->err, buf, len);
+	if (t->kill_on_output && !t->killed) {
+		t->killed = 1;
+		job_kill(job);
+	}
+}
+
+/* Records the end of a job. */
+static void
+tjob_complete(struct job *job, int status, int timed_out, void *arg)
+{
+	struct tjob	*t = arg;
+
+	t->ncomplete++;
+	t->status = status;
+	t->timed_out = timed_out;
+	t->ended = tjob_now();
+}
+
+/* The test's SIGCHLD handler, as the daemon's main() has it. */
+static void
+tjob_sigchld(evutil_socket_t fd __unused, short ev __unused, void *arg
+    __unused)
+{
+	job_sigchld();
+}
+
+/* Wakes the loop now and then so that run_until can check its clock. */
+static void
+tjob_tick(evutil_socket_t fd __unused, short ev __unused, void *arg __unused)
+{
+}
+
+/* Runs the loop until every job of a set completed or time ran out. */
+static int
+tjob_run_until(struct tjob *t, size_t n, double seconds)
+{
+	double	end = tjob_now() + seconds;
+	size_t	i, left;
+
+	for (;;) {
+		for (i = 0, left = 0; i < n; i++)
+			if (t[i].ncomplete == 0)
+				left++;
+		if (left == 0)
+			return (0);
+		if (tjob_now() > end)
+			return (-1);
+		event_base_loop(tjob_base, EVLOOP_ONCE);
+	}
+}
+
+/* Runs the loop for a while regardless of what happens. */
+static void
+tjob_spin(double seconds)
+{
+	double	end = tjob_now() + seconds;
+
+	while (tjob_now() < end)
+		event_base_loop(tjob_base, EVLOOP_ONCE);
+}
+
+/* Prepares a record and starts argv, copying the constant strings. */
+static struct job *
+tjob_start(struct tjob *t, const char *const *argv, const char *cwd,
+    const char *const *env, int timeout, char **cause)
+{
+	struct strv	a = STRV_INITIALIZER, e = STRV_INITIALIZER;
+
+	memset(t, 0, sizeof *t);
+	t->out = evbuffer_new();
+	t->err = evbuffer_new();
+	for (; *argv != NULL; argv++)
+		strv_add(&a, *argv);
+	for (; env != NULL && *env != NULL; env++)
+		strv_add(&e, *env);
+	t->job = job_run(a.v, cwd, env != NULL ? e.v : NULL, timeout,
+	    tjob_output, tjob_complete, t, cause);
+	strv_clear(&a);
+	strv_clear(&e);
+	return (t->job);
+}
+
+/* Starts sh -c script. */
+static struct job *
+tjob_sh(struct tjob *t, const char *script, int timeout, char **cause)
+{
+	const char	*argv[] = { "sh", "-c", script, NULL };
+
+	return (tjob_start(t, argv, NULL, NULL, timeout, cause));
+}
+
+/* Returns the collected bytes of a buffer as a string (static storage). */
+static const char *
+tjob_str(struct evbuffer *b)
+{
+	static char	buf[4][4096];
+	static int	slot;
+	size_t		len = evbuffer_get_length(b);
+	char		*p = buf[slot++ % 4];
+
+	if (len >= sizeof buf[0])
+		len = sizeof buf[0] - 1;
+	evbuffer_copyout(b, p, len);
+	p[len] = '\0';
+	return (p);
+}
+
+/* Frees a record's buffers. */
+static void
+tjob_done(struct tjob *t)
+{
+	evbuffer_free(t->out);
+	evbuffer_free(t->err);
+}
+
+/* Whether a process is gone (or only a zombie waiting for init). */
+static int
+tjob_gone(pid_t pid)
+{
+	char	 path[64], buf[256], *p;
+	int	 fd;
+	ssize_t	 n;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return (1);
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return (1);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return (0);
+	return (p[1] == ' ' && p[2] == 'Z');
+}
+
+/* Waits up to a second for a process to disappear. */
+static int
+tjob_wait_gone(pid_t pid)
+{
+	double	end = tjob_now() + 1.0;
+
+	while (tjob_now() < end) {
+		if (tjob_gone(pid))
+			return (1);
+		tjob_spin(0.05);
+	}
+	return (tjob_gone(pid));
+}
+
+/* Output on both streams, exit codes and signals. */
+static void
+test_basic(void)
+{
+	struct tjob	 t;
+	char		*cause = NULL;
+
+	ok(tjob_sh(&t, "echo out1; echo err1 >&2; printf out2; exit 3", 0,
+	    &cause) != NULL, "job starts");
+	ok(tjob_run_until(&t, 1, 10) == 0, "job completes");
+	is_int(t.ncomplete, 1, "complete called once");
+	is_str(tjob_str(t.out), "out1\nout2", "stdout delivered");
+	is_str(tjob_str(t.err), "err1\n", "stderr delivered separately");
+	ok(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 3, "exit status 3");
+	is_str(job_status_string(t.status), "exited 3", "status string exit");
+	is_int(t.timed_out, 0, "not timed out");
+	tjob_done(&t);
+
+	tjob_sh(&t, "kill -9 $$", 0, &cause);
+	ok(tjob_run_until(&t, 1, 10) == 0, "killed job completes");
+	ok(WIFSIGNALED(t.status) && WTERMSIG(t.status) == SIGKILL,
+	    "signal status");
+	is_str(job_status_string(t.status), "killed by signal 9",
+	    "status string signal");
+	tjob_done(&t);
+
+	tjob_sh(&t, "cat; echo done", 0, &cause);
+	ok(tjob_run_until(&t, 1, 10) == 0, "stdin job completes");
+	is_str(tjob_str(t.out), "done\n", "stdin is /dev/null");
+	tjob_done(&t);
+}
+
+/* Much more output than the read watermark arrives whole. */
+static void
+test_large(void)
+{
+	struct tjob	 t;
+	char		*cause = NULL;
+
+	tjob_sh(&t, "head -c 3000000 /dev/zero | tr '\\0' a; "
+	    "head -c 70000 /dev/zero | tr '\\0' b >&2", 0, &cause);
+	ok(tjob_run_until(&t, 1, 20) == 0, "large job completes");
+	is_int(evbuffer_get_length(t.out), 3000000, "all stdout bytes");
+	is_int(evbuffer_get_length(t.err), 70000, "all stderr bytes");
+	tjob_done(&t);
+}
+
+/* The child gets our environment, cwd, a new session and no extra fds. */
+static void
+test_child_setup(void)
+{
+	struct tjob	 t;
+	const char	*env[] = { "PATH=/usr/bin:/bin", "JOBTEST=ok", NULL };
+	const char	*argv[] = { "sh", "-c", "echo $JOBTEST; pwd -P", NULL };
+	char		*cause = NULL, script[256], want[64];
+	char		 dir[] = "job-test.XXXXXX", *real;
+	const char	*out;
+	int		 fd;
+	long		 pid, pgrp, sid;
+	unsigned long long blk = 1, ign = 1;
+
+	ok(mkdtemp(dir) != NULL, "temporary directory");
+	real = realpath(dir, NULL);
+	tjob_start(&t, argv, real, env, 0, &cause);
+	ok(tjob_run_until(&t, 1, 10) == 0, "env job completes");
+	snprintf(want, sizeof want, "ok\n%s\n", real);
+	is_str(tjob_str(t.out), want, "environment and cwd");
+	tjob_done(&t);
+	rmdir(dir);
+	free(real);
+
+	fd = open("/dev/null", O_RDONLY);
+	snprintf(script, sizeof script, "if [ -e /dev/fd/%d ]; then "
+	    "echo open; else echo closed; fi; "
+	    "while read -r l; do case $l in Sig[BI]*) echo \"$l\";; esac; "
+	    "done </proc/self/status", fd);
+	signal(SIGUSR1, SIG_IGN);
+	tjob_sh(&t, script, 0, &cause);
+	ok(tjob_run_until(&t, 1, 10) == 0, "fd job completes");
+	out = tjob_str(t.out);
+	ok(strncmp(out, "closed\n", 7) == 0, "extra fds closed");
+	/* glibc keeps signals 32 and 33 to itself: no one can reset them. */
+	ok(sscanf(out, "closed SigBlk: %llx SigIgn: %llx", &blk, &ign) == 2 &&
+	    blk == 0 && (ign & ~(3ULL << 31)) == 0,
+	    "signal mask and ignored signals reset");
+	signal(SIGUSR1, SIG_DFL);
+	close(fd);
+	tjob_done(&t);
+
+	tjob_sh(&t, "echo $$ $(cut -d' ' -f5,6 /proc/$$/stat)", 0, &cause);
+	ok(tjob_run_until(&t, 1, 10) == 0, "session job completes");
+	out = tjob_str(t.out);
+	ok(sscanf(out, "%ld %ld %ld", &pid, &pgrp, &sid) == 3 &&
+	    pid == pgrp && pid == sid, "own session and process group");
+	tjob_done(&t);
+}
+
+/* Programs that cannot start fail in job_run with a cause. */
+static void
+test_start_failures(void)
+{
+	struct tjob	 t;
+	const char	*argv[] = { "no-such-command-asud", NULL };
+	const char	*argv2[] = { "/nonexistent/prog", NULL };
+	const char	*argv3[] = { "sh", "-c", "true", NULL };
+	const char	*env[] = { "PATH=/nonexistent", NULL };
+	char		*cause = NULL;
+	int		 ncomplete = 0;
+
+	ok(tjob_start(&t, argv, NULL, NULL, 0, &cause) == NULL,
+	    "unknown command fails");
+	is_str(cause, "no-such-command-asud: command not found",
+	    "unknown command cause");
+	free(cause);
+	cause = NULL;
+	tjob_done(&t);
+
+	ok(tjob_start(&t, argv2, NULL, NULL, 0, &cause) == NULL,
+	    "missing path fails");
+	is_str(cause, "/nonexistent/prog: No such file or directory",
+	    "missing path cause");
+	free(cause);
+	cause = NULL;
+	tjob_done(&t);
+
+	ok(tjob_start(&t, argv3, "/nonexistent/dir", NULL, 0, &cause) == NULL,
+	    "bad cwd fails");
+	is_str(cause, "/nonexistent/dir: No such file or directory",
+	    "bad cwd cause");
+	free(cause);
+	cause = NULL;
+	tjob_done(&t);
+
+	ok(tjob_start(&t, argv3, NULL, env, 0, &cause) == NULL,
+	    "PATH comes from envp");
+	free(cause);
+	tjob_spin(0.2);
+	ncomplete += t.ncomplete;
+	tjob_done(&t);
+	is_int(ncomplete, 0, "no callback after a failed start");
+}
+
+/* A timeout kills the whole group, grandchildren included. */
+static void
+test_timeout(void)
+{
+	struct tjob	 t;
+	char		*cause = NULL;
+	double		 start;
+	long		 gc = 0;
+
+	start = tjob_now();
+	tjob_sh(&t, "sleep 30 & echo $!; sleep 30", 1, &cause);
+	ok(tjob_run_until(&t, 1, 10) == 0, "timed-out job completes");
+	ok(t.ended - start < 3.0, "within the timeout and a margin");
+	is_int(t.timed_out, 1, "timed_out set");
+	ok(WIFSIGNALED(t.status) && WTERMSIG(t.status) == SIGTERM,
+	    "killed by SIGTERM");
+	ok(sscanf(tjob_str(t.out), "%ld", &gc) == 1 && gc > 0,
+	    "grandchild pid printed");
+	ok(gc > 0 && tjob_wait_gone((pid_t)gc), "grandchild killed");
+	tjob_done(&t);
+
+	start = tjob_now();
+	tjob_sh(&t, "trap '' TERM; sleep 30", 1, &cause);
+	ok(tjob_run_until(&t, 1, 15) == 0, "TERM-proof job completes");
+	ok(t.ended - start >= 5.5 && t.ended - start < 9.0,
+	    "SIGKILL after the grace period");
+	is_int(t.timed_out, 1, "timed_out set");
+	ok(WIFSIGNALED(t.status) && WTERMSIG(t.status) == SIGKILL,
+	    "killed by SIGKILL");
+	tjob_done(&t);
+}
+
+/* A grandchild holding the pipes cannot keep a finished job alive. */
+static void
+test_linger(void)
+{
+	struct tjob	 t;
+	char		*cause = NULL;
+	double		 start;
+	long		 gc = 0;
+
+	start = tjob_now();
+	tjob_sh(&t, "sleep 30 & echo $!; exit 4", 0, &cause);
+	ok(tjob_run_until(&t, 1, 10) == 0, "lingering job completes");
+	ok(t.ended - start < 6.0, "in a few seconds");
+	ok(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 4,
+	    "status of the leader");
+	is_int(t.timed_out, 0, "not a timeout");
+	ok(sscanf(tjob_str(t.out), "%ld", &gc) == 1 && gc > 0 &&
+	    tjob_wait_gone((pid_t)gc), "lingering grandchild killed");
+	tjob_done(&t);
+}
+
+/* job_kill from outside and from inside the output callback. */
+static void
+test_kill(void)
+{
+	struct tjob	 t;
+	char		*cause = NULL;
+	long		 pid = 0;
+
+	tjob_sh(&t, "echo $$; sleep 30", 0, &cause);
+	t.kill_on_output = 1;
+	tjob_spin(1.0);
+	ok(t.killed, "output arrived and job_kill was called");
+	is_int(t.ncomplete, 0, "no completion after job_kill in callback");
+	is_int(t.noutput_after_kill, 0, "no output after job_kill");
+	ok(sscanf(tjob_str(t.out), "%ld", &pid) == 1 &&
+	    kill((pid_t)pid, 0) == -1 && errno == ESRCH,
+	    "killed process reaped");
+	tjob_done(&t);
+
+	tjob_sh(&t, "echo $$ >&2; exec sleep 30", 0, &cause);
+	tjob_spin(0.3);
+	ok(sscanf(tjob_str(t.err), "%ld", &pid) == 1, "pid on stderr");
+	job_kill(t.job);
+	tjob_spin(0.5);
+	is_int(t.ncomplete, 0, "no completion after job_kill");
+	ok(kill((pid_t)pid, 0) == -1 && errno == ESRCH,
+	    "killed process reaped");
+	tjob_done(&t);
+}
+
+/* Many jobs at once each get their own output and status. */
+static void
+test_parallel(void)
+{
+	struct tjob	 t[40];
+	char		 script[128], want[64];
+	char		*cause = NULL;
+	size_t		 i;
+	int		 good_out = 0, good_err = 0, good_status = 0;
+	int		 started = 0;
+
+	for (i = 0; i < nitems(t); i++) {
+		snprintf(script, sizeof script,
+		    "echo o%zu; sleep 0.%zu; echo e%zu >&2; exit %zu",
+		    i, i % 3, i, i % 5);
+		if (tjob_sh(&t[i], script, 20, &cause) != NULL)
+			started++;
+	}
+	is_int(started, nitems(t), "all parallel jobs started");
+	ok(tjob_run_until(t, nitems(t), 20) == 0, "all parallel jobs done");
+	for (i = 0; i < nitems(t); i++) {
+		snprintf(want, sizeof want, "o%zu\n", i);
+		good_out += strcmp(tjob_str(t[i].out), want) == 0;
+		snprintf(want, sizeof want, "e%zu\n", i);
+		good_err += strcmp(tjob_str(t[i].err), want) == 0;
+		good_status += t[i].ncomplete == 1 &&
+		    WIFEXITED(t[i].status) &&
+		    WEXITSTATUS(t[i].status) == (int)(i % 5);
+		tjob_done(&t[i]);
+	}
+	is_int(good_out, nitems(t), "every stdout right");
+	is_int(good_err, nitems(t), "every stderr right");
+	is_int(good_status, nitems(t), "every status right");
+}
+
+/* Shutdown kills and reaps everything without callbacks. */
+static void
+test_killall(void)
+{
+	struct tjob	 t[3];
+	long		 pids[3];
+	size_t		 i;
+	char		*cause = NULL;
+	int		 gone = 0, have = 0;
+
+	for (i = 0; i < nitems(t); i++)
+		tjob_sh(&t[i], "echo $$; exec sleep 30", 0, &cause);
+	tjob_spin(0.3);
+	for (i = 0; i < nitems(t); i++)
+		have += sscanf(tjob_str(t[i].out), "%ld", &pids[i]) == 1;
+	is_int(have, 3, "three pids");
+	job_killall();
+	for (i = 0; i < nitems(t); i++) {
+		gone += kill((pid_t)pids[i], 0) == -1 && errno == ESRCH;
+		gone -= t[i].ncomplete;
+		tjob_done(&t[i]);
+	}
+	is_int(gone, 3, "job_killall reaped all, no callbacks");
+}
+
+/* Runs every case on one event loop, as the daemon would. */
+int
+main(void)
+{
+	struct event	*sigchld, *tick;
+	struct timeval	 tv = { 0, 50000 };
+
+	signal(SIGPIPE, SIG_IGN);
+	tjob_base = event_base_new();
+	sigchld = evsignal_new(tjob_base, SIGCHLD, tjob_sigchld, NULL);
+	evsignal_add(sigchld, NULL);
+	tick = event_new(tjob_base, -1, EV_PERSIST, tjob_tick, NULL);
+	evtimer_add(tick, &tv);
+	job_init(tjob_base);
+	ok(job_get_base() == tjob_base, "job_get_base");
+
+	test_basic();
+	test_large();
+	test_child_setup();
+	test_start_failures();
+	test_timeout();
+	test_linger();
+	test_kill();
+	test_parallel();
+	test_killall();
+
+	event_free(tick);
+	event_free(sigchld);
+	event_base_free(tjob_base);
+	return (done_testing());
+}
