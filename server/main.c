@@ -77,6 +77,7 @@ static void
 main_state_dirs(struct asud *a)
 {
 	const char	*state = a->conf->state_dir;
+	char		*jobs;
 
 	xasprintf(&a->store_dir, "%s/store", state);
 	xasprintf(&a->tmp_dir, "%s/tmp", state);
@@ -87,6 +88,11 @@ main_state_dirs(struct asud *a)
 	if (fs_mkdirs(a->store_dir, 0755) == -1 ||
 	    fs_mkdirs(a->tmp_dir, 0700) == -1)
 		fatal("%s", state);
+	xasprintf(&jobs, "%s/jobs", state);
+	if (fs_mkdirs(jobs, 0700) == -1)
+		fatal("%s", jobs);
+	job_set_piddir(jobs);
+	free(jobs);
 }
 
 /* Opens the store and the catalog, restores the queue. */

@@ -9,33 +9,38 @@ use AsudTest;
 my %base = (version => '1.2.3', target => 'testtarget/testsubtarget',
     profile => 'testprofile');
 
-# Waits until the hash reports a running build (detail "started").
+# Waits until the hash reports a running build (detail "started"), in
+# the given phase when one is named.
 sub wait_started {
-	my ($t, $hash) = @_;
+	my ($t, $hash, $phase) = @_;
 	my $deadline = time + 30;
 	while (time < $deadline) {
 		my $r = $t->get("/api/v1/build/$hash");
-		return 1 if $r->{json} && ($r->{json}{detail} // '') eq 'started';
+		return 1 if $r->{json} && ($r->{json}{detail} // '') eq 'started'
+		    && (!$phase || $r->{json}{imagebuilder_status} eq $phase);
 		sleep 0.05;
 	}
 	return 0;
 }
 
-my $t = AsudTest->new(env => { STANDIN_TIME_SCALE => 1 },
+my $t = AsudTest->new(env => { STANDIN_TIME_SCALE => 3 },
     conf => { build_jobs => 1 });
 
-# 1. kill -9 during a build.
+# 1. kill -9 during make image: the ImageBuilder's own processes outlive
+# the daemon and hold the ImageBuilder; the restart must end them.
 $t->start;
 my $p = $t->post('/api/v1/build', { %base, packages => ['test1'] });
 is($p->{status}, 202, 'accepted');
 my $one = $p->{json}{request_hash};
-ok(wait_started($t, $one), 'the build is running');
+ok(wait_started($t, $one, 'building_image'), 'make image is running');
 $t->kill9;
 $t->{env}{STANDIN_TIME_SCALE} = 0;
 $t->start;
 my $r = $t->wait_build($one);
 is($r->{status}, 200, 'the interrupted build ran again after the restart');
 is($r->{json}{manifest}{test1}, '1.0', 'and produced its result');
+like($t->log_text, qr/killed the leftover build process group/,
+    'the crashed daemon\'s build processes were ended');
 $t->stop;
 
 # 2. kill -9 during a queue of five.
