@@ -52,6 +52,7 @@ struct sched_job {
 	char			*tmp;
 	char			*work_dir;
 	char			*bin_dir;
+	long long		 started_ms;
 };
 
 struct sched {
@@ -412,7 +413,9 @@ sched_build_done(const struct build_result *res, void *arg)
 	}
 	body = sched_body_done(j, res, top, prof, &len);
 	yajl_tree_free(top);
-	log_info("build %.12s done", j->hash);
+	log_info("build %.12s done in %lld ms (%lld ms in the ImageBuilder)",
+	    j->hash, sched_now_ms() - j->enqueued_ms,
+	    sched_now_ms() - j->started_ms);
 	sched_finish(j, body, len, RECORD_DONE,
 	    time(NULL) + sched_result_ttl(j));
 	free(body);
@@ -561,6 +564,7 @@ sched_start(struct sched *s, struct queue_entry *e)
 	}
 	log_info("build %.12s started: %s %s %s", j->hash, j->req.version,
 	    j->req.target, j->profile_id);
+	j->started_ms = sched_now_ms();
 	j->build = build_start(&spec, sched_build_phase, sched_build_log,
 	    sched_build_done, j, &cause);
 	free(label);
