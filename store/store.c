@@ -91,6 +91,12 @@ static int	store_walk_visit(struct store_walk *, const MDB_val *,
 		    const MDB_val *);
 static int	store_walk(struct store *, MDB_dbi, struct store_walk *,
 		    const char *, char **);
+static void	store_txn_add(struct store_txn *, const char *, size_t,
+		    uint64_t);
+static int	store_meta_check(const struct store_meta_op *, size_t,
+		    int *, char **);
+static void	store_meta_do(struct store_txn *,
+		    const struct store_meta_op *);
 
 /* Refuses anything but 64 lowercase hex digits (defence in depth). */
 static int
@@ -794,5 +800,160 @@ store_meta_put(struct store *s, const char *name, const void *val,
 		return (-1);
 	store_txn_begin(s, &t, 1);
 	store_txn_put(&t, s->meta, name, nlen, val, len, "write a meta value");
+	return (store_txn_end(&t, cause));
+}
+
+/* Decodes an 8-byte big-endian counter; anything else reads as 0. */
+uint64_t
+store_meta_counter(const void *val, size_t len)
+{
+	if (val == NULL || len != 8)
+		return (0);
+	return (store_be64_get(val));
+}
+
+/* Adds delta to a counter inside a write transaction. */
+static void
+store_txn_add(struct store_txn *t, const char *name, size_t nlen,
+    uint64_t delta)
+{
+	unsigned char	buf[8];
+	MDB_val		v;
+	uint64_t	cur = 0;
+
+	if (store_txn_get(t, t->s->meta, name, nlen, &v, "read a counter")) {
+		if (v.mv_size != 8)
+			log_warnx("store: meta %.*s is not a counter; "
+			    "restarting it", (int)nlen, name);
+		cur = store_meta_counter(v.mv_data, v.mv_size);
+	}
+	store_be64_put(buf, cur + delta);
+	store_txn_put(t, t->s->meta, name, nlen, buf, sizeof buf,
+	    "write a counter");
+}
+
+/* Checks every op of a batch first; tells whether all are deletes. */
+static int
+store_meta_check(const struct store_meta_op *ops, size_t n, int *alldel,
+    char **cause)
+{
+	size_t	i, nlen;
+
+	*alldel = 1;
+	for (i = 0; i < n; i++) {
+		if (store_name_check(ops[i].name, &nlen, cause) != 0)
+			return (-1);
+		if (ops[i].op != STORE_META_PUT && ops[i].op !=
+		    STORE_META_ADD && ops[i].op != STORE_META_DEL) {
+			xasprintf(cause, "store: unknown meta op %d",
+			    ops[i].op);
+			return (-1);
+		}
+		if (ops[i].op != STORE_META_DEL)
+			*alldel = 0;
+	}
+	return (0);
+}
+
+/* Runs one checked op of a batch. */
+static void
+store_meta_do(struct store_txn *t, const struct store_meta_op *op)
+{
+	size_t	nlen = strlen(op->name);
+
+	switch (op->op) {
+	case STORE_META_PUT:
+		store_txn_put(t, t->s->meta, op->name, nlen, op->val, op->len,
+		    "write a meta value");
+		break;
+	case STORE_META_ADD:
+		store_txn_add(t, op->name, nlen, op->delta);
+		break;
+	default:
+		store_txn_del(t, t->s->meta, op->name, nlen,
+		    "delete a meta value");
+		break;
+	}
+}
+
+/*
+ * Applies a batch of meta changes in one write transaction, so that a
+ * caller that gathers counters pays one commit for many events.
+ */
+int
+store_meta_apply(struct store *s, const struct store_meta_op *ops, size_t n,
+    char **cause)
+{
+	struct store_txn	t;
+	size_t			i;
+	int			alldel, retried = 0;
+
+	if (store_meta_check(ops, n, &alldel, cause) != 0)
+		return (-1);
+	for (;;) {
+		store_txn_begin(s, &t, 1);
+		for (i = 0; i < n && t.ret == 0; i++)
+			store_meta_do(&t, &ops[i]);
+		if (store_txn_end(&t, cause) == 0)
+			return (0);
+		if (!alldel || retried++ || !store_grow(s, &t, cause))
+			return (-1);
+	}
+}
+
+/* Adds delta to one counter in its own write transaction. */
+int
+store_meta_add(struct store *s, const char *name, uint64_t delta,
+    char **cause)
+{
+	struct store_meta_op	op;
+
+	memset(&op, 0, sizeof op);
+	op.op = STORE_META_ADD;
+	op.name = name;
+	op.delta = delta;
+	return (store_meta_apply(s, &op, 1, cause));
+}
+
+/*
+ * Visits the meta names under prefix in byte order: the cursor starts at
+ * the prefix itself and stops at the first name past it.
+ */
+int
+store_meta_foreach(struct store *s, const char *prefix, store_meta_cb cb,
+    void *arg, char **cause)
+{
+	struct store_txn	 t;
+	MDB_cursor		*c = NULL;
+	MDB_val			 k, v;
+	MDB_cursor_op		 op = MDB_SET_RANGE;
+	char			 name[STORE_META_MAX + 1];
+	size_t			 plen = strlen(prefix);
+	int			 rc = 0, stop = 0;
+
+	store_txn_begin(s, &t, 0);
+	if (t.ret == 0 && (rc = mdb_cursor_open(t.txn, s->meta, &c)) != 0)
+		store_txn_fail(&t, rc, "list meta values");
+	if (t.ret != 0)
+		return (store_txn_end(&t, cause));
+	k.mv_data = (void *)prefix;
+	k.mv_size = plen;
+	if (plen == 0)
+		op = MDB_FIRST;
+	while (!stop && (rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		if (k.mv_size > STORE_META_MAX)
+			continue;
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = '\0';
+		s->incb++;
+		stop = cb(name, v.mv_data, v.mv_size, arg);
+		s->incb--;
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		store_txn_fail(&t, rc, "list meta values");
 	return (store_txn_end(&t, cause));
 }

@@ -73,4 +73,43 @@ int	store_meta_get(struct store *, const char *name, void **val,
 int	store_meta_put(struct store *, const char *name, const void *val,
 	    size_t len, char **cause);
 
+/*
+ * One change of a batch of meta changes. STORE_META_ADD treats the value
+ * as an 8-byte big-endian counter (absent, or of another size: 0) and adds
+ * delta to it; STORE_META_DEL of an absent name is not an error.
+ */
+enum store_meta_opcode {
+	STORE_META_PUT = 1,
+	STORE_META_ADD,
+	STORE_META_DEL
+};
+struct store_meta_op {
+	int		 op;	/* an enum store_meta_opcode */
+	const char	*name;
+	const void	*val;	/* PUT */
+	size_t		 len;	/* PUT */
+	uint64_t	 delta;	/* ADD */
+};
+/*
+ * Applies n changes in order in one write transaction: all or none. The
+ * ops and their strings stay the caller's. A batch of deletes alone works
+ * on a full store too.
+ */
+int	store_meta_apply(struct store *, const struct store_meta_op *,
+	    size_t n, char **cause);
+/* Adds delta to the counter name in one write transaction. */
+int	store_meta_add(struct store *, const char *name, uint64_t delta,
+	    char **cause);
+/* Decodes a counter value written by STORE_META_ADD; other sizes are 0. */
+uint64_t store_meta_counter(const void *val, size_t len);
+/*
+ * Visits the names that start with prefix ("" for all) in byte order
+ * inside one read transaction; name is NUL-terminated, val is valid only
+ * during the call. cb returns non-zero to stop and must not write.
+ */
+typedef int (*store_meta_cb)(const char *name, const void *val,
+	    size_t len, void *arg);
+int	store_meta_foreach(struct store *, const char *prefix, store_meta_cb,
+	    void *arg, char **cause);
+
 #endif

@@ -18,6 +18,7 @@
 #include "t/unit/tap.h"
 
 #define NQ	6
+#define STORE_META_MAX_TEST	200
 
 struct test_queue {
 	uint64_t	 qkey[16];
@@ -39,6 +40,14 @@ struct test_walk {
 	struct store	*s;
 	int		 n;
 	int		 nested;
+};
+
+struct test_metawalk {
+	struct store	*s;
+	char		 names[8][32];
+	int		 n;
+	int		 stop_after;
+	int		 write_rc;
 };
 
 static char	*test_root;
@@ -363,6 +372,139 @@ test_meta(struct store *s)
 	free(cause);
 }
 
+/* Remembers the names a meta walk visits; tries a forbidden write. */
+static int
+test_meta_cb(const char *name, const void *val, size_t len, void *arg)
+{
+	struct test_metawalk	*w = arg;
+	char			*cause = NULL;
+
+	if (w->n < 8)
+		snprintf(w->names[w->n], sizeof w->names[w->n], "%s=%.*s",
+		    name, (int)len, (const char *)val);
+	w->n++;
+	if (w->s != NULL) {
+		w->write_rc = store_meta_add(w->s, "cb-write", 1, &cause);
+		free(cause);
+	}
+	return (w->stop_after != 0 && w->n >= w->stop_after);
+}
+
+/* Walks the meta names under prefix into w. */
+static int
+test_meta_walk(struct store *s, const char *prefix, struct test_metawalk *w,
+    int stop_after)
+{
+	char	*cause = NULL;
+	int	 rc;
+
+	memset(w, 0, sizeof *w);
+	w->stop_after = stop_after;
+	rc = store_meta_foreach(s, prefix, test_meta_cb, w, &cause);
+	free(cause);
+	return (rc);
+}
+
+/* Reads a counter back; -1 when it is missing. */
+static long long
+test_counter(struct store *s, const char *name)
+{
+	void		*val = NULL;
+	size_t		 len = 0;
+	char		*cause = NULL;
+	long long	 v = -1;
+
+	if (store_meta_get(s, name, &val, &len, &cause) == 1)
+		v = (long long)store_meta_counter(val, len);
+	free(val);
+	free(cause);
+	return (v);
+}
+
+/* Batches of meta changes, counters and prefix walks. */
+static void
+test_meta_batch(struct store *s)
+{
+	struct store_meta_op	 ops[4];
+	struct test_metawalk	 w;
+	char			 big[STORE_META_MAX_TEST + 2], *cause = NULL;
+	void			*val = NULL;
+	size_t			 len = 0;
+
+	memset(ops, 0, sizeof ops);
+	ops[0].op = STORE_META_PUT;
+	ops[0].name = "b:gone";
+	ops[0].val = "x";
+	ops[0].len = 1;
+	ops[1].op = STORE_META_ADD;
+	ops[1].name = "b:count";
+	ops[1].delta = 5;
+	ops[2].op = STORE_META_ADD;
+	ops[2].name = "b:count";
+	ops[2].delta = 7;
+	ops[3].op = STORE_META_DEL;
+	ops[3].name = "b:gone";
+	is_int(store_meta_apply(s, ops, 4, &cause), 0, "meta batch applied");
+	is_int(test_counter(s, "b:count"), 12, "batch: two adds in one txn");
+	is_int(store_meta_get(s, "b:gone", &val, &len, &cause), 0,
+	    "batch: put then delete leaves nothing");
+	is_int(store_meta_add(s, "b:count", 30, &cause), 0, "meta add");
+	is_int(test_counter(s, "b:count"), 42, "meta add adds");
+	ops[3].name = "b:nothing";
+	is_int(store_meta_apply(s, &ops[3], 1, &cause), 0,
+	    "batch: deleting a missing name is fine");
+
+	memset(big, 'n', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	ops[0].name = "b:partial";
+	ops[3].name = big;
+	ok(store_meta_apply(s, ops, 4, &cause) == -1 && cause != NULL,
+	    "batch with a bad name refused");
+	free(cause);
+	cause = NULL;
+	is_int(store_meta_get(s, "b:partial", &val, &len, &cause), 0,
+	    "refused batch wrote nothing");
+	is_int(test_counter(s, "b:count"), 42, "refused batch added nothing");
+	ops[3].name = "b:x";
+	ops[3].op = 99;
+	ok(store_meta_apply(s, ops, 4, &cause) == -1 && cause != NULL,
+	    "batch with an unknown op refused");
+	free(cause);
+	cause = NULL;
+
+	store_meta_put(s, "b:text", "abc", 3, &cause);
+	is_int(store_meta_add(s, "b:text", 2, &cause), 0,
+	    "add to a non-counter value works");
+	is_int(test_counter(s, "b:text"), 2, "non-counter value restarts");
+	is_int(store_meta_counter("abc", 3), 0, "3-byte value is no counter");
+	is_int(store_meta_counter(NULL, 0), 0, "no value is no counter");
+
+	store_meta_put(s, "w", "0", 1, &cause);
+	store_meta_put(s, "w:b", "2", 1, &cause);
+	store_meta_put(s, "w:a", "1", 1, &cause);
+	store_meta_put(s, "w:c", "3", 1, &cause);
+	store_meta_put(s, "w;", "4", 1, &cause);
+	store_meta_put(s, "x:a", "5", 1, &cause);
+	is_int(test_meta_walk(s, "w:", &w, 0), 0, "prefix walk");
+	ok(w.n == 3 && strcmp(w.names[0], "w:a=1") == 0 &&
+	    strcmp(w.names[1], "w:b=2") == 0 &&
+	    strcmp(w.names[2], "w:c=3") == 0,
+	    "prefix walk: exactly the names under it, in order");
+	test_meta_walk(s, "w:", &w, 2);
+	is_int(w.n, 2, "prefix walk stops when asked");
+	test_meta_walk(s, "zzz", &w, 0);
+	is_int(w.n, 0, "prefix past every name: nothing");
+	test_meta_walk(s, "", &w, 0);
+	ok(w.n >= 10 && strncmp(w.names[0], "b:count=", 8) == 0,
+	    "empty prefix walks everything from the first name");
+	memset(&w, 0, sizeof w);
+	w.s = s;
+	store_meta_foreach(s, "x:", test_meta_cb, &w, &cause);
+	ok(w.n == 1 && w.write_rc == -1, "no writes from a meta walk");
+	is_int(test_counter(s, "cb-write"), -1,
+	    "the refused write left nothing");
+}
+
 /* Everything written before a close is there after a reopen. */
 static void
 test_reopen(const char *dir)
@@ -388,6 +530,7 @@ test_reopen(const char *dir)
 	ok(store_meta_get(s, "schema", (void **)&val, &len, &cause) == 1 &&
 	    len == 1, "reopen: meta kept");
 	free(val);
+	is_int(test_counter(s, "b:count"), 42, "reopen: counter kept");
 	store_close(s);
 }
 
@@ -460,13 +603,17 @@ test_crash(const char *dir)
 static void
 test_full(const char *dir)
 {
-	struct store	*s;
-	char		 h[STORE_HASH_LEN + 1], *cause = NULL, *val = NULL;
-	char		 blob[1500];
-	size_t		 len;
-	int		 i, rc = 0;
+	struct store_meta_op	 ops[2];
+	struct store		*s;
+	char			 h[STORE_HASH_LEN + 1], *cause = NULL;
+	char			*val = NULL, blob[1500];
+	size_t			 len;
+	int			 i, rc = 0;
 
 	s = test_open(dir, 64 * 1024);
+	ok(store_meta_put(s, "full:a", "a", 1, &cause) == 0 &&
+	    store_meta_put(s, "full:b", "b", 1, &cause) == 0,
+	    "full map: two meta values written first");
 	memset(blob, 'b', sizeof blob);
 	for (i = 0; i < 1000; i++) {
 		test_hash(h, 50000 + i);
@@ -489,6 +636,17 @@ test_full(const char *dir)
 	    "full map: enqueue of a new build fails too");
 	free(cause);
 	cause = NULL;
+	memset(ops, 0, sizeof ops);
+	ops[0].op = ops[1].op = STORE_META_DEL;
+	ops[0].name = "full:a";
+	ops[1].name = "full:b";
+	is_int(store_meta_apply(s, ops, 2, &cause), 0,
+	    "full map: a batch of meta deletes still works");
+	free(cause);
+	cause = NULL;
+	ok(store_meta_get(s, "full:a", (void **)&val, &len, &cause) == 0 &&
+	    store_meta_get(s, "full:b", (void **)&val, &len, &cause) == 0,
+	    "full map: the deleted meta values are gone");
 	test_hash(h, 50001);
 	is_int(store_record_del(s, h, &cause), 0,
 	    "full map: delete still works");
@@ -578,6 +736,7 @@ main(void)
 	test_queue_order(s);
 	test_finish(s);
 	test_meta(s);
+	test_meta_batch(s);
 	store_close(s);
 
 	test_reopen(dir);

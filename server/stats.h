@@ -1,0 +1,113 @@
+/*
+ * stats.h: build statistics kept as counters in the store's meta database,
+ * in UTC day buckets, and the bodies of the reference server's statistics
+ * endpoints (builds-per-day, builds-by-version, top-packages, build-errors,
+ * stats/summary).
+ *
+ * Events carry the time given by the caller. They are gathered in memory
+ * and written in one short transaction by stats_flush, which the daemon
+ * calls every STATS_FLUSH_SECS from a timer and once at a clean stop; an
+ * event also flushes when the oldest pending change is that old, or when
+ * many are pending. A crash loses at most those few seconds. The outputs
+ * flush first, so they always include every event recorded so far.
+ *
+ * Layout (names in the meta database; counters are STORE_META_ADD's):
+ *   stats:t:<counter>			totals since the first start
+ *   stats:d:<YYYYMMDD>:<counter>	per UTC day (31 days kept)
+ *   stats:h:<YYYYMMDDHH>:successes	per UTC hour (2 days kept)
+ *   stats:v:<YYYYMMDD>:<version>	successful builds (183 days kept)
+ *   stats:p:<YYYYMMDD>:<branch>:<pkg>	requested extra packages (31 days)
+ *   stats:c:<YYYYMMDD>:<client>	requests per client (31 days)
+ *   stats:e:<16 hex digits>		the last STATS_ERRORS_MAX error lines
+ *   stats:e-seq			the number of error lines ever written
+ * where <counter> is requests, cache-hits, cache-misses, successes,
+ * failures or build-seconds. Old buckets are pruned once a UTC day.
+ */
+#ifndef ASUD_STATS_H
+#define ASUD_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+struct strv;
+struct stats;
+
+#define STATS_FLUSH_SECS	5	/* the flush timer's period */
+#define STATS_ERRORS_MAX	5000	/* build error lines kept */
+#define STATS_CLIENT_MAX	64	/* bytes of a client name kept */
+
+/*
+ * Loads the totals and the error ring position from s (which must outlive
+ * the stats). NULL with *cause on a store error.
+ */
+struct stats	*stats_new(struct store *s, char **cause);
+/* Flushes (a failure is logged) and frees; call before store_close. */
+void		 stats_free(struct stats *);
+/* Writes every pending change in one transaction; prunes once a day. */
+int		 stats_flush(struct stats *, char **cause);
+
+/*
+ * The reference's client name, into out (len bytes, always terminated):
+ * the request's client field when not empty; else a User-Agent starting
+ * with "auc", with " (" turned into "/" and ")" dropped ("auc (0.3.2)"
+ * gives "auc/0.3.2"); else "unknown/0". Either argument may be NULL.
+ */
+void		 stats_client_name(const char *client, const char *user_agent,
+		    char *out, size_t len);
+
+/*
+ * Events. They never fail: a store error is logged and the changes stay
+ * pending for the next flush. Strings stay the caller's.
+ */
+/* A build request that passed the schema check, from client. */
+void		 stats_request(struct stats *, time_t now, const char *client);
+/* A request answered from a finished build. */
+void		 stats_cache_hit(struct stats *, time_t now);
+/* A request that needed a build. */
+void		 stats_cache_miss(struct stats *, time_t now);
+/* A build that succeeded, and how long it took. */
+void		 stats_success(struct stats *, time_t now, const char *version,
+		    const char *target, const char *profile,
+		    long long duration_seconds);
+/* A build that failed; message goes into the error ring, cleaned. */
+void		 stats_failure(struct stats *, time_t now, const char *version,
+		    const char *target, const char *profile,
+		    const char *message);
+/*
+ * The packages of one build that are not in the defaults or the profile;
+ * names starting with "-" are skipped, duplicates counted once.
+ */
+void		 stats_packages(struct stats *, time_t now, const char *branch,
+		    const struct strv *extra_packages);
+
+/*
+ * Bodies; each is allocated (the caller frees it), NULL with *cause on a
+ * store error. "now" picks the buckets; branch may be NULL (absent).
+ */
+/* {"labels":[30 "YYYY-MM-DDZ"],"datasets":[Requests, Cache-Hits, Failures]} */
+char		*stats_builds_per_day(struct stats *, time_t now, char **cause);
+/* 26 weekly labels; one dataset per branch, or per version of branch. */
+char		*stats_builds_by_version(struct stats *, time_t now,
+		    const char *branch, char **cause);
+/* {"packages":[{"name","count"}],"branch":..,"days":30}; n capped to 100. */
+char		*stats_top_packages(struct stats *, time_t now,
+		    const char *branch, long long n, char **cause);
+/* {"clients":[{"name","count"}],"days":30}; n capped to 100. */
+char		*stats_top_clients(struct stats *, time_t now, long long n,
+		    char **cause);
+/* The text/plain build-errors summary of the n (1 to 500) newest lines. */
+char		*stats_build_errors(struct stats *, long long n, char **cause);
+/* {"queue_length":N,"builds_24h":M} (M: this hour and the 23 before). */
+char		*stats_summary(struct stats *, time_t now, size_t queue_length,
+		    char **cause);
+
+/* Totals since the first start, pending events included. */
+void		 stats_totals(struct stats *, uint64_t *requests,
+		    uint64_t *hits, uint64_t *misses, uint64_t *successes,
+		    uint64_t *failures);
+/* The seconds spent in successful builds, since the first start. */
+uint64_t	 stats_build_seconds(struct stats *);
+
+#endif
