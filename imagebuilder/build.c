@@ -3,7 +3,9 @@
  * setting up its directories it runs `make info`, `make manifest` and
  * `make image` in the ImageBuilder, one after the other, checks what each
  * printed the way the reference server does, and reports phases, the
- * combined output and the result through the caller's callbacks.
+ * combined output and the result through the caller's callbacks. A
+ * build's own repositories and keys are written into the ImageBuilder at
+ * setup and always put back when the build ends (imagebuilder/repos.c).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -33,6 +35,7 @@
 #include "imagebuilder/manifest.h"
 #include "imagebuilder/pkgerr.h"
 #include "imagebuilder/pkglist.h"
+#include "imagebuilder/repos.h"
 
 /* The most of one stream of one command kept for the result. */
 #define BUILD_OUTPUT_MAX	(4 * 1024 * 1024)
@@ -78,6 +81,11 @@ struct build {
 	int			 timeout;
 	build_changes_cb	 changes_cb;
 	void			*changes_arg;
+	struct strv		 repo_names;
+	struct strv		 repo_urls;
+	char			*repositories_mode;
+	struct strv		 repository_keys;
+	int			 injected;	/* repos.c wrote into the IB */
 
 	build_phase_cb		 phase_cb;
 	build_log_cb		 log_cb;
@@ -272,6 +280,10 @@ build_free(struct build *b)
 	strv_clear(&b->pv_names);
 	strv_clear(&b->pv_versions);
 	strv_clear(&b->wrapper);
+	strv_clear(&b->repo_names);
+	strv_clear(&b->repo_urls);
+	free(b->repositories_mode);
+	strv_clear(&b->repository_keys);
 	strv_clear(&b->env);
 	build_capture_reset(&b->out);
 	build_capture_reset(&b->err);
@@ -303,6 +315,25 @@ build_leave(struct build *b)
 		build_free(b);
 }
 
+/*
+ * Puts back what the build wrote into the ImageBuilder. A failure leaves
+ * the saved copies, which the next build in this directory restores.
+ */
+static void
+build_teardown(struct build *b)
+{
+	char	*cause = NULL;
+
+	if (!b->injected)
+		return;
+	b->injected = 0;
+	if (repos_restore(b->ib_dir, &cause) == -1) {
+		log_warnx("%s: could not put back the repositories: %s",
+		    b->ib_dir, cause);
+		free(cause);
+	}
+}
+
 /* Ends the build: fills the result and hands it to the caller once. */
 static void
 build_finish(struct build *b, const char *error, int timed_out)
@@ -312,6 +343,7 @@ build_finish(struct build *b, const char *error, int timed_out)
 	if (b->dead)
 		return;
 	b->dead = 1;
+	build_teardown(b);
 	r->ok = error == NULL;
 	r->timed_out = timed_out;
 	r->error = build_strdup(error);
@@ -506,10 +538,40 @@ build_write_defaults(struct build *b, char **cause)
 	return (rc);
 }
 
-/* Creates the work and output directories and the defaults file. */
+/* Writes this build's repositories and keys into the ImageBuilder. */
+static int
+build_inject(struct build *b, char **cause)
+{
+	struct repos_spec	spec;
+
+	if (b->repo_names.n == 0 && b->repository_keys.n == 0)
+		return (0);
+	memset(&spec, 0, sizeof spec);
+	spec.names = &b->repo_names;
+	spec.urls = &b->repo_urls;
+	spec.mode = b->repositories_mode;
+	spec.keys = &b->repository_keys;
+	if (repos_inject(b->ib_dir, &spec, cause) == -1)
+		return (-1);
+	b->injected = 1;
+	return (0);
+}
+
+/*
+ * Creates the work and output directories and the defaults file, after
+ * putting back what a crashed build left in the ImageBuilder, and writes
+ * the build's repositories and keys.
+ */
 static int
 build_setup(struct build *b, char **cause)
 {
+	char	*why = NULL;
+
+	if (repos_restore(b->ib_dir, &why) == -1) {
+		xasprintf(cause, "Could not restore the ImageBuilder: %s", why);
+		free(why);
+		return (-1);
+	}
 	if (fs_mkdirs(b->work_dir, 0755) == -1) {
 		xasprintf(cause, "Could not create %s: %s", b->work_dir,
 		    strerror(errno));
@@ -522,9 +584,10 @@ build_setup(struct build *b, char **cause)
 	}
 	if (build_dir_empty(b->bin_dir, cause) == -1)
 		return (-1);
-	if (b->defaults != NULL && *b->defaults != '\0')
-		return (build_write_defaults(b, cause));
-	return (0);
+	if (b->defaults != NULL && *b->defaults != '\0' &&
+	    build_write_defaults(b, cause) == -1)
+		return (-1);
+	return (build_inject(b, cause));
 }
 
 /* The deferred first step, so build_start itself never calls back. */
@@ -888,6 +951,10 @@ build_start(const struct build_spec *spec, build_phase_cb phase_cb,
 	build_strv_copy(&b->pv_names, spec->pv_names);
 	build_strv_copy(&b->pv_versions, spec->pv_versions);
 	build_strv_copy(&b->wrapper, spec->wrapper);
+	build_strv_copy(&b->repo_names, spec->repo_names);
+	build_strv_copy(&b->repo_urls, spec->repo_urls);
+	b->repositories_mode = build_strdup(spec->repositories_mode);
+	build_strv_copy(&b->repository_keys, spec->repository_keys);
 	b->diff_packages = spec->diff_packages;
 	b->rootfs_size_mb = spec->rootfs_size_mb;
 	b->timeout = spec->timeout;
@@ -919,6 +986,7 @@ build_cancel(struct build *b)
 		job_kill(b->job);
 		b->job = NULL;
 	}
+	build_teardown(b);
 	if (b->busy == 0)
 		build_free(b);
 }

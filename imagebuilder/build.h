@@ -50,6 +50,16 @@ struct build_spec {
 	const struct strv	*wrapper;	/* argv placed before "make", or NULL */
 	build_changes_cb	 changes_cb;	/* NULL: no package changes */
 	void			*changes_arg;
+	/*
+	 * Repositories and keys written into the ImageBuilder for this
+	 * build only (imagebuilder/repos.h); NULL or empty: none. The URLs
+	 * must already have passed the allow-list. repositories_mode is
+	 * "append"; anything else (NULL) replaces.
+	 */
+	const struct strv	*repo_names;
+	const struct strv	*repo_urls;	/* same order as repo_names */
+	const char		*repositories_mode;
+	const struct strv	*repository_keys;
 };
 
 struct build_result {
@@ -73,8 +83,11 @@ typedef void (*build_log_cb)(const char *buf, size_t len, void *arg);
 typedef void (*build_done_cb)(const struct build_result *, void *arg);
 
 /*
- * Starts a build. The spec's strings are copied. Returns NULL with *cause
- * set if it cannot start; otherwise done_cb is called exactly once, unless
+ * Starts a build. The spec's strings are copied. In the setup step, what
+ * an earlier build (or a crash) left of its repositories and keys is put
+ * back first, then this build's are written; they are put back before
+ * done_cb runs, and at build_cancel. Returns NULL with *cause set if
+ * it cannot start; otherwise done_cb is called exactly once, unless
  * build_cancel is called first. No callback runs inside build_start: the
  * first step is deferred to the event loop, so setup errors also arrive
  * through done_cb. The commands get the daemon's environment without

@@ -1,11 +1,14 @@
 /*
  * build.c: tests for imagebuilder/build.c against the fake ImageBuilder in
  * t/unit/fakeib: a good build, the order of phases, build_cmd, every error
- * message of reference/asu-api.md §5.3 and §5.4, timeouts and cancels.
+ * message of reference/asu-api.md §5.3 and §5.4, timeouts and cancels,
+ * and a build's own repositories and keys, with the ImageBuilder the same
+ * as before after every kind of ending.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -25,9 +28,18 @@
 #include "imagebuilder/build.h"
 #include "imagebuilder/info.h"
 #include "imagebuilder/job.h"
+#include "imagebuilder/repos.h"
 #include "t/unit/tap.h"
 
 #define TB_FAKEIB	ASUD_SRCDIR "/t/unit/fakeib"
+/* The reference's usign test key and its fingerprint. */
+#define TB_KEY \
+	"RWSrHfFmlHslUcLbXFIRp+eEikWF9z1N77IJiX5Bt/nJd1a/x+L+SU89"
+#define TB_KEY_FP	"ab1df166947b2551"
+#define TB_PEM		"-----BEGIN PUBLIC KEY-----\n" \
+	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEyutJPZSUrGsKNqJKvVRDpsR9VMJt\n" \
+	"iV9us9QCLgR3ldqb5Q7ZSBj+3ZeK6bM0yph11A7HmwSAKJytXQae8a8pNQ==\n" \
+	"-----END PUBLIC KEY-----\n"
 
 /* What one build reported, copied out of the callbacks. */
 struct tb {
@@ -598,6 +610,306 @@ test_cancel(void)
 	tb_free(&t);
 }
 
+/* Copies one file of the fake IB into dir. */
+static void
+tb_copy(const char *dir, const char *name)
+{
+	char	*from, *to, *buf;
+	size_t	 len;
+
+	xasprintf(&from, "%s/%s", TB_FAKEIB, name);
+	xasprintf(&to, "%s/%s", dir, name);
+	if (fs_read_file(from, 1 << 20, &buf, &len) == 0) {
+		if (fs_write_file(to, buf, len, 0644) == -1)
+			printf("# cannot write %s\n", to);
+		free(buf);
+	} else
+		printf("# cannot read %s\n", from);
+	free(from);
+	free(to);
+}
+
+/* A private copy of the fake IB: opkg's files, or apk's `repositories`. */
+static char *
+tb_ib_copy(const char *name, int apk)
+{
+	const char	*apk_file = "https://downloads.openwrt.org/snapshots/"
+			    "packages/mips_24kc/base/packages.adb\n";
+	char		*dir, *keys, *path;
+
+	xasprintf(&dir, "%s/%s", tb_top, name);
+	xasprintf(&keys, "%s/keys", dir);
+	fs_mkdirs(keys, 0755);
+	tb_copy(dir, "Makefile");
+	tb_copy(dir, "info.txt");
+	tb_copy(dir, "manifest.txt");
+	tb_copy(dir, "keys/682970064b87a917");
+	if (apk) {
+		xasprintf(&path, "%s/repositories", dir);
+		fs_write_file(path, apk_file, strlen(apk_file), 0644);
+		free(path);
+	} else
+		tb_copy(dir, "repositories.conf");
+	free(keys);
+	return (dir);
+}
+
+/* Appends "name mode sha256" for every entry below dir. */
+static void
+tb_ib_state_dir(struct strv *out, const char *dir, const char *prefix)
+{
+	struct strv	 names = STRV_INITIALIZER;
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	char		*path, *rel, hex[SHA256_HEX_LEN + 1];
+	size_t		 i;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			strv_add(&names, de->d_name);
+	}
+	closedir(d);
+	strv_sort_unique(&names);
+	for (i = 0; i < names.n; i++) {
+		xasprintf(&path, "%s/%s", dir, names.v[i]);
+		xasprintf(&rel, "%s%s", prefix, names.v[i]);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			strv_addf(out, "%s/", rel);
+			free(rel);
+			xasprintf(&rel, "%s%s/", prefix, names.v[i]);
+			tb_ib_state_dir(out, path, rel);
+		} else if (sha256_file(path, hex) == 0)
+			strv_addf(out, "%s %o %s", rel, st.st_mode & 07777,
+			    hex);
+		else
+			strv_addf(out, "%s ?", rel);
+		free(path);
+		free(rel);
+	}
+	strv_clear(&names);
+}
+
+/* Every file of an IB with its mode and checksum, as one string. */
+static char *
+tb_ib_state(const char *ib)
+{
+	struct strv	 out = STRV_INITIALIZER;
+	char		*s;
+
+	tb_ib_state_dir(&out, ib, "");
+	s = strv_join(&out, "\n");
+	strv_clear(&out);
+	return (s);
+}
+
+/* Whether the text between "== repositories" and "== end" holds s. */
+static int
+tb_saw(const struct tb *t, const char *s)
+{
+	const char	*from, *to;
+
+	if (t->out == NULL || (from = strstr(t->out, "== repositories")) ==
+	    NULL || (to = strstr(from, "== end")) == NULL)
+		return (0);
+	from = strstr(from, s);
+	return (from != NULL && from < to);
+}
+
+/* A build with repositories and keys sees them; the IB is as before. */
+static void
+test_repos_build(void)
+{
+	struct tb		 t;
+	struct build_spec	 spec;
+	struct strv		 names = STRV_INITIALIZER;
+	struct strv		 urls = STRV_INITIALIZER;
+	struct strv		 keys = STRV_INITIALIZER;
+	char			*ib, *before, *after;
+
+	ib = tb_ib_copy("ib-opkg", 0);
+	before = tb_ib_state(ib);
+	strv_add(&names, "zcustom");
+	strv_add(&urls, "https://feed.example.org/zcustom");
+	strv_add(&names, "acustom");
+	strv_add(&urls, "https://feed.example.org/acustom");
+	strv_add(&keys, TB_KEY);
+	strv_add(&keys, TB_PEM);
+	tb_init(&t, &spec, "fake_repos");
+	spec.ib_dir = ib;
+	spec.repo_names = &names;
+	spec.repo_urls = &urls;
+	spec.repositories_mode = "append";
+	spec.repository_keys = &keys;
+	ok(tb_run(&t, &spec, 20) == 0, "build with repositories completes");
+	is_int(t.ok, 1, "build with repositories ok");
+	ok(tb_saw(&t, "src/gz openwrt_luci https://downloads.openwrt.org/"
+	    "releases/23.05.4/packages/mips_24kc/luci\n"), "append kept the "
+	    "IB's feeds");
+	ok(tb_saw(&t, "option check_signature\nsrc/gz acustom https://feed."
+	    "example.org/acustom\nsrc/gz zcustom https://feed.example.org/"
+	    "zcustom\n== keys"), "make saw the repositories, sorted");
+	ok(tb_saw(&t, "== keys\n682970064b87a917\n" TB_KEY_FP
+	    "\ncustom-1.pem\n== end"), "make saw the keys");
+	after = tb_ib_state(ib);
+	is_str(after, before, "IB identical after a good build");
+	free(after);
+	tb_free(&t);
+
+	/* Replace mode on a failing build. */
+	tb_init(&t, &spec, "fake_fail");
+	spec.ib_dir = ib;
+	spec.repo_names = &names;
+	spec.repo_urls = &urls;
+	spec.repository_keys = &keys;
+	ok(tb_run(&t, &spec, 20) == 0, "failing build with repositories "
+	    "completes");
+	is_str(t.error, "Error while building firmware. See stdout/stderr",
+	    "it failed in make image");
+	after = tb_ib_state(ib);
+	is_str(after, before, "IB identical after a failed build");
+	free(after);
+	tb_free(&t);
+
+	/* Names checked again before anything is written. */
+	strv_add(&names, "evil\nsrc/gz pwned");
+	strv_add(&urls, "https://feed.example.org/evil");
+	tb_init(&t, &spec, "fake_repos");
+	spec.ib_dir = ib;
+	spec.repo_names = &names;
+	spec.repo_urls = &urls;
+	ok(tb_run(&t, &spec, 20) == 0, "injection attempt completes");
+	is_str(t.error, "Invalid repository name", "injection refused");
+	is_str(tb_phases(&t), "0", "refused in setup");
+	after = tb_ib_state(ib);
+	is_str(after, before, "IB untouched by the refused build");
+	free(after);
+	tb_free(&t);
+
+	free(before);
+	free(ib);
+	strv_clear(&names);
+	strv_clear(&urls);
+	strv_clear(&keys);
+}
+
+/* Timeouts and cancels put the IB back too. */
+static void
+test_repos_abort(void)
+{
+	struct tb		 t;
+	struct build_spec	 spec;
+	struct strv		 names = STRV_INITIALIZER;
+	struct strv		 urls = STRV_INITIALIZER;
+	char			*ib, *before, *after, *cause = NULL, *conf;
+	char			*buf = NULL;
+	size_t			 len;
+
+	ib = tb_ib_copy("ib-abort", 0);
+	before = tb_ib_state(ib);
+	strv_add(&names, "custom");
+	strv_add(&urls, "https://feed.example.org/custom");
+	tb_init(&t, &spec, "fake_slow");
+	spec.ib_dir = ib;
+	spec.repo_names = &names;
+	spec.repo_urls = &urls;
+	spec.timeout = 2;
+	ok(tb_run(&t, &spec, 20) == 0, "slow build with repositories ends");
+	is_int(t.timed_out, 1, "it timed out");
+	after = tb_ib_state(ib);
+	is_str(after, before, "IB identical after a timeout");
+	free(after);
+	tb_free(&t);
+
+	tb_init(&t, &spec, "fake_slow");
+	spec.ib_dir = ib;
+	spec.repo_names = &names;
+	spec.repo_urls = &urls;
+	t.build = build_start(&spec, tb_phase, tb_log, tb_done, &t, &cause);
+	while (t.nphases < 4 && t.ndone == 0)
+		event_base_loop(tb_base, EVLOOP_ONCE);
+	xasprintf(&conf, "%s/repositories.conf", ib);
+	if (fs_read_file(conf, 1 << 20, &buf, &len) == -1)
+		buf = NULL;
+	ok(buf != NULL && strstr(buf, "src/gz custom https://feed."
+	    "example.org/custom\n") != NULL, "written while make runs");
+	free(buf);
+	free(conf);
+	build_cancel(t.build);
+	t.build = NULL;
+	after = tb_ib_state(ib);
+	is_str(after, before, "IB identical right after a cancel");
+	free(after);
+	tb_spin(0.3);
+	tb_free(&t);
+	free(before);
+	free(ib);
+	strv_clear(&names);
+	strv_clear(&urls);
+}
+
+/* A crash left the build's files: the next build restores them first. */
+static void
+test_repos_crash(void)
+{
+	struct tb		 t;
+	struct build_spec	 spec;
+	struct repos_spec	 rs;
+	struct strv		 names = STRV_INITIALIZER;
+	struct strv		 urls = STRV_INITIALIZER;
+	struct strv		 keys = STRV_INITIALIZER;
+	char			*ib, *before, *after, *cause = NULL;
+
+	ib = tb_ib_copy("ib-crash", 1);
+	before = tb_ib_state(ib);
+	strv_add(&names, "crashed");
+	strv_add(&urls, "https://feed.example.org/crashed/packages.adb");
+	strv_add(&keys, TB_KEY);
+	memset(&rs, 0, sizeof rs);
+	rs.names = &names;
+	rs.urls = &urls;
+	rs.keys = &keys;
+	ok(repos_inject(ib, &rs, &cause) == 0, "a crashed build's files");
+	free(cause);
+	after = tb_ib_state(ib);
+	ok(strcmp(after, before) != 0, "the IB is changed");
+	free(after);
+
+	tb_init(&t, &spec, "fake_repos");
+	spec.ib_dir = ib;
+	ok(tb_run(&t, &spec, 20) == 0 && t.ok, "next build completes");
+	ok(tb_saw(&t, "== repositories\nhttps://downloads.openwrt.org/"
+	    "snapshots/packages/mips_24kc/base/packages.adb\n== keys\n"
+	    "682970064b87a917\n== end"), "it saw the pristine IB");
+	after = tb_ib_state(ib);
+	is_str(after, before, "IB identical after the crash and a build");
+	free(after);
+	tb_free(&t);
+
+	/* apk flavour, replace mode, on the restored IB. */
+	strv_clear(&keys);
+	tb_init(&t, &spec, "fake_repos");
+	spec.ib_dir = ib;
+	spec.repo_names = &names;
+	spec.repo_urls = &urls;
+	spec.repositories_mode = "replace";
+	spec.repository_keys = &keys;
+	ok(tb_run(&t, &spec, 20) == 0 && t.ok, "apk build completes");
+	ok(tb_saw(&t, "== repositories\nhttps://feed.example.org/crashed/"
+	    "packages.adb\n== keys"), "apk replace: only the build's URL");
+	after = tb_ib_state(ib);
+	is_str(after, before, "apk IB identical after the build");
+	free(after);
+	tb_free(&t);
+	free(before);
+	free(ib);
+	strv_clear(&names);
+	strv_clear(&urls);
+}
+
 /* Runs every case on one event loop, as the daemon would. */
 int
 main(void)
@@ -635,6 +947,9 @@ main(void)
 	test_loud();
 	test_timeout();
 	test_cancel();
+	test_repos_build();
+	test_repos_abort();
+	test_repos_crash();
 
 	event_free(tick);
 	event_free(sigchld);

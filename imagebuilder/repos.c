@@ -1,0 +1,1366 @@
+/*
+ * repos.c: a build's own repositories and keys. URLs are parsed (scheme,
+ * host, port, path) before the allow-list compares them; usign and PEM keys
+ * are decoded and checked; repository files are merged the way the
+ * reference server merges them. An ImageBuilder is changed for one build
+ * only: the files about to be replaced are copied into a new directory
+ * that becomes <ib>/.asud-pristine by one rename once complete, then each
+ * new file is written under a temporary name and renamed into place;
+ * repos_restore renames the copies back, which a crash at any point leaves
+ * possible.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/strv.h"
+#include "lib/xmalloc.h"
+#include "imagebuilder/repos.h"
+
+/* The longest URL or repository name looked at. */
+#define REPOS_URL_MAX		4096
+#define REPOS_NAME_MAX		256
+/* The largest repository file or saved copy read. */
+#define REPOS_FILE_MAX		(1024 * 1024)
+/* A usign public key: "Ed", 8 bytes of key number, 32 of key. */
+#define REPOS_USIGN_LEN		42
+#define REPOS_PEM_LABEL_MAX	64
+#define REPOS_PEM_LINE_MAX	76
+/* The saved copies while they are being made. */
+#define REPOS_PRISTINE_NEW	".asud-pristine.new"
+#define REPOS_MANIFEST		"MANIFEST"
+/* New files are written under this name, then renamed. */
+#define REPOS_TMP		".asud-tmp"
+#define REPOS_OPKG_FILE		"repositories.conf"
+#define REPOS_APK_FILE		"repositories"
+#define REPOS_KEYS_DIR		"keys"
+#define REPOS_OPKG_LOCAL	"src imagebuilder file:packages"
+#define REPOS_OPKG_SIGNATURE	"option check_signature"
+
+/* A URL cut into the parts the allow-list compares. */
+struct repos_url {
+	int	 https;
+	char	*host;		/* lower case */
+	long	 port;		/* the scheme's default when absent */
+	char	*path;		/* "" or starting with "/", no query */
+};
+
+/* One file written into the ImageBuilder. */
+struct repos_target {
+	char	*path;		/* "repositories.conf", "keys/<fp>"... */
+	char	*data;
+	size_t	 len;
+	int	 existed;	/* saved first, put back after */
+	mode_t	 mode;
+};
+
+/* What one build writes, and the ImageBuilder's open directories. */
+struct repos_plan {
+	const char		*ib_dir;
+	int			 ibfd;
+	int			 keysfd;	/* -1 until needed */
+	int			 mkkeys;	/* keys/ made, removed after */
+	struct repos_target	*t;
+	size_t			 n;
+};
+
+/* Whether a byte is an ASCII letter or digit (no locale). */
+static int
+repos_alnum(int c)
+{
+	return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'));
+}
+
+/* Whether a byte is an ASCII hex digit. */
+static int
+repos_xdigit(int c)
+{
+	return ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F'));
+}
+
+/* The ASCII lower case of a byte. */
+static int
+repos_lower(int c)
+{
+	return (c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+}
+
+/* Frees the parts of a parsed URL. */
+static void
+repos_url_free(struct repos_url *u)
+{
+	free(u->host);
+	free(u->path);
+	memset(u, 0, sizeof *u);
+}
+
+/* Reads "http://" or "https://" in any case; moves *sp past it. */
+static int
+repos_url_scheme(const char **sp, struct repos_url *u)
+{
+	if (strncasecmp(*sp, "https://", 8) == 0) {
+		u->https = 1;
+		*sp += 8;
+		return (0);
+	}
+	if (strncasecmp(*sp, "http://", 7) == 0) {
+		u->https = 0;
+		*sp += 7;
+		return (0);
+	}
+	return (-1);
+}
+
+/* Reads ":port" (or ":" alone, the default) after the host. */
+static int
+repos_url_port(const char *p, const char *end, struct repos_url *u)
+{
+	long	port = 0;
+
+	u->port = u->https ? 443 : 80;
+	if (p == end)
+		return (0);
+	if (*p++ != ':' || end - p > 5)
+		return (-1);
+	if (p == end)
+		return (0);
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return (-1);
+		port = port * 10 + (*p - '0');
+	}
+	if (port < 1 || port > 65535)
+		return (-1);
+	u->port = port;
+	return (0);
+}
+
+/*
+ * Reads the authority: a host name or a bracketed IPv6 address and an
+ * optional port. Userinfo ("user@") and percent signs are refused, so
+ * that nothing but the host we compare can be where the client connects.
+ */
+static int
+repos_url_authority(const char *a, size_t len, struct repos_url *u)
+{
+	const char	*end = a + len, *host, *rest;
+	size_t		 hlen, i;
+	int		 c, v6 = len > 0 && a[0] == '[';
+
+	if (memchr(a, '@', len) != NULL || memchr(a, '%', len) != NULL)
+		return (-1);
+	if (v6) {
+		host = a + 1;
+		if ((rest = memchr(host, ']', len - 1)) == NULL)
+			return (-1);
+		hlen = (size_t)(rest - host);
+		rest++;
+	} else {
+		host = a;
+		rest = memchr(a, ':', len);
+		if (rest == NULL)
+			rest = end;
+		hlen = (size_t)(rest - host);
+	}
+	if (hlen == 0)
+		return (-1);
+	for (i = 0; i < hlen; i++) {
+		c = (unsigned char)host[i];
+		if (v6 ? !(repos_xdigit(c) || c == ':' || c == '.') :
+		    !(repos_alnum(c) || c == '.' || c == '-' || c == '_'))
+			return (-1);
+	}
+	if (repos_url_port(rest, end, u) == -1)
+		return (-1);
+	u->host = xstrndup(host, hlen);
+	for (i = 0; i < hlen; i++)
+		u->host[i] = (char)repos_lower((unsigned char)u->host[i]);
+	return (0);
+}
+
+/*
+ * Refuses paths that a server may read as somewhere else: "." and ".."
+ * segments and percent-encoded dots, slashes and backslashes.
+ */
+static int
+repos_url_path_ok(const char *p, size_t len)
+{
+	size_t	i, seg;
+
+	for (i = 0; i + 2 < len; i++) {
+		if (p[i] == '%' && (strncasecmp(p + i, "%2e", 3) == 0 ||
+		    strncasecmp(p + i, "%2f", 3) == 0 ||
+		    strncasecmp(p + i, "%5c", 3) == 0))
+			return (0);
+	}
+	for (i = 0; i < len; i += seg + 1) {
+		seg = strcspn(p + i, "/");
+		if (i + seg > len)
+			seg = len - i;
+		if ((seg == 1 && p[i] == '.') ||
+		    (seg == 2 && p[i] == '.' && p[i + 1] == '.'))
+			return (0);
+	}
+	return (1);
+}
+
+/* Parses an http(s) URL; -1 for anything odd. */
+static int
+repos_url_parse(const char *s, struct repos_url *u)
+{
+	size_t	len, alen, plen, i;
+
+	memset(u, 0, sizeof *u);
+	len = strlen(s);
+	if (len > REPOS_URL_MAX)
+		return (-1);
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)s[i] <= 0x20 ||
+		    (unsigned char)s[i] >= 0x7f || s[i] == '\\')
+			return (-1);
+	}
+	if (repos_url_scheme(&s, u) == -1)
+		return (-1);
+	alen = strcspn(s, "/?#");
+	if (repos_url_authority(s, alen, u) == -1)
+		return (-1);
+	s += alen;
+	plen = strcspn(s, "?#");
+	if (!repos_url_path_ok(s, plen)) {
+		repos_url_free(u);
+		return (-1);
+	}
+	u->path = xstrndup(s, plen);
+	return (0);
+}
+
+/* Whether url lies under the allowed prefix a. */
+static int
+repos_url_under(const struct repos_url *url, const struct repos_url *a)
+{
+	size_t	n = strlen(a->path);
+
+	while (n > 0 && a->path[n - 1] == '/')
+		n--;
+	return (url->https == a->https && strcmp(url->host, a->host) == 0 &&
+	    url->port == a->port && strncmp(url->path, a->path, n) == 0 &&
+	    url->path[n] == '/');
+}
+
+/* The allow-list rule of reference/asu-api.md §5.5; see repos.h. */
+int
+repos_allowed(const char *url, const struct strv *allow_list)
+{
+	struct repos_url	u, a;
+	size_t			i;
+	int			found = 0;
+
+	if (url == NULL || allow_list == NULL || allow_list->n == 0)
+		return (0);
+	if (repos_url_parse(url, &u) == -1)
+		return (0);
+	for (i = 0; i < allow_list->n && !found; i++) {
+		if (repos_url_parse(allow_list->v[i], &a) == -1)
+			continue;
+		found = repos_url_under(&u, &a);
+		repos_url_free(&a);
+	}
+	repos_url_free(&u);
+	return (found);
+}
+
+/* The value of one base64 digit, or -1. */
+static int
+repos_b64_value(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return (c - 'A');
+	if (c >= 'a' && c <= 'z')
+		return (c - 'a' + 26);
+	if (c >= '0' && c <= '9')
+		return (c - '0' + 52);
+	if (c == '+')
+		return (62);
+	if (c == '/')
+		return (63);
+	return (-1);
+}
+
+/*
+ * Decodes padded base64 without white space into a new buffer; -1 for
+ * anything else. Strict, since a key is either exactly right or refused.
+ */
+static int
+repos_b64_decode(const char *s, size_t len, unsigned char **out,
+    size_t *outlen)
+{
+	unsigned char	*buf;
+	unsigned long	 acc;
+	size_t		 i, j, n = 0, pad = 0;
+	int		 v;
+
+	if (len == 0 || len % 4 != 0)
+		return (-1);
+	while (pad < 2 && s[len - 1 - pad] == '=')
+		pad++;
+	buf = xmalloc(len / 4 * 3);
+	for (i = 0; i < len; i += 4) {
+		acc = 0;
+		for (j = 0; j < 4; j++) {
+			if (i + j >= len - pad)
+				v = 0;
+			else if ((v = repos_b64_value(
+			    (unsigned char)s[i + j])) == -1) {
+				free(buf);
+				return (-1);
+			}
+			acc = acc << 6 | (unsigned long)v;
+		}
+		buf[n++] = (unsigned char)(acc >> 16);
+		buf[n++] = (unsigned char)(acc >> 8);
+		buf[n++] = (unsigned char)acc;
+	}
+	*out = buf;
+	*outlen = n - pad;
+	return (0);
+}
+
+/* Removes white space at both ends of a string, in place. */
+static char *
+repos_trim(char *s)
+{
+	size_t	n;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' ||
+	    *s == '\v' || *s == '\f')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
+	    s[n - 1] == '\r' || s[n - 1] == '\n' || s[n - 1] == '\v' ||
+	    s[n - 1] == '\f'))
+		s[--n] = '\0';
+	return (s);
+}
+
+/* Whether a string has only printable ASCII. */
+static int
+repos_printable(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return (0);
+	}
+	return (1);
+}
+
+/* Splits a key into its non-blank lines, trimmed. */
+static void
+repos_key_lines(struct strv *lines, const char *key)
+{
+	struct strv	raw = STRV_INITIALIZER;
+	size_t		i;
+	char		*s;
+
+	strv_split(&raw, key, "\n");
+	for (i = 0; i < raw.n; i++) {
+		s = repos_trim(raw.v[i]);
+		if (*s != '\0')
+			strv_add(lines, s);
+	}
+	strv_clear(&raw);
+}
+
+/*
+ * The base64 line of a usign public key, checked: one line, or two when
+ * the first is the "untrusted comment:" of a key file.
+ */
+static int
+repos_usign_line(const char *key, char **line, unsigned char **raw,
+    char **cause)
+{
+	struct strv	 lines = STRV_INITIALIZER;
+	const char	*last;
+	size_t		 len;
+	int		 rc = -1;
+
+	*raw = NULL;
+	if (strlen(key) > REPOS_KEY_MAX) {
+		*cause = xstrdup("Invalid usign key: too long");
+		return (-1);
+	}
+	repos_key_lines(&lines, key);
+	last = lines.n > 0 ? lines.v[lines.n - 1] : "";
+	if (lines.n == 0)
+		*cause = xstrdup("Invalid usign key: empty");
+	else if (lines.n > 2 || (lines.n == 2 && (strncmp(lines.v[0],
+	    "untrusted comment:", 18) != 0 || !repos_printable(lines.v[0]))))
+		*cause = xstrdup("Invalid usign key: more than one key line");
+	else if (repos_b64_decode(last, strlen(last), raw, &len) == -1)
+		*cause = xstrdup("Invalid usign key: not base64");
+	else if (len != REPOS_USIGN_LEN)
+		xasprintf(cause, "Invalid usign key: %zu bytes instead of %d",
+		    len, REPOS_USIGN_LEN);
+	else if ((*raw)[0] != 'E' || (*raw)[1] != 'd')
+		*cause = xstrdup("Invalid usign key: not an Ed25519 key");
+	else {
+		*line = xstrdup(last);
+		rc = 0;
+	}
+	if (rc == -1) {
+		free(*raw);
+		*raw = NULL;
+	}
+	strv_clear(&lines);
+	return (rc);
+}
+
+/* The key number of a decoded usign key in hex. */
+static void
+repos_usign_hex(const unsigned char *raw, char out[REPOS_FP_LEN + 1])
+{
+	int	i;
+
+	for (i = 0; i < REPOS_FP_LEN / 2; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[2 + i]);
+}
+
+/* The usign fingerprint; see repos.h. */
+int
+repos_usign_fingerprint(const char *b64key, char out[REPOS_FP_LEN + 1],
+    char **cause)
+{
+	unsigned char	*raw;
+	char		*line;
+
+	if (repos_usign_line(b64key, &line, &raw, cause) == -1)
+		return (-1);
+	repos_usign_hex(raw, out);
+	free(raw);
+	free(line);
+	return (0);
+}
+
+/* Whether a key is PEM, as the reference decides it. */
+int
+repos_key_is_pem(const char *key)
+{
+	while (*key == ' ' || *key == '\t' || *key == '\r' || *key == '\n')
+		key++;
+	return (strncmp(key, "-----BEGIN", 10) == 0);
+}
+
+/* Reads the label of "-----BEGIN <label>-----"; NULL if malformed. */
+static char *
+repos_pem_label(const char *line, const char *head)
+{
+	size_t	hlen = strlen(head), len = strlen(line), i;
+
+	if (strncmp(line, head, hlen) != 0 || len < hlen + 6 ||
+	    strcmp(line + len - 5, "-----") != 0)
+		return (NULL);
+	len -= hlen + 5;
+	if (len > REPOS_PEM_LABEL_MAX)
+		return (NULL);
+	for (i = 0; i < len; i++) {
+		if (!((line[hlen + i] >= 'A' && line[hlen + i] <= 'Z') ||
+		    (line[hlen + i] >= '0' && line[hlen + i] <= '9') ||
+		    line[hlen + i] == ' '))
+			return (NULL);
+	}
+	return (xstrndup(line + hlen, len));
+}
+
+/* Whether a line between BEGIN and END is itself a boundary. */
+static int
+repos_pem_nested(const struct strv *lines)
+{
+	size_t	i;
+
+	for (i = 1; i + 1 < lines->n; i++) {
+		if (strncmp(lines->v[i], "-----", 5) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* Checks the base64 lines between BEGIN and END; they must decode. */
+static int
+repos_pem_body(const struct strv *lines)
+{
+	unsigned char	*raw;
+	char		*body;
+	size_t		 i, len, rawlen, used = 0;
+	int		 rc;
+
+	for (i = 1; i + 1 < lines->n; i++) {
+		len = strlen(lines->v[i]);
+		if (len > REPOS_PEM_LINE_MAX ||
+		    strspn(lines->v[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789+/=") != len)
+			return (-1);
+	}
+	body = xmalloc(REPOS_KEY_MAX + 1);
+	for (i = 1; i + 1 < lines->n; i++) {
+		len = strlen(lines->v[i]);
+		if (used + len > REPOS_KEY_MAX)
+			break;
+		memcpy(body + used, lines->v[i], len);
+		used += len;
+	}
+	rc = repos_b64_decode(body, used, &raw, &rawlen);
+	free(body);
+	if (rc == 0)
+		free(raw);
+	return (rc);
+}
+
+/*
+ * Checks a PEM key and returns it as one block with LF line ends and
+ * nothing around it.
+ */
+static int
+repos_pem_normalize(const char *key, char **out, char **cause)
+{
+	struct strv	 lines = STRV_INITIALIZER;
+	char		*label = NULL, *end = NULL, *joined;
+	int		 rc = -1;
+
+	if (strlen(key) > REPOS_KEY_MAX) {
+		xasprintf(cause, "Invalid PEM key: longer than %d bytes",
+		    REPOS_KEY_MAX);
+		return (-1);
+	}
+	repos_key_lines(&lines, key);
+	if (lines.n < 3 ||
+	    (label = repos_pem_label(lines.v[0], "-----BEGIN ")) == NULL ||
+	    (end = repos_pem_label(lines.v[lines.n - 1], "-----END ")) ==
+	    NULL || strcmp(label, end) != 0 || repos_pem_nested(&lines))
+		*cause = xstrdup("Invalid PEM key: not one PEM block");
+	else if (repos_pem_body(&lines) == -1)
+		*cause = xstrdup("Invalid PEM key: not base64");
+	else {
+		joined = strv_join(&lines, "\n");
+		xasprintf(out, "%s\n", joined);
+		free(joined);
+		rc = 0;
+	}
+	free(label);
+	free(end);
+	strv_clear(&lines);
+	return (rc);
+}
+
+/* Checks one entry of repository_keys; see repos.h. */
+int
+repos_key_check(const char *key, char **cause)
+{
+	char	fp[REPOS_FP_LEN + 1], *pem;
+
+	if (repos_key_is_pem(key)) {
+		if (repos_pem_normalize(key, &pem, cause) == -1)
+			return (-1);
+		free(pem);
+		return (0);
+	}
+	return (repos_usign_fingerprint(key, fp, cause));
+}
+
+/* Whether s has no white space, control byte or byte of bad. */
+static int
+repos_text_ok(const char *s, const char *bad)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s == 0x7f ||
+		    strchr(bad, *s) != NULL)
+			return (0);
+	}
+	return (1);
+}
+
+/* A repository name as it goes into `src/gz <name> <url>`. */
+int
+repos_name_check(const char *name, char **cause)
+{
+	if (*name == '\0' || strlen(name) > REPOS_NAME_MAX ||
+	    !repos_text_ok(name, "/#\\")) {
+		*cause = xstrdup("Invalid repository name");
+		return (-1);
+	}
+	return (0);
+}
+
+/* A repository URL as it goes into a repository file. */
+int
+repos_url_check(const char *url, char **cause)
+{
+	size_t	skip;
+
+	if (strncmp(url, "https://", 8) == 0)
+		skip = 8;
+	else if (strncmp(url, "http://", 7) == 0)
+		skip = 7;
+	else
+		skip = 0;
+	if (skip == 0 || url[skip] == '\0' || strlen(url) > REPOS_URL_MAX ||
+	    !repos_text_ok(url, "#\\")) {
+		*cause = xstrdup("Invalid repository URL");
+		return (-1);
+	}
+	return (0);
+}
+
+/* The non-blank lines of a file, as Python's splitlines() cuts them. */
+static void
+repos_file_lines(struct strv *lines, const char *p, size_t len)
+{
+	size_t	i, start = 0, j;
+	int	blank;
+
+	for (i = 0; i <= len; i++) {
+		if (i < len && p[i] != '\n' && p[i] != '\r' && p[i] != '\0')
+			continue;
+		blank = 1;
+		for (j = start; j < i && blank; j++)
+			blank = strchr(" \t\v\f", p[j]) != NULL;
+		if (!blank)
+			strv_take(lines, xstrndup(p + start, i - start));
+		start = i + 1;
+	}
+}
+
+/* Whether any line contains s. */
+static int
+repos_lines_have(const struct strv *lines, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < lines->n; i++) {
+		if (strstr(lines->v[i], s) != NULL)
+			return (1);
+	}
+	return (0);
+}
+
+/* The order of the repositories by name, ties in the order given. */
+static size_t *
+repos_sorted(const struct strv *names, size_t n)
+{
+	size_t	*order, i, j;
+
+	order = xreallocarray(NULL, n + 1, sizeof *order);
+	for (i = 0; i < n; i++) {
+		for (j = i; j > 0 && strcmp(names->v[order[j - 1]],
+		    names->v[i]) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	return (order);
+}
+
+/* The merged repository file; see repos.h. */
+char *
+repos_merge(const char *base, size_t len, const struct strv *names,
+    const struct strv *urls, int apk)
+{
+	struct strv	 lines = STRV_INITIALIZER;
+	size_t		 n = 0, i, *order;
+	char		*joined, *out;
+
+	if (names != NULL && urls != NULL)
+		n = names->n < urls->n ? names->n : urls->n;
+	if (base != NULL)
+		repos_file_lines(&lines, base, len);
+	order = repos_sorted(names, n);
+	for (i = 0; i < n; i++) {
+		if (apk)
+			strv_add(&lines, urls->v[order[i]]);
+		else
+			strv_addf(&lines, "src/gz %s %s",
+			    names->v[order[i]], urls->v[order[i]]);
+	}
+	free(order);
+	if (!apk && !repos_lines_have(&lines, REPOS_OPKG_LOCAL))
+		strv_add(&lines, REPOS_OPKG_LOCAL);
+	if (!apk && !repos_lines_have(&lines, REPOS_OPKG_SIGNATURE))
+		strv_add(&lines, REPOS_OPKG_SIGNATURE);
+	joined = strv_join(&lines, "\n");
+	xasprintf(&out, "%s\n", joined);
+	free(joined);
+	strv_clear(&lines);
+	return (out);
+}
+
+/*
+ * Reads a regular file below dirfd, never through a symbolic link and
+ * never blocking on a FIFO. 0 when read, 1 when missing, -1 with *cause.
+ */
+static int
+repos_read_at(int dirfd, const char *name, char **buf, size_t *len,
+    struct stat *st, char **cause)
+{
+	char	*p;
+	size_t	 got = 0;
+	ssize_t	 n;
+	int	 fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT)
+		return (1);
+	if (fd == -1) {
+		if (errno == ELOOP)
+			xasprintf(cause, "Refusing %s: a symbolic link", name);
+		else
+			xasprintf(cause, "Could not read %s: %s", name,
+			    strerror(errno));
+		return (-1);
+	}
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode) ||
+	    st->st_size > REPOS_FILE_MAX) {
+		xasprintf(cause, "Refusing %s: not a regular file of at most "
+		    "%d bytes", name, REPOS_FILE_MAX);
+		close(fd);
+		return (-1);
+	}
+	p = xmalloc((size_t)st->st_size + 1);
+	while (got < (size_t)st->st_size) {
+		n = read(fd, p + got, (size_t)st->st_size - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	p[got] = '\0';
+	*buf = p;
+	*len = got;
+	return (0);
+}
+
+/* Writes all of a buffer to fd. */
+static int
+repos_write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (-1);
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/*
+ * Replaces name below dirfd by new contents: written to a temporary file
+ * (O_EXCL, O_NOFOLLOW) and renamed over it, so a symbolic link planted
+ * there is replaced, never followed. times, if not NULL, are kept; sync
+ * makes the file durable before the rename.
+ */
+static int
+repos_write_at(int dirfd, const char *name, const char *data, size_t len,
+    mode_t mode, const struct timespec *times, int sync, char **cause)
+{
+	int	fd, saved;
+
+	if (unlinkat(dirfd, REPOS_TMP, 0) == -1 && errno != ENOENT)
+		goto fail;
+	fd = openat(dirfd, REPOS_TMP, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1)
+		goto fail;
+	if (repos_write_all(fd, data, len) == -1 || fchmod(fd, mode) == -1 ||
+	    (times != NULL && futimens(fd, times) == -1) ||
+	    (sync && fsync(fd) == -1)) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		goto fail;
+	}
+	if (close(fd) == -1 || renameat(dirfd, REPOS_TMP, dirfd, name) == -1)
+		goto fail;
+	return (0);
+fail:
+	xasprintf(cause, "Could not write %s: %s", name, strerror(errno));
+	unlinkat(dirfd, REPOS_TMP, 0);
+	return (-1);
+}
+
+/* Frees a plan and closes its directories. */
+static void
+repos_plan_free(struct repos_plan *p)
+{
+	size_t	i;
+
+	for (i = 0; i < p->n; i++) {
+		free(p->t[i].path);
+		free(p->t[i].data);
+	}
+	free(p->t);
+	if (p->ibfd != -1)
+		close(p->ibfd);
+	if (p->keysfd != -1)
+		close(p->keysfd);
+}
+
+/* Adds a file to write; a later file of the same path replaces it. */
+static void
+repos_plan_add(struct repos_plan *p, char *path, char *data)
+{
+	struct repos_target	*t;
+	size_t			 i;
+
+	for (i = 0; i < p->n; i++) {
+		if (strcmp(p->t[i].path, path) == 0)
+			break;
+	}
+	if (i == p->n) {
+		p->t = xreallocarray(p->t, p->n + 1, sizeof *p->t);
+		t = &p->t[p->n++];
+		memset(t, 0, sizeof *t);
+		t->path = path;
+	} else {
+		t = &p->t[i];
+		free(path);
+		free(t->data);
+	}
+	t->data = data;
+	t->len = strlen(data);
+}
+
+/* The key files: keys/<fingerprint> for usign, keys/custom-<i>.pem. */
+static int
+repos_plan_keys(struct repos_plan *p, const struct strv *keys, char **cause)
+{
+	unsigned char	*raw;
+	char		 fp[REPOS_FP_LEN + 1], *line, *path, *data;
+	size_t		 i;
+
+	for (i = 0; keys != NULL && i < keys->n; i++) {
+		if (repos_key_is_pem(keys->v[i])) {
+			if (repos_pem_normalize(keys->v[i], &data, cause) == -1)
+				return (-1);
+			xasprintf(&path, "%s/custom-%zu.pem", REPOS_KEYS_DIR,
+			    i);
+		} else {
+			if (repos_usign_line(keys->v[i], &line, &raw,
+			    cause) == -1)
+				return (-1);
+			repos_usign_hex(raw, fp);
+			free(raw);
+			xasprintf(&data, "untrusted comment: %s\n%s\n", fp,
+			    line);
+			free(line);
+			xasprintf(&path, "%s/%s", REPOS_KEYS_DIR, fp);
+		}
+		repos_plan_add(p, path, data);
+	}
+	return (0);
+}
+
+/* Checks every name and URL before anything is written. */
+static int
+repos_plan_check(const struct repos_spec *s, char **cause)
+{
+	size_t	i;
+
+	for (i = 0; i < s->names->n; i++) {
+		if (repos_name_check(s->names->v[i], cause) == -1 ||
+		    repos_url_check(s->urls->v[i], cause) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+/* The repository file: apk's `repositories` if present, else opkg's. */
+static int
+repos_plan_file(struct repos_plan *p, const struct repos_spec *s,
+    char **cause)
+{
+	struct stat	 st;
+	const char	*file = REPOS_OPKG_FILE;
+	char		*base = NULL;
+	size_t		 len = 0;
+	int		 apk = 0;
+
+	if (fstatat(p->ibfd, REPOS_APK_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		apk = 1;
+		file = REPOS_APK_FILE;
+	} else if (errno != ENOENT) {
+		xasprintf(cause, "Could not look at %s: %s", REPOS_APK_FILE,
+		    strerror(errno));
+		return (-1);
+	}
+	if (s->mode != NULL && strcmp(s->mode, "append") == 0 &&
+	    repos_read_at(p->ibfd, file, &base, &len, &st, cause) == -1)
+		return (-1);
+	repos_plan_add(p, xstrdup(file),
+	    repos_merge(base, len, s->names, s->urls, apk));
+	free(base);
+	return (0);
+}
+
+/* The directory a target lives in and its name there. */
+static int
+repos_target_dir(const struct repos_plan *p, const char *path,
+    const char **name)
+{
+	size_t	klen = strlen(REPOS_KEYS_DIR);
+
+	if (strncmp(path, REPOS_KEYS_DIR, klen) == 0 && path[klen] == '/') {
+		*name = path + klen + 1;
+		return (p->keysfd);
+	}
+	*name = path;
+	return (p->ibfd);
+}
+
+/* Opens keys/ if the plan writes keys; a missing one will be created. */
+static int
+repos_plan_keysdir(struct repos_plan *p, char **cause)
+{
+	struct stat	st;
+	size_t		i;
+
+	for (i = 0; i < p->n; i++) {
+		if (strchr(p->t[i].path, '/') != NULL)
+			break;
+	}
+	if (i == p->n)
+		return (0);
+	if (fstatat(p->ibfd, REPOS_KEYS_DIR, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT) {
+			p->mkkeys = 1;
+			return (0);
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		xasprintf(cause, "Refusing %s: not a directory",
+		    REPOS_KEYS_DIR);
+		return (-1);
+	} else if ((p->keysfd = openat(p->ibfd, REPOS_KEYS_DIR, O_RDONLY |
+	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) != -1)
+		return (0);
+	xasprintf(cause, "Could not open %s: %s", REPOS_KEYS_DIR,
+	    strerror(errno));
+	return (-1);
+}
+
+/* Finds which targets exist; only regular files may be replaced. */
+static int
+repos_plan_stat(struct repos_plan *p, char **cause)
+{
+	struct stat	 st;
+	const char	*name;
+	size_t		 i;
+	int		 dfd;
+
+	for (i = 0; i < p->n; i++) {
+		p->t[i].mode = 0644;
+		if ((dfd = repos_target_dir(p, p->t[i].path, &name)) == -1)
+			continue;	/* keys/ is new */
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+			if (errno == ENOENT)
+				continue;
+			xasprintf(cause, "Could not look at %s: %s",
+			    p->t[i].path, strerror(errno));
+			return (-1);
+		}
+		if (!S_ISREG(st.st_mode)) {
+			xasprintf(cause, "Refusing %s: not a regular file",
+			    p->t[i].path);
+			return (-1);
+		}
+		p->t[i].existed = 1;
+		p->t[i].mode = st.st_mode & 07777;
+	}
+	return (0);
+}
+
+/* Copies one existing target into the new pristine directory as "<i>". */
+static int
+repos_save_one(struct repos_plan *p, int pfd, size_t i, char **cause)
+{
+	struct stat	 st;
+	const char	*name;
+	char		*buf, num[32];
+	size_t		 len;
+	int		 rc, dfd;
+
+	dfd = repos_target_dir(p, p->t[i].path, &name);
+	rc = repos_read_at(dfd, name, &buf, &len, &st, cause);
+	if (rc == 1)
+		xasprintf(cause, "%s vanished", p->t[i].path);
+	if (rc != 0)
+		return (-1);
+	snprintf(num, sizeof num, "%zu", i);
+	rc = repos_write_at(pfd, num, buf, len, st.st_mode & 07777,
+	    (struct timespec[2]){ st.st_atim, st.st_mtim }, 1, cause);
+	free(buf);
+	return (rc);
+}
+
+/* Fills the new pristine directory: copies, then the MANIFEST. */
+static int
+repos_save_fill(struct repos_plan *p, int pfd, char **cause)
+{
+	struct strv	 lines = STRV_INITIALIZER;
+	char		*text;
+	size_t		 i;
+	int		 rc = 0;
+
+	if (p->mkkeys)
+		strv_add(&lines, "mkdir " REPOS_KEYS_DIR);
+	for (i = 0; i < p->n && rc == 0; i++) {
+		if (!p->t[i].existed) {
+			strv_addf(&lines, "absent %s", p->t[i].path);
+			continue;
+		}
+		rc = repos_save_one(p, pfd, i, cause);
+		strv_addf(&lines, "saved %zu %s", i, p->t[i].path);
+	}
+	if (rc == 0) {
+		strv_add(&lines, "");
+		text = strv_join(&lines, "\n");
+		rc = repos_write_at(pfd, REPOS_MANIFEST, text, strlen(text),
+		    0600, NULL, 1, cause);
+		free(text);
+	}
+	strv_clear(&lines);
+	if (rc == 0 && fsync(pfd) == -1) {
+		xasprintf(cause, "Could not sync %s: %s", REPOS_PRISTINE_NEW,
+		    strerror(errno));
+		rc = -1;
+	}
+	return (rc);
+}
+
+/* Saves what the plan replaces; .asud-pristine appears complete. */
+static int
+repos_save(struct repos_plan *p, char **cause)
+{
+	int	pfd, rc;
+
+	if (mkdirat(p->ibfd, REPOS_PRISTINE_NEW, 0700) == -1 ||
+	    (pfd = openat(p->ibfd, REPOS_PRISTINE_NEW, O_RDONLY |
+	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		xasprintf(cause, "Could not create %s: %s", REPOS_PRISTINE_NEW,
+		    strerror(errno));
+		return (-1);
+	}
+	rc = repos_save_fill(p, pfd, cause);
+	close(pfd);
+	if (rc == 0 && renameat(p->ibfd, REPOS_PRISTINE_NEW, p->ibfd,
+	    REPOS_PRISTINE) == -1) {
+		xasprintf(cause, "Could not rename %s: %s", REPOS_PRISTINE_NEW,
+		    strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0)
+		fsync(p->ibfd);
+	return (rc);
+}
+
+/* Writes the plan's files into the ImageBuilder. */
+static int
+repos_apply(struct repos_plan *p, char **cause)
+{
+	const char	*name;
+	size_t		 i;
+	int		 dfd;
+
+	if (p->mkkeys) {
+		if (mkdirat(p->ibfd, REPOS_KEYS_DIR, 0755) == -1 ||
+		    (p->keysfd = openat(p->ibfd, REPOS_KEYS_DIR, O_RDONLY |
+		    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+			xasprintf(cause, "Could not create %s: %s",
+			    REPOS_KEYS_DIR, strerror(errno));
+			return (-1);
+		}
+	}
+	for (i = 0; i < p->n; i++) {
+		dfd = repos_target_dir(p, p->t[i].path, &name);
+		if (repos_write_at(dfd, name, p->t[i].data, p->t[i].len,
+		    p->t[i].mode, NULL, 0, cause) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+/* Builds the plan: keys, then the repository file, then what exists. */
+static int
+repos_plan_make(struct repos_plan *p, const struct repos_spec *s,
+    char **cause)
+{
+	size_t	nrepos = s->names != NULL ? s->names->n : 0;
+
+	if (nrepos > 0 && (s->urls == NULL || s->urls->n != nrepos)) {
+		*cause = xstrdup("Invalid repository list");
+		return (-1);
+	}
+	if (nrepos > REPOS_MAX ||
+	    (s->keys != NULL && s->keys->n > REPOS_MAX)) {
+		xasprintf(cause, "Too many repositories or keys (at most %d)",
+		    REPOS_MAX);
+		return (-1);
+	}
+	if ((nrepos > 0 && repos_plan_check(s, cause) == -1) ||
+	    repos_plan_keys(p, s->keys, cause) == -1)
+		return (-1);
+	if ((p->ibfd = open(p->ib_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		xasprintf(cause, "Could not open %s: %s", p->ib_dir,
+		    strerror(errno));
+		return (-1);
+	}
+	if (nrepos > 0 && repos_plan_file(p, s, cause) == -1)
+		return (-1);
+	return (repos_plan_keysdir(p, cause) == -1 ? -1 :
+	    repos_plan_stat(p, cause));
+}
+
+/* Writes a build's repositories and keys; see repos.h. */
+int
+repos_inject(const char *ib_dir, const struct repos_spec *s, char **cause)
+{
+	struct repos_plan	 p;
+	char			*cause2 = NULL;
+	int			 rc = -1;
+
+	if ((s->names == NULL || s->names->n == 0) &&
+	    (s->keys == NULL || s->keys->n == 0))
+		return (0);
+	if (repos_restore(ib_dir, cause) == -1)
+		return (-1);
+	memset(&p, 0, sizeof p);
+	p.ib_dir = ib_dir;
+	p.ibfd = p.keysfd = -1;
+	if (repos_plan_make(&p, s, cause) == -1) {
+		repos_plan_free(&p);
+		return (-1);	/* nothing was written */
+	}
+	if (repos_save(&p, cause) == 0)
+		rc = repos_apply(&p, cause);
+	repos_plan_free(&p);
+	if (rc == -1 && repos_restore(ib_dir, &cause2) == -1) {
+		log_warnx("%s: %s", ib_dir, cause2);
+		free(cause2);
+	}
+	return (rc);
+}
+
+/* Whether a MANIFEST path is one repos_inject writes, and where. */
+static int
+repos_restore_path(const char *path, int *in_keys, const char **name)
+{
+	const char	*n;
+	size_t		 klen = strlen(REPOS_KEYS_DIR), d;
+
+	*in_keys = 0;
+	*name = path;
+	if (strcmp(path, REPOS_OPKG_FILE) == 0 ||
+	    strcmp(path, REPOS_APK_FILE) == 0)
+		return (1);
+	if (strncmp(path, REPOS_KEYS_DIR, klen) != 0 || path[klen] != '/')
+		return (0);
+	*in_keys = 1;
+	*name = n = path + klen + 1;
+	if (strlen(n) == REPOS_FP_LEN &&
+	    strspn(n, "0123456789abcdef") == REPOS_FP_LEN)
+		return (1);
+	if (strncmp(n, "custom-", 7) != 0)
+		return (0);
+	d = strspn(n + 7, "0123456789");
+	return (d > 0 && d < 6 && strcmp(n + 7 + d, ".pem") == 0);
+}
+
+/* What repos_restore works on. */
+struct repos_undo {
+	const char	*ib_dir;
+	int		 ibfd;
+	int		 pfd;
+	int		 keysfd;
+	int		 rmkeys;
+	char		*cause;
+};
+
+/* Puts back one MANIFEST entry; repeating it after a crash is harmless. */
+static int
+repos_restore_line(struct repos_undo *u, char *line)
+{
+	const char	*name, *path;
+	char		*idx = NULL, *sp;
+	int		 in_keys, dfd;
+
+	if (strcmp(line, "mkdir " REPOS_KEYS_DIR) == 0) {
+		u->rmkeys = 1;
+		return (0);
+	}
+	if (strncmp(line, "saved ", 6) == 0) {
+		idx = line + 6;
+		if ((sp = strchr(idx, ' ')) == NULL)
+			goto bad;
+		*sp = '\0';
+		path = sp + 1;
+		if (*idx == '\0' || strspn(idx, "0123456789") != strlen(idx))
+			goto bad;
+	} else if (strncmp(line, "absent ", 7) == 0)
+		path = line + 7;
+	else
+		goto bad;
+	if (!repos_restore_path(path, &in_keys, &name))
+		goto bad;
+	dfd = in_keys ? u->keysfd : u->ibfd;
+	if (dfd == -1 && idx != NULL) {
+		xasprintf(&u->cause, "Could not restore %s: no %s/", path,
+		    REPOS_KEYS_DIR);
+		return (-1);
+	}
+	if (dfd == -1)
+		return (0);	/* keys/ is gone: nothing of ours in it */
+	if (idx != NULL && renameat(u->pfd, idx, dfd, name) == -1 &&
+	    errno != ENOENT) {
+		xasprintf(&u->cause, "Could not restore %s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	if (idx == NULL && unlinkat(dfd, name, 0) == -1 && errno != ENOENT) {
+		xasprintf(&u->cause, "Could not remove %s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	return (0);
+bad:
+	xasprintf(&u->cause, "Damaged %s/%s", REPOS_PRISTINE, REPOS_MANIFEST);
+	return (-1);
+}
+
+/* Removes a leftover temporary file below dirfd, if there is one. */
+static void
+repos_restore_tmp(int dirfd)
+{
+	struct stat	st;
+
+	if (dirfd != -1 && fstatat(dirfd, REPOS_TMP, &st,
+	    AT_SYMLINK_NOFOLLOW) == 0)
+		unlinkat(dirfd, REPOS_TMP, 0);
+}
+
+/* Opens keys/ for the restore; -1 without error when there is none. */
+static int
+repos_restore_keysdir(struct repos_undo *u)
+{
+	u->keysfd = openat(u->ibfd, REPOS_KEYS_DIR, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (u->keysfd == -1 && errno != ENOENT) {
+		xasprintf(&u->cause, "Could not open %s: %s", REPOS_KEYS_DIR,
+		    strerror(errno));
+		return (-1);
+	}
+	repos_restore_tmp(u->keysfd);
+	return (0);
+}
+
+/* Replays the MANIFEST, then removes keys/ if it was ours. */
+static int
+repos_restore_manifest(struct repos_undo *u)
+{
+	struct strv	 lines = STRV_INITIALIZER;
+	struct stat	 st;
+	char		*buf;
+	size_t		 len, i;
+	int		 rc = 0;
+
+	if ((rc = repos_read_at(u->pfd, REPOS_MANIFEST, &buf, &len, &st,
+	    &u->cause)) == 1)
+		xasprintf(&u->cause, "Damaged %s: no %s", REPOS_PRISTINE,
+		    REPOS_MANIFEST);
+	if (rc != 0)
+		return (-1);
+	strv_split(&lines, buf, "\n");
+	free(buf);
+	rc = repos_restore_keysdir(u);
+	for (i = 0; i < lines.n && rc == 0; i++)
+		rc = repos_restore_line(u, lines.v[i]);
+	strv_clear(&lines);
+	if (rc == 0 && u->rmkeys && unlinkat(u->ibfd, REPOS_KEYS_DIR,
+	    AT_REMOVEDIR) == -1 && errno != ENOENT)
+		log_debug("%s: %s/ kept: %s", u->ib_dir, REPOS_KEYS_DIR,
+		    strerror(errno));
+	return (rc);
+}
+
+/* Removes a directory below ib_dir, if it exists. */
+static int
+repos_restore_rmtree(struct repos_undo *u, const char *name)
+{
+	struct stat	 st;
+	char		*path;
+	int		 rc = 0;
+
+	if (fstatat(u->ibfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return (0);
+	xasprintf(&path, "%s/%s", u->ib_dir, name);
+	if (fs_rmtree(path) == -1) {
+		xasprintf(&u->cause, "Could not remove %s: %s", path,
+		    strerror(errno));
+		rc = -1;
+	}
+	free(path);
+	return (rc);
+}
+
+/* Puts back what repos_inject saved; see repos.h. */
+int
+repos_restore(const char *ib_dir, char **cause)
+{
+	struct repos_undo	u;
+	int			rc = -1;
+
+	memset(&u, 0, sizeof u);
+	u.ib_dir = ib_dir;
+	u.pfd = u.keysfd = -1;
+	if ((u.ibfd = open(ib_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return (0);	/* no ImageBuilder: nothing of ours in it */
+	if (repos_restore_rmtree(&u, REPOS_PRISTINE_NEW) == -1)
+		goto out;
+	repos_restore_tmp(u.ibfd);
+	u.pfd = openat(u.ibfd, REPOS_PRISTINE, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (u.pfd == -1 && errno == ENOENT)
+		rc = 0;
+	else if (u.pfd == -1)
+		xasprintf(&u.cause, "Could not open %s: %s", REPOS_PRISTINE,
+		    strerror(errno));
+	else if (repos_restore_manifest(&u) == 0 &&
+	    repos_restore_rmtree(&u, REPOS_PRISTINE) == 0) {
+		fsync(u.ibfd);
+		rc = 0;
+	}
+out:
+	if (u.pfd != -1)
+		close(u.pfd);
+	if (u.keysfd != -1)
+		close(u.keysfd);
+	close(u.ibfd);
+	if (rc == -1)
+		*cause = u.cause;
+	else
+		free(u.cause);
+	return (rc);
+}
