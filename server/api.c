@@ -18,6 +18,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "lib/log.h"
 #include "lib/xmalloc.h"
@@ -33,13 +34,9 @@
 #include "server/reqhash.h"
 #include "server/request.h"
 #include "server/sched.h"
+#include "server/stats.h"
+#include "server/validate.h"
 
-#define API_RESCAN_MS	2000
-
-/* The reference's default branches; versions on disk add theirs. */
-static const char *api_branches[] = {
-	"SNAPSHOT", "25.12", "24.10", "23.05", "22.03", "21.02", NULL
-};
 
 struct api_view {
 	int		 found;
@@ -142,8 +139,9 @@ api_reply_live(struct asud *a, struct evhttp_request *req, const char *hash,
 }
 
 /*
- * Answers from the record of hash; returns 0 when there is none (or it
- * expired), -1 when the store failed (an answer was sent).
+ * Answers from the record of hash; returns its state (RECORD_*), 0 when
+ * there is none (or it expired), -1 when the store failed (an answer was
+ * sent).
  */
 static int
 api_reply_record(struct asud *a, struct evhttp_request *req,
@@ -172,7 +170,7 @@ api_reply_record(struct asud *a, struct evhttp_request *req,
 		evbuffer_free(v.body);
 	}
 	free(v.request);
-	return (1);
+	return (v.state);
 }
 
 /* GET and HEAD /api/v1/build/{hash} */
@@ -202,148 +200,6 @@ api_body(struct evhttp_request *req, size_t max, size_t *len)
 	return (buf);
 }
 
-/* The branch a version belongs to (reference/asu-api.md §3 item 4). */
-static char *
-api_branch_of(const char *version)
-{
-	const char	*cut;
-	size_t		 i, vlen = strlen(version);
-
-	for (i = 0; api_branches[i] != NULL; i++)
-		if (strcmp(version, api_branches[i]) == 0)
-			return (xstrdup(version));
-	if (vlen > 9 && strcmp(version + vlen - 9, "-SNAPSHOT") == 0)
-		cut = strrchr(version, '-');
-	else
-		cut = strrchr(version, '.');
-	if (cut == NULL)
-		return (xstrdup(version));
-	return (xstrndup(version, (size_t)(cut - version)));
-}
-
-/* True when the branch is a default one or has a version on disk. */
-static int
-api_branch_known(struct asud *a, const char *branch)
-{
-	const char	*v;
-	char		*b;
-	size_t		 i;
-	int		 known = 0;
-
-	for (i = 0; api_branches[i] != NULL; i++)
-		if (strcmp(branch, api_branches[i]) == 0)
-			return (1);
-	for (i = 0; !known &&
-	    (v = catalog_version_at(a->catalog, i)) != NULL; i++) {
-		b = api_branch_of(v);
-		known = strcmp(b, branch) == 0;
-		free(b);
-	}
-	return (known);
-}
-
-/* Rescans the ImageBuilders on disk, at most every API_RESCAN_MS. */
-static int
-api_rescan(struct asud *a)
-{
-	struct catalog	*c;
-	char		*cause = NULL;
-	long long	 now = sched_now_ms();
-
-	if (now - a->catalog_scanned_ms < API_RESCAN_MS)
-		return (0);
-	a->catalog_scanned_ms = now;
-	c = catalog_new();
-	if (catalog_scan(c, a->conf->imagebuilder_dir, &cause) == -1) {
-		log_warnx("%s", cause);
-		free(cause);
-		catalog_free(c);
-		return (0);
-	}
-	catalog_free(a->catalog);
-	a->catalog = c;
-	return (1);
-}
-
-/*
- * Version, target and profile checks in the reference's order, each
- * retried once after a rescan. Returns 0 with the canonical profile and
- * the ImageBuilder directory, or -1 with the 400 message.
- */
-static int
-api_validate_target(struct asud *a, const struct request *r,
-    const char **profile_id, const char **ib_dir, char **msg)
-{
-	const struct catalog_target	*t;
-	int				 tries;
-
-	for (tries = 0; tries < 2; tries++) {
-		if (!catalog_has_version(a->catalog, r->version)) {
-			if (tries == 0 && api_rescan(a))
-				continue;
-			xasprintf(msg, "Unsupported version: %s", r->version);
-			return (-1);
-		}
-		t = catalog_target(a->catalog, r->version, r->target);
-		if (t == NULL) {
-			if (tries == 0 && api_rescan(a))
-				continue;
-			xasprintf(msg, "Unsupported target: %s. The requested "
-			    "target was either dropped, is still being built or "
-			    "is not supported by the selected version. Please "
-			    "check the forums or try again later.", r->target);
-			return (-1);
-		}
-		if ((*profile_id = catalog_resolve(t, r->profile)) == NULL) {
-			if (tries == 0 && api_rescan(a))
-				continue;
-			xasprintf(msg, "Unsupported profile: %s. The requested "
-			    "profile was either dropped or never existed. Please "
-			    "check the forums for more information.",
-			    r->profile);
-			return (-1);
-		}
-		*ib_dir = catalog_target_dir(t);
-		return (0);
-	}
-	xasprintf(msg, "Unsupported version: %s", r->version);
-	return (-1);
-}
-
-/* The validation of reference/asu-api.md §3, in its order. */
-static int
-api_validate(struct asud *a, const struct request *r,
-    const char **profile_id, const char **ib_dir, char **msg)
-{
-	char	*branch;
-	int	 known;
-
-	if (r->defaults != NULL && *r->defaults != '\0' &&
-	    !a->conf->allow_defaults) {
-		*msg = xstrdup("Handling `defaults` not enabled on server");
-		return (-1);
-	}
-	if (r->repo_urls.n > 0) {
-		/* The allow-list is empty until it is configurable. */
-		xasprintf(msg, "Repository not allowed: %s", r->repo_urls.v[0]);
-		return (-1);
-	}
-	if (strcmp(r->distro, "openwrt") != 0) {
-		xasprintf(msg, "Unsupported distro: %s", r->distro);
-		return (-1);
-	}
-	branch = api_branch_of(r->version);
-	known = api_branch_known(a, branch);
-	if (!known && api_rescan(a))
-		known = api_branch_known(a, branch);
-	free(branch);
-	if (!known) {
-		xasprintf(msg, "Unsupported branch: %s", r->version);
-		return (-1);
-	}
-	return (api_validate_target(a, r, profile_id, ib_dir, msg));
-}
-
 /* Sends the 529 of a full queue. */
 static void
 api_reply_overload(struct evhttp_request *req, size_t n)
@@ -357,41 +213,84 @@ api_reply_overload(struct evhttp_request *req, size_t n)
 	free(detail);
 }
 
-/* Validates, commits and queues a new request, then answers. */
-static void
-api_build_new(struct asud *a, struct evhttp_request *req,
-    const struct request *r, const char *hash)
-{
-	const char	*profile_id = NULL, *ib_dir = NULL, *ua;
-	char		*msg = NULL;
-	size_t		 n;
-	int		 klass;
+struct api_post {
+	struct asud		*a;
+	struct http_hold	*hold;
+	struct request		 r;
+	char			 hash[SHA256_HEX_LEN + 1];
+	char			*user_agent;
+};
 
-	if (api_validate(a, r, &profile_id, &ib_dir, &msg) == -1) {
-		http_reply_detail(req, 400, msg);
-		free(msg);
-		return;
+/* Frees a POST that was waiting for its validation. */
+static void
+api_post_free(struct api_post *p)
+{
+	http_hold_free(p->hold);
+	request_free(&p->r);
+	free(p->user_agent);
+	free(p);
+}
+
+/* Validation ended: answer 400/503, or commit, queue and answer 202. */
+static void
+api_post_validated(int code, const char *msg, const char *profile_id,
+    const char *ib_dir, void *arg)
+{
+	struct api_post		*p = arg;
+	struct asud		*a = p->a;
+	struct evhttp_request	*req = http_hold_req(p->hold);
+	char			*cause = NULL;
+	size_t			 n;
+	int			 klass;
+
+	if (req == NULL)
+		goto out;	/* the client went away: nothing to answer */
+	if (code != 0) {
+		if (code == 503)
+			http_header(req, "Retry-After", "60");
+		http_reply_detail(req, code, msg);
+		goto out;
 	}
 	/* The reference refuses when the queue is longer than the limit. */
 	if ((n = sched_queue_length(a->sched)) >
 	    (size_t)a->conf->max_pending_jobs) {
 		api_reply_overload(req, n);
-		return;
+		goto out;
 	}
-	ua = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "User-Agent");
-	klass = queue_class_of(r->client, ua);
-	if (sched_submit(a->sched, hash, r, profile_id, ib_dir, klass,
-	    &msg) == -1) {
-		log_warnx("cannot queue %.12s: %s", hash, msg);
-		free(msg);
+	klass = queue_class_of(p->r.client, p->user_agent);
+	if (sched_submit(a->sched, p->hash, &p->r, profile_id, ib_dir, klass,
+	    &cause) == -1) {
+		log_warnx("cannot queue %.12s: %s", p->hash, cause);
+		free(cause);
 		http_header(req, "Retry-After", "60");
 		http_reply_detail(req, 503, "Error: the build could not be "
 		    "stored; try again later");
-		return;
+		goto out;
 	}
-	if (api_reply_record(a, req, hash) == 0)
+	if (api_reply_record(a, req, p->hash) == 0)
 		http_reply_detail(req, 500, "Error: the build record vanished");
+out:
+	api_post_free(p);
+}
+
+/* Starts the validation of a request that has no record yet. */
+static void
+api_build_new(struct asud *a, struct evhttp_request *req,
+    struct request *r, const char *hash)
+{
+	struct api_post	*p;
+	const char	*ua;
+
+	p = xcalloc(1, sizeof *p);
+	p->a = a;
+	p->r = *r;
+	memset(r, 0, sizeof *r);	/* ownership moves to p */
+	snprintf(p->hash, sizeof p->hash, "%s", hash);
+	ua = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "User-Agent");
+	p->user_agent = ua != NULL ? xstrdup(ua) : NULL;
+	p->hold = http_hold_new(req);
+	validate_start(a, &p->r, api_post_validated, p);
 }
 
 /* POST /api/v1/build */
@@ -401,8 +300,10 @@ api_build_post(struct asud *a, struct evhttp_request *req)
 	struct request_limits	 lim;
 	struct request		 r;
 	struct request_error	 err;
-	char			*body, hash[SHA256_HEX_LEN + 1];
+	char			*body, hash[SHA256_HEX_LEN + 1], client[64];
+	const char		*ua;
 	size_t			 len;
+	int			 state;
 
 	body = api_body(req, (size_t)a->conf->max_request_body, &len);
 	if (body == NULL) {
@@ -423,8 +324,15 @@ api_build_post(struct asud *a, struct evhttp_request *req)
 	}
 	free(body);
 	reqhash_compute(&r, hash);
-	if (api_reply_record(a, req, hash) == 0)
+	ua = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "User-Agent");
+	stats_client_name(r.client, ua, client, sizeof client);
+	stats_request(a->stats, time(NULL), client);
+	if ((state = api_reply_record(a, req, hash)) == 0) {
+		stats_cache_miss(a->stats, time(NULL));
 		api_build_new(a, req, &r, hash);
+	} else if (state == RECORD_DONE)
+		stats_cache_hit(a->stats, time(NULL));
 	request_free(&r);
 }
 
@@ -513,4 +421,83 @@ api_stats(struct asud *a, struct evhttp_request *req)
 	n = snprintf(body, sizeof body, "{\"queue_length\":%zu}",
 	    sched_queue_length(a->sched));
 	http_reply_json(req, 200, body, (size_t)n);
+}
+
+/* A query parameter (the first), or NULL. */
+static char *
+api_query(struct evhttp_request *req, const char *key)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	struct evkeyvalq	 kv;
+	const char		*q, *v;
+	char			*out = NULL;
+
+	if (uri == NULL || (q = evhttp_uri_get_query(uri)) == NULL)
+		return (NULL);
+	TAILQ_INIT(&kv);
+	if (evhttp_parse_query_str(q, &kv) == 0 &&
+	    (v = evhttp_find_header(&kv, key)) != NULL && *v != '\0')
+		out = xstrdup(v);
+	evhttp_clear_headers(&kv);
+	return (out);
+}
+
+/* A numeric query parameter with a default. */
+static long long
+api_query_num(struct evhttp_request *req, const char *key, long long def)
+{
+	char		*v = api_query(req, key), *end;
+	long long	 n;
+
+	if (v == NULL)
+		return (def);
+	n = strtoll(v, &end, 10);
+	if (*end != '\0' || end == v)
+		n = def;
+	free(v);
+	return (n);
+}
+
+/* The reference's statistics endpoints, from the counters in LMDB. */
+void
+api_statistics(struct asud *a, struct evhttp_request *req, const char *which)
+{
+	struct evbuffer	*b;
+	char		*body = NULL, *branch, *cause = NULL;
+	time_t		 now = time(NULL);
+	int		 text = 0;
+
+	branch = api_query(req, "branch");
+	if (strcmp(which, "stats/summary") == 0)
+		body = stats_summary(a->stats, now,
+		    sched_queue_length(a->sched), &cause);
+	else if (strcmp(which, "stats/clients") == 0)
+		body = stats_top_clients(a->stats, now,
+		    api_query_num(req, "n", 30), &cause);
+	else if (strcmp(which, "builds-per-day") == 0)
+		body = stats_builds_per_day(a->stats, now, &cause);
+	else if (strcmp(which, "builds-by-version") == 0)
+		body = stats_builds_by_version(a->stats, now, branch, &cause);
+	else if (strcmp(which, "top-packages") == 0)
+		body = stats_top_packages(a->stats, now, branch,
+		    api_query_num(req, "n", 30), &cause);
+	else if (strcmp(which, "build-errors") == 0) {
+		body = stats_build_errors(a->stats,
+		    api_query_num(req, "n", 100), &cause);
+		text = 1;
+	}
+	free(branch);
+	if (body == NULL) {
+		log_warnx("statistics: %s", cause != NULL ? cause : which);
+		free(cause);
+		http_reply_detail(req, 500, "Error: statistics unavailable");
+		return;
+	}
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new: out of memory");
+	evbuffer_add(b, body, strlen(body));
+	free(body);
+	http_reply(req, 200, text ? "text/plain; charset=utf-8" :
+	    "application/json", b);
+	evbuffer_free(b);
 }

@@ -16,6 +16,9 @@ void	api_build_get(struct asud *, struct evhttp_request *,
 /* GET and HEAD /store/{hash}/{file} */
 void	api_store_get(struct asud *, struct evhttp_request *,
 	    const char *rest);
+/* GET /api/v1/{stats/summary,builds-per-day,builds-by-version,top-packages,build-errors} */
+void	api_statistics(struct asud *, struct evhttp_request *,
+	    const char *which);
 /* GET /api/v1/stats */
 void	api_stats(struct asud *, struct evhttp_request *);
 

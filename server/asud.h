@@ -10,6 +10,9 @@ struct conf;
 struct store;
 struct catalog;
 struct sched;
+struct upstream;
+struct pkgchanges;
+struct stats;
 
 struct asud {
 	struct event_base	*base;
@@ -17,6 +20,9 @@ struct asud {
 	struct store		*store;
 	struct catalog		*catalog;
 	struct sched		*sched;
+	struct upstream		*upstream;
+	struct stats		*stats;
+	struct pkgchanges	*pkgchanges;
 	char			*store_dir;	/* <state_dir>/store */
 	char			*tmp_dir;	/* <state_dir>/tmp */
 	long long		 catalog_scanned_ms;

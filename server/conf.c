@@ -14,7 +14,7 @@
 #include "lib/xmalloc.h"
 #include "server/conf.h"
 
-enum conf_type { CONF_STRING, CONF_INT, CONF_BOOL, CONF_DURATION };
+enum conf_type { CONF_STRING, CONF_INT, CONF_BOOL, CONF_DURATION, CONF_LIST };
 
 struct conf_key {
 	const char	*name;
@@ -28,6 +28,7 @@ struct conf_key {
 #define CONF_I(n, lo, hi)	{ #n, CONF_INT, offsetof(struct conf, n), lo, hi }
 #define CONF_B(n)		{ #n, CONF_BOOL, offsetof(struct conf, n), 0, 1 }
 #define CONF_D(n, lo, hi)	{ #n, CONF_DURATION, offsetof(struct conf, n), lo, hi }
+#define CONF_L(n)		{ #n, CONF_LIST, offsetof(struct conf, n), 0, 0 }
 
 static const struct conf_key conf_keys[] = {
 	CONF_S(listen),
@@ -47,12 +48,72 @@ static const struct conf_key conf_keys[] = {
 	CONF_I(max_request_body, 1024, 64 * 1048576),
 	CONF_I(store_map_size_mb, 1, 1048576),
 	CONF_S(build_wrapper),
+	CONF_S(upstream_url),
+	CONF_D(metadata_refresh, 1, 7 * 86400),
+	CONF_D(upstream_timeout, 1, 3600),
+	CONF_L(repository_allow_list),
+	CONF_S(package_changes),
+	CONF_S(contact),
 };
+
+static char	*conf_trim(char *);
+
+/* The reference's default branches and their branch-off revisions. */
+static const struct {
+	const char	*name;
+	int		 rev;
+} conf_default_branches[] = {
+	{ "SNAPSHOT", -1 }, { "25.12", 32295 }, { "24.10", 27990 },
+	{ "23.05", 23069 }, { "22.03", 19160 }, { "21.02", 15812 },
+};
+
+/* Adds a branch with the defaults of a release branch. */
+static struct conf_branch *
+conf_branch_add(struct conf *c, const char *name)
+{
+	struct conf_branch	*b;
+
+	c->branches = xreallocarray(c->branches, c->nbranches + 1,
+	    sizeof *c->branches);
+	b = &c->branches[c->nbranches++];
+	b->name = xstrdup(name);
+	b->path = xstrdup("releases/{version}");
+	b->enabled = 1;
+	b->snapshot = 0;
+	b->branch_off_rev = -1;
+	return (b);
+}
+
+/* The branch called name, added with release defaults when missing. */
+struct conf_branch *
+conf_branch_ensure(struct conf *c, const char *name)
+{
+	struct conf_branch	*b;
+
+	if ((b = conf_branch(c, name)) == NULL)
+		b = conf_branch_add(c, name);
+	return (b);
+}
+
+/* Finds a branch by name. */
+struct conf_branch *
+conf_branch(const struct conf *c, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nbranches; i++)
+		if (strcmp(c->branches[i].name, name) == 0)
+			return (&c->branches[i]);
+	return (NULL);
+}
 
 /* The defaults documented in conf/asud.conf and the README. */
 void
 conf_defaults(struct conf *c)
 {
+	struct conf_branch	*b;
+	size_t			 i;
+
 	memset(c, 0, sizeof *c);
 	c->listen = xstrdup("127.0.0.1:8000");
 	c->state_dir = xstrdup("/var/lib/asud");
@@ -71,6 +132,20 @@ conf_defaults(struct conf *c)
 	c->max_request_body = 1048576;
 	c->store_map_size_mb = 4096;
 	c->build_wrapper = NULL;
+	c->upstream_url = xstrdup("https://downloads.openwrt.org");
+	c->metadata_refresh = 300;
+	c->upstream_timeout = 30;
+	xasprintf(&c->package_changes, "%s/package-changes.conf",
+	    ASUD_PKGDATADIR);
+	for (i = 0; i < nitems(conf_default_branches); i++) {
+		b = conf_branch_add(c, conf_default_branches[i].name);
+		b->branch_off_rev = conf_default_branches[i].rev;
+		if (b->branch_off_rev == -1) {
+			free(b->path);
+			b->path = xstrdup("snapshots");
+			b->snapshot = 1;
+		}
+	}
 }
 
 /* Parses a decimal integer within bounds. */
@@ -148,6 +223,96 @@ conf_parse_bool(const char *v, long *out, char **cause)
 	return (0);
 }
 
+/* upstream_url: "none" disables it; otherwise http, https or file. */
+static int
+conf_check_upstream(char **url, char **cause)
+{
+	size_t	len;
+
+	if (strcmp(*url, "none") == 0) {
+		free(*url);
+		*url = NULL;
+		return (0);
+	}
+	if (strncmp(*url, "http://", 7) != 0 &&
+	    strncmp(*url, "https://", 8) != 0 &&
+	    strncmp(*url, "file:///", 8) != 0) {
+		xasprintf(cause, "upstream_url must start with http://, "
+		    "https:// or file:/// (or be none)");
+		return (-1);
+	}
+	if (strpbrk(*url, " \t\"'<>\\") != NULL) {
+		xasprintf(cause, "upstream_url has spaces or quotes");
+		return (-1);
+	}
+	len = strlen(*url);
+	while (len > 8 && (*url)[len - 1] == '/')
+		(*url)[--len] = '\0';
+	return (0);
+}
+
+/* Sets a key of a [branch NAME] section. */
+static int
+conf_set_branch(struct conf_branch *b, const char *key, const char *value,
+    char **cause)
+{
+	long	n;
+
+	if (strcmp(key, "path") == 0) {
+		if (*value == '\0' || *value == '/' || strstr(value, "..") ||
+		    strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789._-/{}") != strlen(value)) {
+			xasprintf(cause, "'%s' is not a relative path", value);
+			return (-1);
+		}
+		free(b->path);
+		b->path = xstrdup(value);
+		return (0);
+	}
+	if (strcmp(key, "enabled") == 0 || strcmp(key, "snapshot") == 0) {
+		if (conf_parse_bool(value, &n, cause) == -1)
+			return (-1);
+		if (*key == 'e')
+			b->enabled = (int)n;
+		else
+			b->snapshot = (int)n;
+		return (0);
+	}
+	if (strcmp(key, "branch_off_rev") == 0) {
+		if (conf_parse_int(value, -1, 100000000, &n, cause) == -1)
+			return (-1);
+		b->branch_off_rev = (int)n;
+		return (0);
+	}
+	xasprintf(cause, "unknown key '%s' in [branch %s]", key, b->name);
+	return (-1);
+}
+
+/* Starts a section: only "[branch NAME]" exists. */
+static int
+conf_section(struct conf *c, char *line, struct conf_branch **b,
+    char **cause)
+{
+	char	*name, *end;
+
+	end = line + strlen(line) - 1;
+	if (*end != ']' || strncmp(line, "[branch ", 8) != 0) {
+		xasprintf(cause, "unknown section %s (only [branch NAME])",
+		    line);
+		return (-1);
+	}
+	*end = '\0';
+	name = conf_trim(line + 8);
+	if (*name == '\0' || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(name)) {
+		xasprintf(cause, "bad branch name '%s'", name);
+		return (-1);
+	}
+	if ((*b = conf_branch(c, name)) == NULL)
+		*b = conf_branch_add(c, name);
+	return (0);
+}
+
 /* Sets one key; the table decides the type and range. */
 int
 conf_set(struct conf *c, const char *key, const char *value, char **cause)
@@ -173,6 +338,14 @@ conf_set(struct conf *c, const char *key, const char *value, char **cause)
 		sp = (char **)((char *)c + k->off);
 		free(*sp);
 		*sp = xstrdup(value);
+		if (strcmp(key, "upstream_url") == 0)
+			return (conf_check_upstream(sp, cause));
+		if (strcmp(key, "package_changes") == 0)
+			c->package_changes_set = 1;
+		return (0);
+	case CONF_LIST:
+		strv_clear((struct strv *)((char *)c + k->off));
+		strv_split((struct strv *)((char *)c + k->off), value, " \t");
 		return (0);
 	case CONF_INT:
 		if (conf_parse_int(value, k->min, k->max, &n, cause) == -1)
@@ -207,7 +380,7 @@ conf_trim(char *s)
 
 /* Parses one line; blank lines and comments are fine. */
 static int
-conf_line(struct conf *c, char *line, char **cause)
+conf_line(struct conf *c, char *line, struct conf_branch **b, char **cause)
 {
 	char	*eq, *key, *value, *hash;
 
@@ -216,6 +389,8 @@ conf_line(struct conf *c, char *line, char **cause)
 	line = conf_trim(line);
 	if (*line == '\0')
 		return (0);
+	if (*line == '[')
+		return (conf_section(c, line, b, cause));
 	if ((eq = strchr(line, '=')) == NULL) {
 		xasprintf(cause, "expected 'key = value'");
 		return (-1);
@@ -223,6 +398,8 @@ conf_line(struct conf *c, char *line, char **cause)
 	*eq = '\0';
 	key = conf_trim(line);
 	value = conf_trim(eq + 1);
+	if (*b != NULL)
+		return (conf_set_branch(*b, key, value, cause));
 	return (conf_set(c, key, value, cause));
 }
 
@@ -230,8 +407,9 @@ conf_line(struct conf *c, char *line, char **cause)
 int
 conf_load(struct conf *c, const char *path, char **cause)
 {
-	FILE	*f;
-	char	*line = NULL, *why = NULL;
+	FILE			*f;
+	struct conf_branch	*b = NULL;
+	char			*line = NULL, *why = NULL;
 	size_t	 cap = 0;
 	ssize_t	 len;
 	int	 lineno = 0, rc = 0;
@@ -248,7 +426,7 @@ conf_load(struct conf *c, const char *path, char **cause)
 			rc = -1;
 			break;
 		}
-		if (conf_line(c, line, &why) == -1) {
+		if (conf_line(c, line, &b, &why) == -1) {
 			xasprintf(cause, "%s:%d: %s", path, lineno, why);
 			free(why);
 			rc = -1;
@@ -264,9 +442,20 @@ conf_load(struct conf *c, const char *path, char **cause)
 void
 conf_free(struct conf *c)
 {
+	size_t	i;
+
 	free(c->listen);
 	free(c->state_dir);
 	free(c->imagebuilder_dir);
 	free(c->build_wrapper);
+	free(c->upstream_url);
+	free(c->package_changes);
+	free(c->contact);
+	strv_clear(&c->repository_allow_list);
+	for (i = 0; i < c->nbranches; i++) {
+		free(c->branches[i].name);
+		free(c->branches[i].path);
+	}
+	free(c->branches);
 	memset(c, 0, sizeof *c);
 }

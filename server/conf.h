@@ -6,6 +6,17 @@
 #ifndef ASUD_CONF_H
 #define ASUD_CONF_H
 
+#include "lib/strv.h"
+
+/* A release branch (reference/asu-api.md §7.4 "branches"). */
+struct conf_branch {
+	char	*name;			/* "23.05", "SNAPSHOT" */
+	char	*path;			/* "releases/{version}", "snapshots" */
+	int	 enabled;
+	int	 snapshot;
+	int	 branch_off_rev;	/* -1: none (SNAPSHOT) */
+};
+
 struct conf {
 	char	*listen;			/* "127.0.0.1:8000" */
 	char	*state_dir;			/* LMDB, built images */
@@ -24,6 +35,15 @@ struct conf {
 	int	 max_request_body;		/* bytes */
 	int	 store_map_size_mb;		/* LMDB map size */
 	char	*build_wrapper;			/* argv before "make", or NULL */
+	char	*upstream_url;			/* NULL: no upstream ("none") */
+	int	 metadata_refresh;		/* seconds */
+	int	 upstream_timeout;		/* seconds per metadata fetch */
+	struct strv repository_allow_list;	/* URL prefixes */
+	char	*package_changes;		/* the package-change table file */
+	char	*contact;			/* shown in overview.json */
+	int	 package_changes_set;		/* set in the file */
+	struct conf_branch *branches;
+	size_t	 nbranches;
 };
 
 /* Fills c with the defaults. */
@@ -37,5 +57,9 @@ int	conf_load(struct conf *c, const char *path, char **cause);
 int	conf_set(struct conf *c, const char *key, const char *value,
 	    char **cause);
 void	conf_free(struct conf *c);
+/* The branch called name, added with release defaults when missing. */
+struct conf_branch *conf_branch_ensure(struct conf *c, const char *name);
+/* The branch called name, or NULL. */
+struct conf_branch *conf_branch(const struct conf *c, const char *name);
 
 #endif

@@ -92,6 +92,10 @@ demo_prepare(struct conf *c, const char *dir, char **cause)
 	free(c->imagebuilder_dir);
 	c->imagebuilder_dir = xstrdup(ibdir);
 	c->allow_defaults = 1;
+	/* The stand-in mirror is the demo's upstream. */
+	free(c->upstream_url);
+	xasprintf(&c->upstream_url, "file://%s", mirror);
+	conf_branch_ensure(c, "1.2");
 	/* Builds take a few seconds, so that progress can be watched. */
 	setenv("STANDIN_TIME_SCALE", "0.2", 0);
 	if (access(mark, F_OK) != 0) {

@@ -16,10 +16,12 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "lib/compat.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "server/api.h"
+#include "server/apijson.h"
 #include "server/asud.h"
 #include "server/conf.h"
 #include "server/http.h"
@@ -27,6 +29,59 @@
 
 static struct evhttp	*http_server;
 static struct asud	*http_asud;
+
+struct http_hold {
+	struct evhttp_request		*req;
+	struct evhttp_connection	*evcon;
+	LIST_ENTRY(http_hold)		 link;
+};
+static LIST_HEAD(, http_hold)	 http_holds = LIST_HEAD_INITIALIZER(http_holds);
+
+/* A connection closed: its held requests can no longer be answered. */
+static void
+http_hold_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct http_hold	*h;
+
+	LIST_FOREACH(h, &http_holds, link) {
+		if (h->evcon == evcon) {
+			h->req = NULL;
+			h->evcon = NULL;
+		}
+	}
+}
+
+/* Holds a request to answer it later. */
+struct http_hold *
+http_hold_new(struct evhttp_request *req)
+{
+	struct http_hold	*h;
+
+	h = xcalloc(1, sizeof *h);
+	h->req = req;
+	h->evcon = evhttp_request_get_connection(req);
+	if (h->evcon != NULL)
+		evhttp_connection_set_closecb(h->evcon, http_hold_closed, NULL);
+	LIST_INSERT_HEAD(&http_holds, h, link);
+	return (h);
+}
+
+/* The held request, or NULL when its client went away. */
+struct evhttp_request *
+http_hold_req(struct http_hold *h)
+{
+	return (h->req);
+}
+
+/* Forgets a hold (after answering, or when giving up). */
+void
+http_hold_free(struct http_hold *h)
+{
+	if (h == NULL)
+		return;
+	LIST_REMOVE(h, link);
+	free(h);
+}
 
 /* The reason phrase of the status codes asud sends. */
 static const char *
@@ -37,6 +92,7 @@ http_reason(int code)
 	case 202: return ("Accepted");
 	case 204: return ("No Content");
 	case 301: return ("Moved Permanently");
+	case 304: return ("Not Modified");
 	case 400: return ("Bad Request");
 	case 404: return ("Not Found");
 	case 405: return ("Method Not Allowed");
@@ -156,6 +212,34 @@ http_preflight(struct evhttp_request *req)
 	http_reply(req, 204, NULL, NULL);
 }
 
+static void	http_not_allowed(struct evhttp_request *, const char *);
+
+/* 301 to another path of this server. */
+static void
+http_redirect(struct evhttp_request *req, const char *to)
+{
+	http_header(req, "Location", to);
+	http_reply_detail(req, 301, "Moved Permanently");
+}
+
+/* The reference's statistics endpoints; 0 when path is not one. */
+static int
+http_stats_route(struct evhttp_request *req, const char *path, int get)
+{
+	if (strcmp(path, "/api/v1/stats/summary") != 0 &&
+	    strcmp(path, "/api/v1/stats/clients") != 0 &&
+	    strcmp(path, "/api/v1/builds-per-day") != 0 &&
+	    strcmp(path, "/api/v1/builds-by-version") != 0 &&
+	    strcmp(path, "/api/v1/top-packages") != 0 &&
+	    strcmp(path, "/api/v1/build-errors") != 0)
+		return (0);
+	if (get)
+		api_statistics(http_asud, req, path + strlen("/api/v1/"));
+	else
+		http_not_allowed(req, "GET, HEAD, OPTIONS");
+	return (1);
+}
+
 /* 405 with the methods a path takes. */
 static void
 http_not_allowed(struct evhttp_request *req, const char *allow)
@@ -234,6 +318,24 @@ http_route(struct evhttp_request *req, const char *path)
 			api_stats(http_asud, req);
 		else
 			http_not_allowed(req, "GET, HEAD, OPTIONS");
+	} else if (http_prefix(path, "/json/v1/")) {
+		if (get)
+			apijson_get(http_asud, req, path + strlen("/json/v1/"));
+		else
+			http_not_allowed(req, "GET, HEAD, OPTIONS");
+	} else if (http_prefix(path, "/api/v1/revision/")) {
+		if (get)
+			apijson_revision(http_asud, req,
+			    path + strlen("/api/v1/revision/"));
+		else
+			http_not_allowed(req, "GET, HEAD, OPTIONS");
+	} else if (strcmp(path, "/api/v1/overview") == 0 ||
+	    strcmp(path, "/overview") == 0) {
+		http_redirect(req, "/json/v1/overview.json");
+	} else if (strcmp(path, "/api/v1/latest") == 0) {
+		http_redirect(req, "/json/v1/latest.json");
+	} else if (http_stats_route(req, path, get)) {
+		/* answered */
 	} else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
 		if (get)
 			http_index(req);
@@ -248,10 +350,20 @@ static void
 http_gencb(struct evhttp_request *req, void *arg)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
-	const char		*path = NULL;
+	const char		*path = NULL, *raw;
 
 	if (uri != NULL)
 		path = evhttp_uri_get_path(uri);
+	raw = evhttp_request_get_uri(req);
+	if (raw != NULL && raw[0] == '/' && raw[1] == '/') {
+		/* "//path" repairs to "/path" (the reference does the same). */
+		while (raw[1] == '/')
+			raw++;
+		if (strpbrk(raw, "\r\n") == NULL && strlen(raw) < 4096) {
+			http_redirect(req, raw);
+			return;
+		}
+	}
 	if (path == NULL || *path != '/') {
 		http_reply_detail(req, 400, "Bad request path");
 		return;

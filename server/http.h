@@ -33,6 +33,16 @@ void	http_reply_titled(struct evhttp_request *, int code,
 /* Sets a response header. */
 void	http_header(struct evhttp_request *, const char *name,
 	    const char *value);
+/*
+ * A request answered later (after an upstream fetch, say). If the client
+ * goes away meanwhile, http_hold_req returns NULL and the answer is
+ * dropped; the hold itself must always be freed.
+ */
+struct http_hold;
+struct http_hold	*http_hold_new(struct evhttp_request *);
+struct evhttp_request	*http_hold_req(struct http_hold *);
+void			 http_hold_free(struct http_hold *);
+
 /* True for HEAD requests. */
 int	http_is_head(struct evhttp_request *);
 

@@ -21,6 +21,8 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/catalog.h"
+#include "imagebuilder/fetch.h"
+#include "imagebuilder/pkgchanges.h"
 #include "imagebuilder/job.h"
 #include "store/store.h"
 #include "server/asud.h"
@@ -28,6 +30,9 @@
 #include "server/demo.h"
 #include "server/http.h"
 #include "server/sched.h"
+#include "server/stats.h"
+#include "server/upstream.h"
+#include "server/validate.h"
 
 static struct event_base	*main_base;
 
@@ -95,6 +100,36 @@ main_state_dirs(struct asud *a)
 	free(jobs);
 }
 
+/*
+ * Loads the package-change table: the configured file, or, when the
+ * default is not installed, the copy in the source tree.
+ */
+static void
+main_package_changes(struct asud *a)
+{
+	const char	*path = a->conf->package_changes;
+	char		*cause = NULL;
+
+	if (access(path, R_OK) != 0 && !a->conf->package_changes_set &&
+	    access(ASUD_SRCDIR "/conf/package-changes.conf", R_OK) == 0)
+		path = ASUD_SRCDIR "/conf/package-changes.conf";
+	if ((a->pkgchanges = pkgchanges_load(path, &cause)) == NULL)
+		fatalx("%s", cause);
+}
+
+/* Writes the statistics counters out now and then. */
+static void
+main_stats_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct asud	*a = arg;
+	char		*cause = NULL;
+
+	if (stats_flush(a->stats, &cause) == -1) {
+		log_warnx("stats: %s", cause);
+		free(cause);
+	}
+}
+
 /* Opens the store and the catalog, restores the queue. */
 static void
 main_open(struct asud *a)
@@ -111,6 +146,13 @@ main_open(struct asud *a)
 	a->catalog = catalog_new();
 	if (catalog_scan(a->catalog, a->conf->imagebuilder_dir, &cause) == -1)
 		fatalx("%s", cause);
+	validate_disk_branches(a);
+	if (fetch_init(a->base, &cause) == -1)
+		fatalx("fetch: %s", cause);
+	a->upstream = upstream_new(a);
+	if ((a->stats = stats_new(a->store, &cause)) == NULL)
+		fatalx("stats: %s", cause);
+	main_package_changes(a);
 	a->sched = sched_new(a);
 	if (sched_restore(a->sched, &cause) == -1)
 		fatalx("queue: %s", cause);
@@ -161,7 +203,8 @@ main(int argc, char **argv)
 {
 	struct asud	 a;
 	struct conf	 c;
-	struct event	*ev_term, *ev_int, *ev_chld;
+	struct event	*ev_term, *ev_int, *ev_chld, *ev_stats;
+	struct timeval	 stats_tv = { STATS_FLUSH_SECS, 0 };
 	char		*cause = NULL;
 	int		 verbose = 1;
 
@@ -191,11 +234,20 @@ main(int argc, char **argv)
 	main_open(&a);
 	if (http_init(&a, c.listen, &cause) == -1)
 		fatalx("%s", cause);
+	ev_stats = event_new(a.base, -1, EV_PERSIST, main_stats_cb, &a);
+	if (ev_stats == NULL || event_add(ev_stats, &stats_tv) == -1)
+		fatalx("cannot install the stats timer");
 	event_base_dispatch(a.base);
 
+	upstream_free(a.upstream);
 	http_free();
 	sched_free(a.sched);
 	job_killall();
+	fetch_shutdown();
+	main_stats_cb(-1, 0, &a);
+	stats_free(a.stats);
+	event_free(ev_stats);
+	pkgchanges_free(a.pkgchanges);
 	catalog_free(a.catalog);
 	store_close(a.store);
 	event_free(ev_term);

@@ -22,6 +22,7 @@
 #include "lib/xmalloc.h"
 #include "imagebuilder/build.h"
 #include "imagebuilder/catalog.h"
+#include "imagebuilder/pkgchanges.h"
 #include "store/store.h"
 #include "server/asud.h"
 #include "server/conf.h"
@@ -30,6 +31,8 @@
 #include "server/record.h"
 #include "server/request.h"
 #include "server/sched.h"
+#include "server/meta.h"
+#include "server/stats.h"
 
 #define SCHED_LOG_MAX		(64 * 1024 * 1024)
 #define SCHED_SWEEP_SECONDS	60
@@ -251,6 +254,8 @@ sched_fail(struct sched_job *j, const char *msg, const char *out,
 	yajl_gen_map_close(g);
 	body = jsonw_finish(g, &len);
 	log_info("build %.12s failed: %s", j->hash, msg);
+	stats_failure(s->a->stats, time(NULL), j->req.version, j->req.target,
+	    j->profile_id, msg);
 	sched_finish(j, body, len, RECORD_FAILED,
 	    time(NULL) + s->a->conf->build_failure_ttl);
 	free(body);
@@ -381,6 +386,58 @@ sched_install(struct sched_job *j, char **cause)
 	return (rc);
 }
 
+/* True when name is listed in the array arr. */
+static int
+sched_in_array(yajl_val arr, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; arr != NULL && YAJL_IS_ARRAY(arr) && i < arr->u.array.len;
+	    i++)
+		if (YAJL_IS_STRING(arr->u.array.values[i]) &&
+		    strcmp(arr->u.array.values[i]->u.string, name) == 0)
+			return (1);
+	return (0);
+}
+
+/* Counts a success and the packages asked for beyond the defaults. */
+static void
+sched_stats_done(struct sched_job *j, yajl_val top, yajl_val prof)
+{
+	struct asud		*a = j->s->a;
+	const struct strv	*names = request_package_names(&j->req);
+	struct strv		 extra = STRV_INITIALIZER;
+	struct conf_branch	*b;
+	size_t			 i;
+	time_t			 now = time(NULL);
+
+	stats_success(a->stats, now, j->req.version, j->req.target,
+	    j->profile_id, (sched_now_ms() - j->started_ms) / 1000);
+	for (i = 0; i < names->n; i++)
+		if (names->v[i][0] != '-' &&
+		    !sched_in_array(jsonw_get(top, "default_packages"),
+		    names->v[i]) &&
+		    !sched_in_array(jsonw_get(prof, "device_packages"),
+		    names->v[i]))
+			strv_add(&extra, names->v[i]);
+	b = meta_branch_of(a, j->req.version);
+	if (extra.n > 0)
+		stats_packages(a->stats, now, b != NULL ? b->name :
+		    j->req.version, &extra);
+	strv_clear(&extra);
+}
+
+/* The server-side package changes, applied after make info. */
+static void
+sched_changes(struct strv *packages, const struct info *info, void *arg)
+{
+	struct sched_job	*j = arg;
+
+	if (j->s->a->pkgchanges != NULL)
+		pkgchanges_apply(j->s->a->pkgchanges, j->req.version,
+		    j->req.target, j->profile_id, packages);
+}
+
 /* A finished build becomes a record; then the slot is free again. */
 static void
 sched_build_done(const struct build_result *res, void *arg)
@@ -412,6 +469,7 @@ sched_build_done(const struct build_result *res, void *arg)
 		return;
 	}
 	body = sched_body_done(j, res, top, prof, &len);
+	sched_stats_done(j, top, prof);
 	yajl_tree_free(top);
 	log_info("build %.12s done in %lld ms (%lld ms in the ImageBuilder)",
 	    j->hash, sched_now_ms() - j->enqueued_ms,
@@ -558,6 +616,12 @@ sched_start(struct sched *s, struct queue_entry *e)
 	spec.rootfs_size_mb = j->req.rootfs_size_mb;
 	spec.filesystem = j->req.filesystem;
 	spec.timeout = c->job_timeout;
+	spec.changes_cb = sched_changes;
+	spec.changes_arg = j;
+	spec.repo_names = &j->req.repo_names;
+	spec.repo_urls = &j->req.repo_urls;
+	spec.repositories_mode = j->req.repositories_mode;
+	spec.repository_keys = &j->req.repository_keys;
 	if (c->build_wrapper != NULL) {
 		strv_split(&wrapper, c->build_wrapper, " \t");
 		spec.wrapper = &wrapper;

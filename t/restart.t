@@ -63,7 +63,9 @@ $t->start;
 for my $i (0 .. 4) {
 	my $res = $t->wait_build($hashes[$i]);
 	is($res->{status}, 200,
-	    "build " . ($i + 1) . " of five finished after the restart");
+	    "build " . ($i + 1) . " of five finished after the restart")
+	    or diag(($res->{json}{detail} // '') . "\n"
+	    . ($res->{json}{stderr} // ''));
 	is($res->{json}{request_hash}, $hashes[$i], 'with its own hash');
 }
 $t->stop;

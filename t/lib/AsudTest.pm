@@ -1,5 +1,11 @@
 # AsudTest: starts a real asud on 127.0.0.1 port 0 against stand-in
 # ImageBuilders in a private temporary directory, and talks HTTP to it.
+#
+# With `upstream => 'http'` or `'file'` the stand-in downloads mirror is
+# generated too (same --only list) and served by a MirrorServer, or named
+# by a file:// URL, as `upstream_url`; `branches => { NAME => { key =>
+# value } }` writes [branch NAME] sections. `timeout` is the HTTP client's
+# (60 s by default).
 package AsudTest;
 
 use strict;
@@ -8,7 +14,10 @@ use Cwd qw(abs_path);
 use File::Temp qw(tempdir);
 use File::Spec;
 use HTTP::Tiny;
+use IO::Select;
+use IO::Socket::INET;
 use JSON::PP;
+use MirrorServer;
 use POSIX qw(:sys_wait_h);
 use Test::More;
 use Time::HiRes qw(sleep time);
@@ -28,39 +37,73 @@ sub new {
 		conf => $o{conf} // {},
 		only => $o{only} // ['1.2.3/testtarget/testsubtarget'],
 		env => { STANDIN_TIME_SCALE => 0, %{ $o{env} // {} } },
-		http => HTTP::Tiny->new(timeout => 60, max_redirect => 0),
+		http => HTTP::Tiny->new(timeout => $o{timeout} // 60,
+		    max_redirect => 0),
+		upstream => $o{upstream},
+		branches => $o{branches} // {},
 	}, $class;
+	die "AsudTest: upstream is 'http' or 'file'\n" if defined $o{upstream}
+	    && $o{upstream} !~ /^(?:http|file)$/;
 	$self->{ibdir} = "$self->{dir}/imagebuilders";
 	$self->{state} = "$self->{dir}/state";
+	$self->{mirrordir} = "$self->{dir}/mirror" if $o{upstream};
 	$self->generate unless $o{no_generate};
+	$self->start_upstream if $o{upstream};
 	return $self;
 }
 
 sub dir { $_[0]{dir} }
 sub state_dir { $_[0]{state} }
 sub ib_dir { $_[0]{ibdir} }
+# The mirror's directory (upstream tests), its server (http only) and the
+# upstream_url the daemon is given.
+sub mirror_dir { $_[0]{mirrordir} }
+sub mirror { $_[0]{mirror} }
+sub upstream_url { $_[0]{upstream_url} }
 
 # Runs the stand-in generator for this test's targets.
 sub generate {
 	my ($self) = @_;
 	my @args = (srcdir() . '/t/standin/mkstandin', '--ib-root',
 	    $self->{ibdir}, map { ('--only', $_) } @{ $self->{only} });
+	push @args, '--mirror', $self->{mirrordir} if $self->{mirrordir};
 	system(@args) == 0 or die "mkstandin failed: $?";
+}
+
+# Serves the mirror over HTTP, or names it by a file:// URL.
+sub start_upstream {
+	my ($self) = @_;
+	if ($self->{upstream} eq 'http') {
+		$self->{mirror} = MirrorServer->new(root => $self->{mirrordir});
+		$self->{upstream_url} = $self->{mirror}->url;
+	} else {
+		$self->{upstream_url} = 'file://'
+		    . abs_path($self->{mirrordir});
+	}
 }
 
 # Writes the configuration file for the next start.
 sub write_conf {
 	my ($self) = @_;
+	my $changes = srcdir() . '/conf/package-changes.conf';
 	my %c = (
 		listen => '127.0.0.1:0',
 		state_dir => $self->{state},
 		imagebuilder_dir => $self->{ibdir},
+		upstream_url => $self->{upstream_url} // 'none',
+		($self->{upstream} && -f $changes
+		    ? (package_changes => $changes) : ()),
 		%{ $self->{conf} },
 	);
 	my $file = "$self->{dir}/asud.conf";
 	open(my $fh, '>', $file) or die "$file: $!";
 	print $fh "# written by AsudTest\n";
 	print $fh "$_ = $c{$_}\n" for sort keys %c;
+	for my $b (sort keys %{ $self->{branches} }) {
+		my $s = $self->{branches}{$b};
+		print $fh "\n[branch $b]\n";
+		print $fh "$_ = $s->{$_}\n" for sort keys %$s;
+	}
 	close($fh);
 	return $file;
 }
@@ -172,6 +215,57 @@ sub request {
 	$res->{json} = eval { $JSON->decode($res->{content}) }
 	    if defined $res->{content} && length $res->{content};
 	return $res;
+}
+
+# Sends a raw request text (for what HTTP::Tiny will not send: no
+# User-Agent, an answer read later); returns the socket.
+sub raw_send {
+	my ($self, $text) = @_;
+	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+	    PeerPort => $self->{port}, Proto => 'tcp') or die "connect: $!";
+	binmode($s);
+	syswrite($s, $text) == length $text or die "write: $!";
+	return $s;
+}
+
+# Reads the answer to raw_send (the server closes the connection: send
+# `Connection: close`); undef when none came within the timeout.
+sub raw_read {
+	my ($self, $s, $timeout) = @_;
+	my ($buf, $sel) = ('', IO::Select->new($s));
+	my $deadline = time + ($timeout // 30);
+	while (1) {
+		my $left = $deadline - time;
+		return undef if $left <= 0 || !$sel->can_read($left);
+		my $n = sysread($s, $buf, 65536, length $buf);
+		die "read: $!" unless defined $n;
+		last if $n == 0;
+	}
+	close($s);
+	my ($head, $body) = split /\r\n\r\n/, $buf, 2;
+	my ($line, @lines) = split /\r\n/, $head // '';
+	my %res = (content => $body // '', headers => {});
+	($res{status}) = ($line // '') =~ m{^HTTP/1\.[01] (\d{3})};
+	for my $l (@lines) {
+		$res{headers}{lc $1} = $2 if $l =~ /^([^:]+):\s*(.*)$/;
+	}
+	$res{json} = eval { $JSON->decode($res{content}) }
+	    if length $res{content};
+	return \%res;
+}
+
+sub raw {
+	my ($self, $text, $timeout) = @_;
+	return $self->raw_read($self->raw_send($text), $timeout);
+}
+
+# Whether the daemon still answers a trivial request within a few seconds.
+sub alive {
+	my ($self) = @_;
+	return 0 unless $self->{pid} && $self->{base};
+	my $res = HTTP::Tiny->new(timeout => 5)
+	    ->get($self->{base} . '/api/v1/stats');
+	return $res->{status} == 200;
 }
 
 sub get { my ($s, $p, $h) = @_; $s->request('GET', $p, undef, $h) }
