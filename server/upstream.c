@@ -49,6 +49,7 @@ struct upstream {
 	uint64_t		 errors;
 	uint64_t		 generation;
 	uint64_t		 clock;		/* fetches ended so far */
+	int			 stopping;
 };
 
 /* FNV-1a over the path. */
@@ -140,6 +141,7 @@ upstream_free(struct upstream *u)
 
 	if (u == NULL)
 		return;
+	u->stopping = 1;	/* waiters woken below start nothing new */
 	for (i = 0; i < UPSTREAM_BUCKETS; i++) {
 		for (e = u->buckets[i]; e != NULL; e = e->next) {
 			if (e->fetch == NULL)
@@ -466,7 +468,7 @@ upstream_want(struct upstream *u, const char *path, int force,
 	int			 have, answered, need, ttl;
 
 	e = upstream_entry(u, path, 1);
-	if (!upstream_enabled(u) || e->notifying)
+	if (!upstream_enabled(u) || e->notifying || u->stopping)
 		return (1);
 	if (e->done_clock > since)
 		return (1);	/* fetched already for this caller */

@@ -330,4 +330,28 @@ $c->stop;
 is($c->{exit}, 0, 'copy: asud stops cleanly');
 $c->check_log_clean;
 
+# --- clients that go away while asud waits, and a stop mid-fetch ------------
+
+my $g = AsudTest->new(upstream => 'http', only => ['23.05.4/x86/64'],
+    conf => { upstream_timeout => '3s' });
+{
+	$g->start;
+	$g->mirror->fault('/', 'slow', 2);
+	for my $i (1 .. 5) {
+		my $body = $JSON->encode({ version => '23.05.4',
+		    target => 'x86/64', profile => 'generic', packages => ["g$i"] });
+		close($g->raw_send("POST /api/v1/build HTTP/1.1\r\nHost: x\r\n"
+		    . "Content-Type: application/json\r\nContent-Length: "
+		    . length($body) . "\r\n\r\n$body"));
+		close($g->raw_send("GET /json/v1/overview.json HTTP/1.1\r\n"
+		    . "Host: x\r\n\r\n"));
+	}
+	sleep 0.5;
+	is($g->get('/api/v1/stats')->{status}, 200,
+	    'gone: asud serves while answers for departed clients wait');
+	$g->stop;
+	is($g->{exit}, 0, 'gone: a stop with fetches in flight is clean');
+	$g->check_log_clean;
+}
+
 done_testing();
