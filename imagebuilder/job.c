@@ -74,9 +74,19 @@ struct job {
 	LIST_ENTRY(job)		 entry;
 };
 
+/* A child forked by another module, waiting to be reaped. */
+struct job_watch {
+	pid_t			 pid;
+	void			(*cb)(pid_t, int, void *);
+	void			*arg;
+	LIST_ENTRY(job_watch)	 entry;
+};
+
 static struct event_base	*job_base;
 static char			*job_piddir;
 static LIST_HEAD(, job)		 job_list = LIST_HEAD_INITIALIZER(job_list);
+static LIST_HEAD(, job_watch)	 job_watches =
+	    LIST_HEAD_INITIALIZER(job_watches);
 
 static void	job_check(struct job *);
 static void	job_read_cb(struct bufferevent *, void *);
@@ -663,6 +673,51 @@ job_died(pid_t pid, int status)
 	job_check(job);
 }
 
+/* Hands a reaped child to the module watching it; 0 if none is. */
+static int
+job_watched(pid_t pid, int status)
+{
+	struct job_watch	*w;
+	void			(*cb)(pid_t, int, void *);
+	void			*arg;
+
+	LIST_FOREACH(w, &job_watches, entry) {
+		if (w->pid == pid)
+			break;
+	}
+	if (w == NULL)
+		return (0);
+	cb = w->cb;
+	arg = w->arg;
+	LIST_REMOVE(w, entry);
+	free(w);
+	cb(pid, status, arg);
+	return (1);
+}
+
+/* Watches a child forked outside job_run; see job.h. */
+void
+job_watch_pid(pid_t pid, void (*cb)(pid_t, int, void *), void *arg)
+{
+	struct job_watch	*w;
+
+	LIST_FOREACH(w, &job_watches, entry) {
+		if (w->pid == pid)
+			break;
+	}
+	if (w != NULL) {
+		LIST_REMOVE(w, entry);
+		free(w);
+	}
+	if (cb == NULL)
+		return;
+	w = xcalloc(1, sizeof *w);
+	w->pid = pid;
+	w->cb = cb;
+	w->arg = arg;
+	LIST_INSERT_HEAD(&job_watches, w, entry);
+}
+
 /* Reaps every exited child; see job.h. */
 void
 job_sigchld(void)
@@ -676,7 +731,8 @@ job_sigchld(void)
 			continue;
 		if (pid <= 0)
 			break;
-		job_died(pid, status);
+		if (!job_watched(pid, status))
+			job_died(pid, status);
 	}
 }
 

@@ -61,6 +61,12 @@ void	job_set_piddir(const char *dir);
 /* Reaps every exited child; called from the daemon's SIGCHLD event. */
 void	job_sigchld(void);
 /*
+ * Has job_sigchld hand the wait status of pid, a child forked outside
+ * job_run, to cb once it is reaped; the watch ends with that call. A NULL
+ * cb removes the watch of pid.
+ */
+void	job_watch_pid(pid_t pid, void (*cb)(pid_t, int, void *), void *arg);
+/*
  * Kills every running job (at shutdown) and waits for them to exit, with
  * no callbacks. Every struct job is freed: cancel the builds holding jobs
  * first (build_cancel), not after.

@@ -12,6 +12,8 @@ struct catalog;
 struct sched;
 struct upstream;
 struct pkgchanges;
+struct ibcache;
+struct usign_keys;
 struct stats;
 
 struct asud {
@@ -23,6 +25,8 @@ struct asud {
 	struct upstream		*upstream;
 	struct stats		*stats;
 	struct pkgchanges	*pkgchanges;
+	struct ibcache		*ibcache;
+	struct usign_keys	*keys;
 	char			*store_dir;	/* <state_dir>/store */
 	char			*tmp_dir;	/* <state_dir>/tmp */
 	long long		 catalog_scanned_ms;

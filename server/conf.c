@@ -54,6 +54,7 @@ static const struct conf_key conf_keys[] = {
 	CONF_L(repository_allow_list),
 	CONF_S(package_changes),
 	CONF_S(contact),
+	CONF_S(upstream_keys),
 };
 
 static char	*conf_trim(char *);
@@ -451,6 +452,7 @@ conf_free(struct conf *c)
 	free(c->upstream_url);
 	free(c->package_changes);
 	free(c->contact);
+	free(c->upstream_keys);
 	strv_clear(&c->repository_allow_list);
 	for (i = 0; i < c->nbranches; i++) {
 		free(c->branches[i].name);

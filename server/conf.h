@@ -41,6 +41,7 @@ struct conf {
 	struct strv repository_allow_list;	/* URL prefixes */
 	char	*package_changes;		/* the package-change table file */
 	char	*contact;			/* shown in overview.json */
+	char	*upstream_keys;			/* trusted usign keys (a dir) */
 	int	 package_changes_set;		/* set in the file */
 	struct conf_branch *branches;
 	size_t	 nbranches;

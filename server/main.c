@@ -17,11 +17,14 @@
 #include <yajl/yajl_version.h>
 #include <zstd.h>
 
+#include "lib/compat.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/catalog.h"
 #include "imagebuilder/fetch.h"
+#include "imagebuilder/ibcache.h"
+#include "imagebuilder/usign.h"
 #include "imagebuilder/pkgchanges.h"
 #include "imagebuilder/job.h"
 #include "store/store.h"
@@ -117,6 +120,31 @@ main_package_changes(struct asud *a)
 		fatalx("%s", cause);
 }
 
+/*
+ * Loads the trusted usign keys: the configured directory, else the
+ * installed default set, else the copy in the source tree.
+ */
+static void
+main_keys(struct asud *a)
+{
+	const char	*dirs[] = { a->conf->upstream_keys,
+			    ASUD_PKGDATADIR "/keys", ASUD_SRCDIR "/t/data/keys" };
+	char		*cause = NULL;
+	size_t		 i;
+
+	for (i = 0; i < nitems(dirs); i++) {
+		if (dirs[i] == NULL || (i > 0 && access(dirs[i], R_OK) != 0))
+			continue;
+		if ((a->keys = usign_keys_load(dirs[i], &cause)) == NULL)
+			fatalx("upstream_keys: %s", cause);
+		if (usign_keys_count(a->keys) == 0)
+			log_warnx("%s holds no usign key: no ImageBuilder can "
+			    "be downloaded", dirs[i]);
+		return;
+	}
+	log_warnx("no trusted usign keys: no ImageBuilder can be downloaded");
+}
+
 /* Writes the statistics counters out now and then. */
 static void
 main_stats_cb(evutil_socket_t fd, short events, void *arg)
@@ -153,6 +181,9 @@ main_open(struct asud *a)
 	if ((a->stats = stats_new(a->store, &cause)) == NULL)
 		fatalx("stats: %s", cause);
 	main_package_changes(a);
+	main_keys(a);
+	a->ibcache = ibcache_new(a->base, a->conf->imagebuilder_dir,
+	    a->conf->upstream_url, a->keys);
 	a->sched = sched_new(a);
 	if (sched_restore(a->sched, &cause) == -1)
 		fatalx("queue: %s", cause);
@@ -242,6 +273,8 @@ main(int argc, char **argv)
 	upstream_free(a.upstream);
 	http_free();
 	sched_free(a.sched);
+	ibcache_free(a.ibcache);
+	usign_keys_free(a.keys);
 	job_killall();
 	fetch_shutdown();
 	main_stats_cb(-1, 0, &a);

@@ -107,6 +107,7 @@ queue_add(struct queue *q, uint64_t qkey, const char *hash, int klass,
 	e->enqueued_ms = enqueued_ms;
 	e->ib_key = xstrdup(ib_key != NULL ? ib_key : "");
 	e->data = data;
+	e->ready = 1;
 	TAILQ_FOREACH_REVERSE(at, &q->list, queue_list, link) {
 		if (!queue_before(e, at))
 			break;
@@ -150,7 +151,7 @@ queue_next(struct queue *q)
 	struct queue_entry	*e;
 
 	TAILQ_FOREACH(e, &q->list, link) {
-		if (e->running)
+		if (e->running || !e->ready)
 			continue;
 		if (!queue_busy(q, e->ib_key))
 			return (e);
@@ -210,6 +211,15 @@ size_t
 queue_running(const struct queue *q)
 {
 	return (q->nrunning);
+}
+
+/* Gives an entry its ImageBuilder once it is on disk. */
+void
+queue_set_ready(struct queue_entry *e, const char *ib_key)
+{
+	free(e->ib_key);
+	e->ib_key = xstrdup(ib_key);
+	e->ready = 1;
 }
 
 /* The head of the list. */

@@ -23,6 +23,7 @@ struct queue_entry {
 	int64_t			 enqueued_ms;
 	char			*ib_key;	/* one build at a time per key */
 	int			 running;
+	int			 ready;		/* its ImageBuilder is on disk */
 	void			*data;		/* the owner's */
 	TAILQ_ENTRY(queue_entry) link;
 };
@@ -42,7 +43,8 @@ struct queue_entry *queue_add(struct queue *, uint64_t qkey, const char *hash,
 		    void *data);
 struct queue_entry *queue_find(struct queue *, const char *hash);
 /*
- * The first waiting entry whose ib_key no running entry holds, or NULL.
+ * The first waiting, ready entry whose ib_key no running entry holds, or
+ * NULL.
  */
 struct queue_entry *queue_next(struct queue *);
 /* Marks an entry running (it keeps its place for the listing). */
@@ -55,6 +57,8 @@ size_t		 queue_position(const struct queue *, const struct queue_entry *);
 size_t		 queue_waiting(const struct queue *);
 /* Running entries. */
 size_t		 queue_running(const struct queue *);
+/* Gives an entry its ImageBuilder (ib_key) and makes it ready. */
+void		 queue_set_ready(struct queue_entry *, const char *ib_key);
 /* The first entry in order (running or not), for walking the queue. */
 struct queue_entry *queue_first(struct queue *);
 

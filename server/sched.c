@@ -22,6 +22,7 @@
 #include "lib/xmalloc.h"
 #include "imagebuilder/build.h"
 #include "imagebuilder/catalog.h"
+#include "imagebuilder/ibcache.h"
 #include "imagebuilder/pkgchanges.h"
 #include "store/store.h"
 #include "server/asud.h"
@@ -31,6 +32,7 @@
 #include "server/record.h"
 #include "server/request.h"
 #include "server/sched.h"
+#include "server/validate.h"
 #include "server/meta.h"
 #include "server/stats.h"
 
@@ -56,6 +58,7 @@ struct sched_job {
 	char			*work_dir;
 	char			*bin_dir;
 	long long		 started_ms;
+	struct ibcache_wait	*wait;		/* its ImageBuilder is coming */
 };
 
 struct sched {
@@ -89,6 +92,8 @@ sched_job_free(void *arg)
 		return;
 	if (j->build != NULL)
 		build_cancel(j->build);
+	if (j->wait != NULL)
+		ibcache_cancel(j->wait);
 	request_free(&j->req);
 	free(j->profile_id);
 	free(j->request_json);
@@ -639,12 +644,62 @@ sched_start(struct sched *s, struct queue_entry *e)
 	}
 }
 
+/* The download or unpack phase of a waiting build. */
+static void
+sched_ib_phase(const char *phase, void *arg)
+{
+	struct sched_job	*j = arg;
+
+	j->phase = phase;
+}
+
+/* The ImageBuilder of a waiting build is on disk, or will not be. */
+static void
+sched_ib_done(const char *dir, const char *error, void *arg)
+{
+	struct sched_job	*j = arg;
+	struct asud		*a = j->s->a;
+
+	j->wait = NULL;
+	if (dir == NULL) {
+		sched_fail(j, error, NULL, NULL, NULL);
+		return;
+	}
+	queue_set_ready(j->qe, dir);
+	j->phase = "queued";
+	a->catalog_scanned_ms = 0;	/* let validation see it at once */
+	validate_rescan(a);
+	sched_kick_later(j->s);
+}
+
+/* Asks for the ImageBuilders of waiting builds that have none on disk. */
+static void
+sched_prepare(struct sched *s)
+{
+	struct queue_entry	*e;
+	struct sched_job	*j;
+	char			*vpath;
+
+	for (e = queue_first(s->q); e != NULL; e = TAILQ_NEXT(e, link)) {
+		j = e->data;
+		if (e->running || e->ready || j->wait != NULL)
+			continue;
+		vpath = meta_version_path(s->a, j->req.version);
+		j->phase = "download_imagebuilder";
+		j->wait = ibcache_ensure(s->a->ibcache, j->req.version,
+		    j->req.target, vpath != NULL ? vpath : j->req.version,
+		    sched_ib_phase, sched_ib_done, j);
+		free(vpath);
+	}
+}
+
 /* Starts builds while slots and ImageBuilders are free. */
 static void
 sched_kick(struct sched *s)
 {
 	struct queue_entry	*e;
 
+	sched_prepare(s);
 	while (queue_running(s->q) < (size_t)s->a->conf->build_jobs &&
 	    (e = queue_next(s->q)) != NULL)
 		sched_start(s, e);
@@ -660,6 +715,7 @@ sched_enqueue_mem(struct sched *s, struct sched_job *j, const char *ib_dir)
 		xasprintf(&key, "%s/%s", j->req.version, j->req.target);
 	j->qe = queue_add(s->q, j->qkey, j->hash, j->klass, j->enqueued_ms,
 	    ib_dir != NULL ? ib_dir : key, j);
+	j->qe->ready = ib_dir != NULL;
 	free(key);
 }
 
@@ -800,9 +856,9 @@ sched_status(struct sched *s, const char *hash, struct sched_status *st)
 	if ((e = queue_find(s->q, hash)) == NULL)
 		return (0);
 	j = e->data;
-	st->running = e->running;
-	st->phase = e->running ? j->phase : "queued";
-	st->position = e->running ? 0 : queue_position(s->q, e);
+	st->running = e->running || j->wait != NULL;
+	st->phase = st->running ? j->phase : "queued";
+	st->position = st->running ? 0 : queue_position(s->q, e);
 	return (1);
 }
 

@@ -66,9 +66,31 @@ sub generate {
 	my ($self) = @_;
 	my @args = (srcdir() . '/t/standin/mkstandin', '--ib-root',
 	    $self->{ibdir}, map { ('--only', $_) } @{ $self->{only} });
-	push @args, '--mirror', $self->{mirrordir} if $self->{mirrordir};
+	if ($self->{mirrordir}) {
+		push @args, '--mirror', $self->{mirrordir};
+		push @args, '--sign', $ENV{ASUD_USIGN_SIGN}, '--sign-key',
+		    $self->make_key if $ENV{ASUD_USIGN_SIGN};
+	}
 	system(@args) == 0 or die "mkstandin failed: $?";
 }
+
+# A usign key pair of the test's own: the mirror is signed with it and
+# the daemon trusts only it (upstream_keys).
+sub make_key {
+	my ($self) = @_;
+	my $keys = "$self->{dir}/keys";
+	mkdir($keys);
+	my $sec = "$self->{dir}/test.sec";
+	my $id = `"$ENV{ASUD_USIGN_SIGN}" -g "$sec" "$self->{dir}/test.pub"`;
+	chomp($id);
+	die "usign-sign -g failed" if $? != 0 || $id !~ /^[0-9a-f]{16}$/;
+	rename("$self->{dir}/test.pub", "$keys/$id") or die "rename: $!";
+	$self->{keys} = $keys;
+	$self->{key_id} = $id;
+	return $sec;
+}
+sub keys_dir { $_[0]{keys} }
+sub key_secret { "$_[0]{dir}/test.sec" }
 
 # Serves the mirror over HTTP, or names it by a file:// URL.
 sub start_upstream {
@@ -93,6 +115,7 @@ sub write_conf {
 		upstream_url => $self->{upstream_url} // 'none',
 		($self->{upstream} && -f $changes
 		    ? (package_changes => $changes) : ()),
+		($self->{keys} ? (upstream_keys => $self->{keys}) : ()),
 		%{ $self->{conf} },
 	);
 	my $file = "$self->{dir}/asud.conf";
