@@ -363,6 +363,25 @@ out:
 	return (rv);
 }
 
+/*
+ * Leaves the unpacked size in ".asud-size" (the child's cwd is the new
+ * tree), so that the cache can keep its disk budget without walking it.
+ */
+static int
+unpack_note_size(unsigned long long bytes, char **cause)
+{
+	char	buf[32];
+	int	n;
+
+	n = snprintf(buf, sizeof buf, "%llu\n", bytes);
+	if (fs_write_file(UNPACK_SIZE_FILE, buf, (size_t)n, 0644) == -1) {
+		xasprintf(cause, "writing %s: %s", UNPACK_SIZE_FILE,
+		    strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
 /* Reads every entry of the archive on fd into the current directory. */
 static int
 unpack_extract(int fd, char **cause)
@@ -411,6 +430,8 @@ unpack_extract(int fd, char **cause)
 		    archive_error_string(disk));
 		goto out;
 	}
+	if (unpack_note_size(st.bytes, cause) == -1)
+		goto out;
 	rv = 0;
 out:
 	free(st.top);

@@ -18,6 +18,9 @@ struct unpack;
  * names the offending entry when one was refused). The handle is freed
  * right after the callback returns.
  */
+/* The file an unpacked tree's total size (bytes of file data) is left in. */
+#define UNPACK_SIZE_FILE	".asud-size"
+
 typedef void (*unpack_done_cb)(int ok, const char *error, void *arg);
 
 /*

@@ -14,7 +14,8 @@
 #include "lib/xmalloc.h"
 #include "server/conf.h"
 
-enum conf_type { CONF_STRING, CONF_INT, CONF_BOOL, CONF_DURATION, CONF_LIST };
+enum conf_type { CONF_STRING, CONF_INT, CONF_BOOL, CONF_DURATION, CONF_LIST,
+    CONF_SIZE };
 
 struct conf_key {
 	const char	*name;
@@ -29,6 +30,7 @@ struct conf_key {
 #define CONF_B(n)		{ #n, CONF_BOOL, offsetof(struct conf, n), 0, 1 }
 #define CONF_D(n, lo, hi)	{ #n, CONF_DURATION, offsetof(struct conf, n), lo, hi }
 #define CONF_L(n)		{ #n, CONF_LIST, offsetof(struct conf, n), 0, 0 }
+#define CONF_Z(n)		{ #n, CONF_SIZE, offsetof(struct conf, n), 0, 0 }
 
 static const struct conf_key conf_keys[] = {
 	CONF_S(listen),
@@ -55,6 +57,7 @@ static const struct conf_key conf_keys[] = {
 	CONF_S(package_changes),
 	CONF_S(contact),
 	CONF_S(upstream_keys),
+	CONF_Z(imagebuilder_cache_max),
 };
 
 static char	*conf_trim(char *);
@@ -207,6 +210,37 @@ bad:
 	return (-1);
 }
 
+/* Parses a size in bytes with an optional K, M, G or T (powers of 1024). */
+static int
+conf_parse_size(const char *v, long long *out, char **cause)
+{
+	char		*end;
+	long long	 n, mult = 1;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (end == v || errno != 0 || n < 0)
+		goto bad;
+	switch (*end) {
+	case '\0': break;
+	case 'K': case 'k': mult = 1LL << 10; break;
+	case 'M': case 'm': mult = 1LL << 20; break;
+	case 'G': case 'g': mult = 1LL << 30; break;
+	case 'T': case 't': mult = 1LL << 40; break;
+	default: goto bad;
+	}
+	if (*end != '\0' && end[1] != '\0' && strcmp(end + 1, "B") != 0 &&
+	    strcmp(end + 1, "iB") != 0)
+		goto bad;
+	if (n > (1LL << 62) / mult)
+		goto bad;
+	*out = n * mult;
+	return (0);
+bad:
+	xasprintf(cause, "'%s' is not a size (a number with K, M, G or T)", v);
+	return (-1);
+}
+
 /* Parses true/false and their usual spellings. */
 static int
 conf_parse_bool(const char *v, long *out, char **cause)
@@ -344,6 +378,9 @@ conf_set(struct conf *c, const char *key, const char *value, char **cause)
 		if (strcmp(key, "package_changes") == 0)
 			c->package_changes_set = 1;
 		return (0);
+	case CONF_SIZE:
+		return (conf_parse_size(value,
+		    (long long *)((char *)c + k->off), cause));
 	case CONF_LIST:
 		strv_clear((struct strv *)((char *)c + k->off));
 		strv_split((struct strv *)((char *)c + k->off), value, " \t");

@@ -42,6 +42,7 @@ struct conf {
 	char	*package_changes;		/* the package-change table file */
 	char	*contact;			/* shown in overview.json */
 	char	*upstream_keys;			/* trusted usign keys (a dir) */
+	long long imagebuilder_cache_max;	/* bytes; 0: no limit */
 	int	 package_changes_set;		/* set in the file */
 	struct conf_branch *branches;
 	size_t	 nbranches;

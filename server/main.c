@@ -162,7 +162,7 @@ main_stats_cb(evutil_socket_t fd, short events, void *arg)
 static void
 main_open(struct asud *a)
 {
-	char	*cause = NULL, *db;
+	char	*cause = NULL, *db, *ibtmp;
 
 	xasprintf(&db, "%s/db", a->conf->state_dir);
 	if (store_open(&a->store, db,
@@ -171,6 +171,11 @@ main_open(struct asud *a)
 	free(db);
 	if (fs_mkdirs(a->conf->imagebuilder_dir, 0755) == -1)
 		fatal("%s", a->conf->imagebuilder_dir);
+	/* Half-downloaded or evicted ImageBuilders of an earlier run. */
+	xasprintf(&ibtmp, "%s/.tmp", a->conf->imagebuilder_dir);
+	if (fs_rmtree(ibtmp) == -1)
+		log_warn("cannot clear %s", ibtmp);
+	free(ibtmp);
 	a->catalog = catalog_new();
 	if (catalog_scan(a->catalog, a->conf->imagebuilder_dir, &cause) == -1)
 		fatalx("%s", cause);

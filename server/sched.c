@@ -7,10 +7,12 @@
 #include <sys/time.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -23,6 +25,8 @@
 #include "imagebuilder/build.h"
 #include "imagebuilder/catalog.h"
 #include "imagebuilder/ibcache.h"
+#include "imagebuilder/job.h"
+#include "imagebuilder/unpack.h"
 #include "imagebuilder/pkgchanges.h"
 #include "store/store.h"
 #include "server/asud.h"
@@ -69,6 +73,7 @@ struct sched {
 };
 
 static void	sched_kick(struct sched *);
+static void	sched_ib_touch(const char *);
 static void	sched_finish(struct sched_job *, const char *body,
 		    size_t body_len, int state, int64_t expires);
 
@@ -605,6 +610,7 @@ sched_start(struct sched *s, struct queue_entry *e)
 		free(cause);
 		return;
 	}
+	sched_ib_touch(e->ib_key);
 	xasprintf(&label, "/store/%s", j->hash);
 	memset(&spec, 0, sizeof spec);
 	spec.ib_dir = e->ib_key;
@@ -644,6 +650,163 @@ sched_start(struct sched *s, struct queue_entry *e)
 	}
 }
 
+struct sched_ib {
+	char		*dir;
+	long long	 size;
+	time_t		 used;
+};
+
+/* True when a queued or running build will use dir. */
+static int
+sched_ib_in_use(struct sched *s, const char *dir)
+{
+	struct queue_entry	*e;
+
+	for (e = queue_first(s->q); e != NULL; e = TAILQ_NEXT(e, link))
+		if ((e->running || e->ready) && strcmp(e->ib_key, dir) == 0)
+			return (1);
+	return (0);
+}
+
+/* Orders ImageBuilders by last use, oldest first. */
+static int
+sched_ib_cmp(const void *a, const void *b)
+{
+	const struct sched_ib	*x = a, *y = b;
+
+	return (x->used < y->used ? -1 : x->used > y->used);
+}
+
+/* Nothing to do with the output of the removal job. */
+static void
+sched_rm_output(struct job *job, int which, const char *buf, size_t len,
+    void *arg)
+{
+}
+
+/* The removal job ended. */
+static void
+sched_rm_done(struct job *job, int status, int timed_out, void *arg)
+{
+	if (status != 0)
+		log_warnx("removing an evicted ImageBuilder: %s",
+		    job_status_string(status));
+}
+
+/* Moves an ImageBuilder aside at once and removes it in a child. */
+static int
+sched_ib_remove(struct sched *s, const char *dir)
+{
+	static unsigned int	 n;
+	char			*tmp, *trash, *cause = NULL;
+	char			*argv[] = { (char *)"rm", (char *)"-rf",
+				    (char *)"--", NULL, NULL };
+	int			 rc;
+
+	xasprintf(&tmp, "%s/.tmp", s->a->conf->imagebuilder_dir);
+	xasprintf(&trash, "%s/evicted-%ld-%u", tmp, (long)getpid(), n++);
+	rc = fs_mkdirs(tmp, 0755) == -1 ? -1 : rename(dir, trash);
+	free(tmp);
+	if (rc == -1) {
+		log_warn("cannot evict %s", dir);
+		free(trash);
+		return (-1);
+	}
+	argv[3] = trash;
+	if (job_run(argv, "/", NULL, 0, sched_rm_output, sched_rm_done, NULL,
+	    &cause) == NULL) {
+		log_warnx("cannot remove %s: %s", trash, cause);
+		free(cause);
+	}
+	free(trash);
+	return (0);
+}
+
+/* Collects the downloaded ImageBuilders with their size and last use. */
+static size_t
+sched_ib_list(struct sched *s, struct sched_ib **out, long long *total)
+{
+	const struct catalog_target	*t;
+	struct strv			 versions = STRV_INITIALIZER;
+	struct sched_ib			*v = NULL;
+	struct stat			 st;
+	char				*path, *buf;
+	size_t				 i, j, n = 0, len;
+
+	*total = 0;
+	catalog_versions(s->a->catalog, &versions);
+	for (i = 0; i < versions.n; i++) {
+		for (j = 0; (t = catalog_target_at(s->a->catalog,
+		    versions.v[i], j)) != NULL; j++) {
+			if (catalog_target_dir(t) == NULL)
+				continue;
+			xasprintf(&path, "%s/" UNPACK_SIZE_FILE,
+			    catalog_target_dir(t));
+			if (stat(path, &st) == 0 &&
+			    fs_read_file(path, 64, &buf, &len) == 0) {
+				v = xreallocarray(v, n + 1, sizeof *v);
+				v[n].dir = xstrdup(catalog_target_dir(t));
+				v[n].size = strtoll(buf, NULL, 10);
+				v[n].used = st.st_mtime;
+				*total += v[n].size;
+				n++;
+				free(buf);
+			}
+			free(path);
+		}
+	}
+	strv_clear(&versions);
+	*out = v;
+	return (n);
+}
+
+/*
+ * Keeps the ImageBuilders asud downloaded within imagebuilder_cache_max:
+ * the least recently used that no build needs go first. Hand-placed ones
+ * (without a size note) are never touched.
+ */
+static void
+sched_evict(struct sched *s)
+{
+	struct sched_ib	*v;
+	long long	 total, budget = s->a->conf->imagebuilder_cache_max;
+	size_t		 i, n;
+	int		 evicted = 0;
+
+	if (budget <= 0)
+		return;
+	n = sched_ib_list(s, &v, &total);
+	qsort(v, n, sizeof *v, sched_ib_cmp);
+	for (i = 0; i < n && total > budget; i++) {
+		if (sched_ib_in_use(s, v[i].dir))
+			continue;
+		if (sched_ib_remove(s, v[i].dir) == 0) {
+			log_info("evicted the ImageBuilder %s (%lld bytes)",
+			    v[i].dir, v[i].size);
+			total -= v[i].size;
+			evicted++;
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(v[i].dir);
+	free(v);
+	if (evicted) {
+		s->a->catalog_scanned_ms = 0;
+		validate_rescan(s->a);
+	}
+}
+
+/* Marks an ImageBuilder used now (its size note's time is its last use). */
+static void
+sched_ib_touch(const char *dir)
+{
+	char	*path;
+
+	xasprintf(&path, "%s/" UNPACK_SIZE_FILE, dir);
+	utimensat(AT_FDCWD, path, NULL, 0);
+	free(path);
+}
+
 /* The download or unpack phase of a waiting build. */
 static void
 sched_ib_phase(const char *phase, void *arg)
@@ -667,8 +830,10 @@ sched_ib_done(const char *dir, const char *error, void *arg)
 	}
 	queue_set_ready(j->qe, dir);
 	j->phase = "queued";
+	sched_ib_touch(dir);
 	a->catalog_scanned_ms = 0;	/* let validation see it at once */
 	validate_rescan(a);
+	sched_evict(j->s);
 	sched_kick_later(j->s);
 }
 

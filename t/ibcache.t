@@ -136,6 +136,35 @@ $m->clear_faults;
 is($t->wait_build($p->{json}{request_hash}, timeout => 120)->{status}, 200,
     'x86/64 built after its download');
 
+ok(-f $t->ib_dir . '/23.05.4/ath79/generic/.asud-size',
+    'a downloaded ImageBuilder notes its size');
 is($t->stop, 0, 'clean stop');
 $t->check_log_clean;
+
+# The disk budget: with room for one ImageBuilder, installing another
+# evicts the least recently used one that no build needs, never the one a
+# waiting build is about to use.
+my $e = AsudTest->new(upstream => 'http', only => ['23.05.4/ath79/generic',
+    '23.05.4/x86/64'], conf => { imagebuilder_cache_max => 1 });
+remove_tree($e->ib_dir . '/23.05.4');
+$e->start;
+my $ath = $e->ib_dir . '/23.05.4/ath79/generic';
+my $x86 = $e->ib_dir . '/23.05.4/x86/64';
+is($e->build(req('ath79/generic', 'tplink_archer-c7-v5'))->{status}, 200,
+    'budget: ath79 built');
+ok(-d $ath, 'budget: ath79 cached');
+is($e->build(req('x86/64', 'generic'))->{status}, 200,
+    'budget: x86/64 built (its ImageBuilder was kept for it)');
+ok(-d $x86, 'budget: x86/64 cached');
+ok(!-e $ath, 'budget: ath79, least recently used and idle, was evicted');
+like($e->log_text, qr/evicted the ImageBuilder \S+ath79\/generic/,
+    'budget: the eviction is logged');
+my $em = $e->mirror->mark;
+is($e->build(req('ath79/generic', 'tplink_archer-c7-v5'))->{status}, 200,
+    'budget: ath79 again');
+is(scalar(grep { $_->{path} =~ /ath79.*imagebuilder.*tar/ }
+    $e->mirror->requests(since => $em)), 1, 'budget: downloaded again');
+ok(!-e $x86 && -d $ath, 'budget: now x86/64 made room');
+is($e->stop, 0, 'budget: clean stop');
+$e->check_log_clean;
 done_testing();
