@@ -29,6 +29,7 @@
 #include "server/conf.h"
 #include "server/http.h"
 #include "server/jsonw.h"
+#include "server/meta.h"
 #include "server/queue.h"
 #include "server/record.h"
 #include "server/reqhash.h"
@@ -293,6 +294,58 @@ api_build_new(struct asud *a, struct evhttp_request *req,
 	validate_start(a, &p->r, api_post_validated, p);
 }
 
+struct api_stale {
+	int	 done;
+	char	*revision;
+};
+
+/* Reads the state and revision of a record. */
+static void
+api_stale_cb(const void *val, size_t len, void *arg)
+{
+	struct api_stale	*st = arg;
+	struct record		 r;
+
+	if (record_decode(val, len, &r) == -1 || r.state != RECORD_DONE ||
+	    (r.expires != 0 && r.expires <= time(NULL)))
+		return;
+	st->done = 1;
+	if (r.revision != NULL && *r.revision != '\0')
+		st->revision = xstrdup(r.revision);
+}
+
+/*
+ * True when a finished result of an unpinned request was built from a
+ * revision upstream no longer offers: it is built again, so that upgraded
+ * packages reach users. A request that pinned version_code keeps its
+ * image.
+ */
+static int
+api_result_stale(struct asud *a, const char *hash, const struct request *r)
+{
+	struct api_stale	 st = { 0, NULL };
+	const char		*now;
+	char			*cause = NULL;
+	int			 stale = 0;
+
+	if (r->version_code != NULL && *r->version_code != '\0')
+		return (0);
+	if (store_record_view(a->store, hash, api_stale_cb, &st,
+	    &cause) == -1) {
+		free(cause);
+		return (0);
+	}
+	if (st.done && st.revision != NULL && (now =
+	    meta_upstream_revision(a, r->version, r->target)) != NULL &&
+	    strcmp(now, st.revision) != 0) {
+		log_info("build %.12s was made from %s, upstream offers %s: "
+		    "building again", hash, st.revision, now);
+		stale = 1;
+	}
+	free(st.revision);
+	return (stale);
+}
+
 /* POST /api/v1/build */
 void
 api_build_post(struct asud *a, struct evhttp_request *req)
@@ -328,7 +381,10 @@ api_build_post(struct asud *a, struct evhttp_request *req)
 	    "User-Agent");
 	stats_client_name(r.client, ua, client, sizeof client);
 	stats_request(a->stats, time(NULL), client);
-	if ((state = api_reply_record(a, req, hash)) == 0) {
+	if (api_result_stale(a, hash, &r)) {
+		stats_cache_miss(a->stats, time(NULL));
+		api_build_new(a, req, &r, hash);
+	} else if ((state = api_reply_record(a, req, hash)) == 0) {
 		stats_cache_miss(a->stats, time(NULL));
 		api_build_new(a, req, &r, hash);
 	} else if (state == RECORD_DONE)

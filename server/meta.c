@@ -201,3 +201,27 @@ meta_profiles_path(struct asud *a, const char *version, const char *target)
 	free(base);
 	return (path);
 }
+
+/* Nothing to do when a background refresh ends. */
+static void
+meta_refreshed(struct upstream_doc *doc, void *arg)
+{
+}
+
+/* The version_code of the cached profiles.json of version/target. */
+const char *
+meta_upstream_revision(struct asud *a, const char *version,
+    const char *target)
+{
+	struct upstream_doc	*doc;
+	char			*path;
+
+	if (!upstream_enabled(a->upstream) ||
+	    (path = meta_profiles_path(a, version, target)) == NULL)
+		return (NULL);
+	upstream_want(a->upstream, path, 0, upstream_clock(a->upstream),
+	    meta_refreshed, NULL);
+	doc = upstream_doc(a->upstream, path);
+	free(path);
+	return (meta_str(upstream_json(doc), "version_code"));
+}

@@ -39,4 +39,11 @@ char		*meta_targets_path(struct asud *, const char *version);
 char		*meta_profiles_path(struct asud *, const char *version,
 		    const char *target);
 
+/*
+ * The revision (version_code) upstream offers now for version/target,
+ * from the cached profiles.json (refreshed in the background), or NULL.
+ */
+const char	*meta_upstream_revision(struct asud *, const char *version,
+		    const char *target);
+
 #endif

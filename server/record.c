@@ -3,7 +3,7 @@
  * length-prefixed, NUL-terminated strings.
  *
  *   "ASR1" u8 state, u8 class, u16 0, i64 enqueued_ms, i64 expires,
- *   u64 qkey, then four strings (profile, request, body, phase), each a
+ *   u64 qkey, then five strings (profile, request, body, phase, revision), each a
  *   u32 length (counting the NUL) and the bytes. Integers are little-endian.
  */
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include "lib/xmalloc.h"
 #include "server/record.h"
 
-#define RECORD_MAGIC	"ASR1"
+#define RECORD_MAGIC	"ASR2"
 #define RECORD_HEADER	(4 + 4 + 8 + 8 + 8)
 
 /* Appends an integer of n bytes, little-endian. */
@@ -57,13 +57,14 @@ void *
 record_encode(const struct record *r, size_t *len)
 {
 	unsigned char	*buf, *p;
-	size_t		 plen, rlen, blen, hlen, total;
+	size_t		 plen, rlen, blen, hlen, vlen, total;
 
 	plen = r->profile_id != NULL ? strlen(r->profile_id) : 0;
 	rlen = r->request != NULL ? r->request_len : 0;
 	blen = r->body != NULL ? r->body_len : 0;
 	hlen = r->phase != NULL ? strlen(r->phase) : 0;
-	total = RECORD_HEADER + 4 * 5 + plen + rlen + blen + hlen;
+	vlen = r->revision != NULL ? strlen(r->revision) : 0;
+	total = RECORD_HEADER + 5 * 5 + plen + rlen + blen + hlen + vlen;
 	p = buf = xmalloc(total);
 	memcpy(p, RECORD_MAGIC, 4);
 	p += 4;
@@ -78,6 +79,7 @@ record_encode(const struct record *r, size_t *len)
 	p = record_put_str(p, r->request, rlen);
 	p = record_put_str(p, r->body, blen);
 	p = record_put_str(p, r->phase, hlen);
+	p = record_put_str(p, r->revision, vlen);
 	*len = (size_t)(p - buf);
 	return (buf);
 }
@@ -120,6 +122,7 @@ record_decode(const void *buf, size_t len, struct record *r)
 	p = record_get_str(p, end, &r->request, &r->request_len);
 	p = record_get_str(p, end, &r->body, &r->body_len);
 	p = record_get_str(p, end, &r->phase, NULL);
+	p = record_get_str(p, end, &r->revision, NULL);
 	if (p == NULL)
 		return (-1);
 	if (r->state < RECORD_QUEUED || r->state > RECORD_FAILED)

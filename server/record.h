@@ -34,6 +34,7 @@ struct record {
 	const char	*body;		/* DONE/FAILED: the response body */
 	size_t		 body_len;
 	const char	*phase;		/* FAILED: the last phase reached */
+	const char	*revision;	/* DONE: the ImageBuilder's revision */
 };
 
 /* Serialises r into a new buffer of *len bytes. */

@@ -42,6 +42,7 @@
 
 #define SCHED_LOG_MAX		(64 * 1024 * 1024)
 #define SCHED_SWEEP_SECONDS	60
+#define SCHED_REVISION_FILE	".asud-revision"
 
 struct sched_job {
 	struct sched		*s;
@@ -63,6 +64,7 @@ struct sched_job {
 	char			*bin_dir;
 	long long		 started_ms;
 	struct ibcache_wait	*wait;		/* its ImageBuilder is coming */
+	char			*revision;	/* what make info said */
 };
 
 struct sched {
@@ -74,6 +76,10 @@ struct sched {
 
 static void	sched_kick(struct sched *);
 static void	sched_ib_touch(const char *);
+static void	sched_ib_note_revision(const char *, const char *, int);
+static int	sched_ib_moved(struct sched_job *, const char *);
+static char	*sched_ib_revision(const char *, const char *);
+static void	sched_ib_replace(struct sched *, const char *, const char *);
 static void	sched_finish(struct sched_job *, const char *body,
 		    size_t body_len, int state, int64_t expires);
 
@@ -107,6 +113,7 @@ sched_job_free(void *arg)
 	free(j->tmp);
 	free(j->work_dir);
 	free(j->bin_dir);
+	free(j->revision);
 	free(j);
 }
 
@@ -458,6 +465,10 @@ sched_build_done(const struct build_result *res, void *arg)
 	size_t			 len;
 
 	j->build = NULL;	/* build.c frees itself after this callback */
+	if (res->revision != NULL) {
+		sched_ib_note_revision(j->qe->ib_key, res->revision, 0);
+		j->revision = sched_ib_revision(j->qe->ib_key, res->revision);
+	}
 	if (!res->ok) {
 		sched_fail(j, res->error != NULL ? res->error : "failed",
 		    res->out, res->err, &res->build_cmd);
@@ -534,6 +545,7 @@ sched_finish(struct sched_job *j, const char *body, size_t body_len,
 	r.body = body;
 	r.body_len = body_len;
 	r.phase = state == RECORD_FAILED ? j->phase : "done";
+	r.revision = j->revision;
 	rec = record_encode(&r, &reclen);
 	if (j->log != NULL)
 		log = sched_log_compress(j, &loglen);
@@ -586,8 +598,15 @@ sched_start(struct sched *s, struct queue_entry *e)
 	const struct conf	*c = s->a->conf;
 	struct build_spec	 spec;
 	struct strv		 wrapper = STRV_INITIALIZER;
-	char			*label, *cause = NULL;
+	char			*label, *key, *cause = NULL;
 
+	if (sched_ib_moved(j, e->ib_key)) {
+		xasprintf(&key, "%s/%s", j->req.version, j->req.target);
+		sched_ib_replace(s, e->ib_key, key);
+		free(key);
+		sched_kick_later(s);
+		return;
+	}
 	queue_start(s->q, e);
 	j->phase = "init";
 	j->log = evbuffer_new();
@@ -796,6 +815,92 @@ sched_evict(struct sched *s)
 	}
 }
 
+/*
+ * Remembers the upstream revision an ImageBuilder stands for: the one
+ * upstream offered when it was installed (so that a lagging mirror cannot
+ * make asud download it again and again), else the one make info said.
+ */
+static void
+sched_ib_note_revision(const char *dir, const char *revision, int replace)
+{
+	char	*path;
+
+	if (*dir != '/')
+		return;
+	xasprintf(&path, "%s/" SCHED_REVISION_FILE, dir);
+	if ((replace || access(path, F_OK) != 0) &&
+	    fs_write_file(path, revision, strlen(revision), 0644) == -1)
+		log_warn("%s", path);
+	free(path);
+}
+
+/*
+ * The revision a result stands for: its ImageBuilder's note (what
+ * upstream offered), else what make info said.
+ */
+static char *
+sched_ib_revision(const char *dir, const char *said)
+{
+	char	*path, *have = NULL;
+	size_t	 len;
+
+	xasprintf(&path, "%s/" SCHED_REVISION_FILE, dir);
+	if (*dir != '/' || fs_read_file(path, 256, &have, &len) == -1)
+		have = xstrdup(said);
+	free(path);
+	return (have);
+}
+
+/*
+ * True when upstream now offers another revision than the ImageBuilder
+ * in dir (downloaded by asud) was made from.
+ */
+static int
+sched_ib_moved(struct sched_job *j, const char *dir)
+{
+	const char	*now;
+	char		*path, *have = NULL, *size;
+	size_t		 len;
+	int		 moved = 0;
+
+	now = meta_upstream_revision(j->s->a, j->req.version, j->req.target);
+	if (now == NULL || *dir != '/')
+		return (0);
+	xasprintf(&size, "%s/" UNPACK_SIZE_FILE, dir);
+	xasprintf(&path, "%s/" SCHED_REVISION_FILE, dir);
+	if (access(size, F_OK) == 0 &&
+	    fs_read_file(path, 256, &have, &len) == 0)
+		moved = strcmp(have, now) != 0;
+	free(have);
+	free(path);
+	free(size);
+	return (moved);
+}
+
+/*
+ * Upstream moved: the ImageBuilder of dir is put aside and every waiting
+ * build that would have used it waits for the new one instead.
+ */
+static void
+sched_ib_replace(struct sched *s, const char *dir, const char *key)
+{
+	struct queue_entry	*e;
+	char			*old = xstrdup(dir);
+
+	log_info("upstream moved: replacing the ImageBuilder %s", old);
+	for (e = queue_first(s->q); e != NULL; e = TAILQ_NEXT(e, link)) {
+		if (e->running || strcmp(e->ib_key, old) != 0)
+			continue;
+		free(e->ib_key);
+		e->ib_key = xstrdup(key);
+		e->ready = 0;
+	}
+	sched_ib_remove(s, old);
+	s->a->catalog_scanned_ms = 0;
+	validate_rescan(s->a);
+	free(old);
+}
+
 /* Marks an ImageBuilder used now (its size note's time is its last use). */
 static void
 sched_ib_touch(const char *dir)
@@ -822,6 +927,7 @@ sched_ib_done(const char *dir, const char *error, void *arg)
 {
 	struct sched_job	*j = arg;
 	struct asud		*a = j->s->a;
+	const char		*rev;
 
 	j->wait = NULL;
 	if (dir == NULL) {
@@ -831,6 +937,9 @@ sched_ib_done(const char *dir, const char *error, void *arg)
 	queue_set_ready(j->qe, dir);
 	j->phase = "queued";
 	sched_ib_touch(dir);
+	if ((rev = meta_upstream_revision(a, j->req.version,
+	    j->req.target)) != NULL)
+		sched_ib_note_revision(dir, rev, 1);
 	a->catalog_scanned_ms = 0;	/* let validation see it at once */
 	validate_rescan(a);
 	sched_evict(j->s);
@@ -897,6 +1006,9 @@ sched_submit(struct sched *s, const char *hash, const struct request *req,
 	size_t			 len, reclen;
 	int64_t			 now = sched_now_ms();
 
+	/* Two identical requests validated at once: the first one counts. */
+	if (queue_find(s->q, hash) != NULL)
+		return (0);
 	g = jsonw_new();
 	request_to_json(req, g);
 	json = jsonw_finish(g, &len);

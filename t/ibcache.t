@@ -7,6 +7,7 @@
 use strict;
 use warnings;
 use Test::More;
+use Digest::SHA;
 use File::Path qw(remove_tree);
 use Time::HiRes qw(sleep time);
 use AsudTest;
@@ -167,4 +168,75 @@ is(scalar(grep { $_->{path} =~ /ath79.*imagebuilder.*tar/ }
 ok(!-e $x86 && -d $ath, 'budget: now x86/64 made room');
 is($e->stop, 0, 'budget: clean stop');
 $e->check_log_clean;
+
+# Upstream moves: a new revision of 23.05.4 ath79/generic appears (a new
+# tarball, a new version_code in profiles.json). An unpinned request is
+# built again with the new ImageBuilder; a pinned one keeps its image; a
+# new request pinned to the old revision fails as the reference says.
+my $v = AsudTest->new(upstream => 'http', only => ['23.05.4/ath79/generic'],
+    conf => { metadata_refresh => '1s' });
+remove_tree($v->ib_dir . '/23.05.4');
+$v->start;
+my %unpinned = (version => '23.05.4', target => 'ath79/generic',
+    profile => 'tplink_archer-c7-v5', packages => []);
+my $r1 = $v->build({ %unpinned });
+is($r1->{status}, 200, 'moves: built');
+my $old = $r1->{json}{version_code};
+like($old, qr/^r\d+-[0-9a-f]+$/, 'moves: with a revision');
+my %pinned = (%unpinned, version_code => $old);
+is($v->build({ %pinned })->{status}, 200, 'moves: a pinned build');
+
+my $new = 'r99999-0123456789';
+my $vg = $v->mirror_dir . '/releases/23.05.4/targets/ath79/generic';
+my $vtb = tarball($vg);
+(my $vtop = $vtb) =~ s{.*/}{};
+$vtop =~ s/\.tar\.zst$//;
+my $work = $v->dir . '/bump';
+mkdir($work);
+system('tar', '-C', $work, '-xf', $vtb) == 0 or die 'untar';
+for my $f ("$work/$vtop/.standin/target", "$work/$vtop/include/version.mk") {
+	my $text = do { local $/; open(my $fh, '<', $f) or die "$f: $!"; <$fh> };
+	$text =~ s/\Q$old\E/$new/g;
+	put($f, $text);
+}
+unlink($vtb);
+system('tar', '--zstd', '-C', $work, '-cf', $vtb, $vtop) == 0 or die 'tar';
+my $vsha = Digest::SHA->new(256)->addfile($vtb)->hexdigest;
+my $vsums = do { local $/; open(my $fh, '<', "$vg/sha256sums") or die; <$fh> };
+$vsums =~ s/^[0-9a-f]{64} (\*?\Q$vtop\E\.tar\.zst)$/$vsha $1/m;
+put("$vg/sha256sums", $vsums);
+system($ENV{ASUD_USIGN_SIGN}, '-s', $v->key_secret, "$vg/sha256sums") == 0
+    or die 'sign';
+my $pj = do { local $/; open(my $fh, '<', "$vg/profiles.json") or die; <$fh> };
+$pj =~ s/\Q$old\E/$new/g;
+put("$vg/profiles.json", $pj);
+
+# asud learns of it at its next metadata refresh.
+my $deadline = time + 20;
+my $seen;
+while (time < $deadline) {
+	$seen = $v->get('/api/v1/revision/23.05.4/ath79/generic')->{json}{revision};
+	last if ($seen // '') eq $new;
+	sleep 0.3;
+}
+is($seen, $new, 'moves: upstream offers the new revision');
+my $vm = $v->mirror->mark;
+my $p1 = $v->post('/api/v1/build', { %unpinned });
+is($p1->{status}, 202, 'moves: the unpinned request is built again');
+my $r2 = $v->wait_build($p1->{json}{request_hash}, timeout => 120);
+is($r2->{status}, 200, 'moves: rebuilt');
+is($r2->{json}{version_code}, $new, 'moves: with the new revision');
+is($r2->{json}{request_hash}, $r1->{json}{request_hash}, 'moves: same hash');
+is(scalar(grep { $_->{path} =~ /imagebuilder.*tar/ }
+    $v->mirror->requests(since => $vm)), 1,
+    'moves: the new ImageBuilder was downloaded');
+my $p2 = $v->post('/api/v1/build', { %pinned });
+is($p2->{status}, 200, 'moves: the pinned request keeps its image');
+is($p2->{json}{version_code}, $old, 'moves: at the old revision');
+my $p3 = $v->build({ %pinned, rootfs_size_mb => 77 });
+is($p3->{status}, 500, 'moves: a new request pinned to the old revision fails');
+is($p3->{json}{detail}, "Error: Received incorrect version $new "
+    . "(requested $old)", 'moves: with the reference\'s message');
+is($v->stop, 0, 'moves: clean stop');
+$v->check_log_clean;
 done_testing();
