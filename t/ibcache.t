@@ -81,6 +81,32 @@ fails_with(qr/lists no ImageBuilder/, 'a checksum list without the tarball');
 put("$gdir/sha256sums", $sums);
 resign($gdir);
 
+# Hostile tarballs (signed and listed, so only the unpack can refuse them).
+(my $top = $tb) =~ s{.*/}{};
+$top =~ s/\.tar\.zst$//;
+my $hw = $t->dir . '/hostile';
+mkdir($hw);
+system('tar', '-C', $hw, '-xf', $tb) == 0 or die 'untar';
+sub repack {
+	my (@tar) = @_;
+	unlink($tb);
+	system('tar', '--zstd', '-C', $hw, '-cf', $tb, @tar) == 0
+	    or die 'tar';
+	my $sha = Digest::SHA->new(256)->addfile($tb)->hexdigest;
+	(my $new = $sums) =~ s/^[0-9a-f]{64}( \*?\Q$top\E\.tar\.zst)$/$sha$1/m;
+	put("$gdir/sha256sums", $new);
+	resign($gdir);
+}
+repack("--transform=s,^$top,../$top,", $top);
+fails_with(qr/unpack: .*(\.\.|refused)/, 'a tarball with ../ entries');
+symlink('../../../../../../etc', "$hw/$top/evil") or die "symlink: $!";
+repack($top);
+fails_with(qr/unpack: .*symlink/, 'a tarball with an outward symlink');
+unlink("$hw/$top/evil");
+put($tb, $orig);
+put("$gdir/sha256sums", $sums);
+resign($gdir);
+
 $m->fault($tbpath, 'truncate');
 fails_with(qr/truncated|checksum mismatch/, 'a truncated transfer');
 $m->fault($tbpath, '404');
@@ -168,6 +194,19 @@ is(scalar(grep { $_->{path} =~ /ath79.*imagebuilder.*tar/ }
 ok(!-e $x86 && -d $ath, 'budget: now x86/64 made room');
 is($e->stop, 0, 'budget: clean stop');
 $e->check_log_clean;
+
+# The same mirror over file://: the first build downloads, the next reuses.
+my $f = AsudTest->new(upstream => 'file', only => ['23.05.4/x86/64']);
+remove_tree($f->ib_dir . '/23.05.4');
+$f->start;
+is($f->build(req('x86/64', 'generic'))->{status}, 200,
+    'file://: a build downloads its ImageBuilder');
+ok(-f $f->ib_dir . '/23.05.4/x86/64/.targetinfo', 'file://: installed');
+is($f->build(req('x86/64', 'generic'))->{status}, 200,
+    'file://: the next build reuses it');
+is(() = $f->log_text =~ /downloading /g, 1, 'file://: downloaded once');
+is($f->stop, 0, 'file://: clean stop');
+$f->check_log_clean;
 
 # Upstream moves: a new revision of 23.05.4 ath79/generic appears (a new
 # tarball, a new version_code in profiles.json). An unpinned request is
