@@ -37,6 +37,7 @@
 #include "server/sched.h"
 #include "server/stats.h"
 #include "server/validate.h"
+#include "server/wait.h"
 
 
 struct api_view {
@@ -174,14 +175,60 @@ api_reply_record(struct asud *a, struct evhttp_request *req,
 	return (v.state);
 }
 
-/* GET and HEAD /api/v1/build/{hash} */
+/* Answers a status poll (also a long poll whose wait ended). */
 void
-api_build_get(struct asud *a, struct evhttp_request *req, const char *hash)
+api_wait_answer(struct asud *a, struct evhttp_request *req, const char *hash)
 {
 	if (api_valid_hash(hash) && api_reply_record(a, req, hash) != 0)
 		return;
 	http_reply_titled(req, 404, "Not Found",
 	    "could not find provided request hash");
+}
+
+/* How long a poll asks to wait: ?wait=N or "Prefer: wait=N"; 0: not. */
+static int
+api_wait_seconds(struct asud *a, struct evhttp_request *req)
+{
+	const char	*prefer, *p;
+	long long	 n;
+
+	n = api_query_num(req, "wait", 0);
+	prefer = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Prefer");
+	if (n == 0 && prefer != NULL && (p = strstr(prefer, "wait=")) != NULL)
+		n = strtoll(p + 5, NULL, 10);
+	if (n <= 0)
+		return (0);
+	return (n > a->conf->max_wait ? a->conf->max_wait : (int)n);
+}
+
+/* True when the record of hash is a build still in progress. */
+static void
+api_in_progress_cb(const void *val, size_t len, void *arg)
+{
+	struct record	r;
+
+	if (record_decode(val, len, &r) == 0 && r.state == RECORD_QUEUED)
+		*(int *)arg = 1;
+}
+
+/* GET and HEAD /api/v1/build/{hash}, with optional long-polling. */
+void
+api_build_get(struct asud *a, struct evhttp_request *req, const char *hash)
+{
+	char	*cause = NULL;
+	int	 wait, busy = 0;
+
+	if (api_valid_hash(hash) && (wait = api_wait_seconds(a, req)) > 0) {
+		if (store_record_view(a->store, hash, api_in_progress_cb, &busy,
+		    &cause) == -1)
+			free(cause);
+		if (busy) {
+			wait_add(a->waiters, req, hash, wait);
+			return;
+		}
+	}
+	api_wait_answer(a, req, hash);
 }
 
 /* The body as one NUL-terminated string, or NULL when too large. */
@@ -480,7 +527,7 @@ api_stats(struct asud *a, struct evhttp_request *req)
 }
 
 /* A query parameter (the first), or NULL. */
-static char *
+char *
 api_query(struct evhttp_request *req, const char *key)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
@@ -499,7 +546,7 @@ api_query(struct evhttp_request *req, const char *key)
 }
 
 /* A numeric query parameter with a default. */
-static long long
+long long
 api_query_num(struct evhttp_request *req, const char *key, long long def)
 {
 	char		*v = api_query(req, key), *end;

@@ -19,6 +19,13 @@ void	api_store_get(struct asud *, struct evhttp_request *,
 /* GET /api/v1/{stats/summary,builds-per-day,builds-by-version,top-packages,build-errors} */
 void	api_statistics(struct asud *, struct evhttp_request *,
 	    const char *which);
+/* Answers a status poll of hash as it stands. */
+void	api_wait_answer(struct asud *, struct evhttp_request *,
+	    const char *hash);
+/* A query parameter (allocated), or NULL; a number with a default. */
+char	*api_query(struct evhttp_request *, const char *key);
+long long api_query_num(struct evhttp_request *, const char *key,
+	    long long def);
 /* GET /api/v1/stats */
 void	api_stats(struct asud *, struct evhttp_request *);
 

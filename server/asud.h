@@ -13,6 +13,8 @@ struct sched;
 struct upstream;
 struct pkgchanges;
 struct ibcache;
+struct waiters;
+struct followers;
 struct usign_keys;
 struct stats;
 
@@ -26,6 +28,8 @@ struct asud {
 	struct stats		*stats;
 	struct pkgchanges	*pkgchanges;
 	struct ibcache		*ibcache;
+	struct waiters		*waiters;
+	struct followers	*followers;
 	struct usign_keys	*keys;
 	char			*store_dir;	/* <state_dir>/store */
 	char			*tmp_dir;	/* <state_dir>/tmp */

@@ -58,6 +58,8 @@ static const struct conf_key conf_keys[] = {
 	CONF_S(contact),
 	CONF_S(upstream_keys),
 	CONF_Z(imagebuilder_cache_max),
+	CONF_D(max_wait, 0, 3600),
+	CONF_Z(log_follow_max),
 };
 
 static char	*conf_trim(char *);
@@ -138,6 +140,8 @@ conf_defaults(struct conf *c)
 	c->build_wrapper = NULL;
 	c->upstream_url = xstrdup("https://downloads.openwrt.org");
 	c->metadata_refresh = 300;
+	c->max_wait = 60;
+	c->log_follow_max = 1024 * 1024;
 	c->upstream_timeout = 30;
 	xasprintf(&c->package_changes, "%s/package-changes.conf",
 	    ASUD_PKGDATADIR);

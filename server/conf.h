@@ -43,6 +43,8 @@ struct conf {
 	char	*contact;			/* shown in overview.json */
 	char	*upstream_keys;			/* trusted usign keys (a dir) */
 	long long imagebuilder_cache_max;	/* bytes; 0: no limit */
+	int	 max_wait;			/* seconds a long poll may wait */
+	long long log_follow_max;		/* bytes unsent to one follower */
 	int	 package_changes_set;		/* set in the file */
 	struct conf_branch *branches;
 	size_t	 nbranches;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -22,9 +23,12 @@
 #include "lib/xmalloc.h"
 #include "server/api.h"
 #include "server/apijson.h"
+#include "server/follow.h"
 #include "server/asud.h"
 #include "server/conf.h"
 #include "server/http.h"
+#include "server/metrics.h"
+#include "server/opsview.h"
 #include "server/jsonw.h"
 
 static struct evhttp	*http_server;
@@ -33,6 +37,9 @@ static struct asud	*http_asud;
 struct http_hold {
 	struct evhttp_request		*req;
 	struct evhttp_connection	*evcon;
+	void				(*gone)(void *);
+	void				*arg;
+	struct event			*watch;		/* peer close, while held */
 	LIST_ENTRY(http_hold)		 link;
 };
 static LIST_HEAD(, http_hold)	 http_holds = LIST_HEAD_INITIALIZER(http_holds);
@@ -41,13 +48,15 @@ static LIST_HEAD(, http_hold)	 http_holds = LIST_HEAD_INITIALIZER(http_holds);
 static void
 http_hold_closed(struct evhttp_connection *evcon, void *arg)
 {
-	struct http_hold	*h;
+	struct http_hold	*h, *next;
 
-	LIST_FOREACH(h, &http_holds, link) {
-		if (h->evcon == evcon) {
-			h->req = NULL;
-			h->evcon = NULL;
-		}
+	LIST_FOREACH_SAFE(h, &http_holds, link, next) {
+		if (h->evcon != evcon)
+			continue;
+		h->req = NULL;
+		h->evcon = NULL;
+		if (h->gone != NULL)
+			h->gone(h->arg);	/* may free h */
 	}
 }
 
@@ -66,6 +75,52 @@ http_hold_new(struct evhttp_request *req)
 	return (h);
 }
 
+/*
+ * evhttp does not read a connection while its request is being answered,
+ * so it would not see the client leave: a held request's socket is
+ * watched here, and a peer that closed ends the connection at once.
+ */
+static void
+http_hold_watch_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct http_hold	*h = arg;
+	char			 c;
+	ssize_t			 n;
+
+	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0)
+		return;		/* a pipelined request: stop watching */
+	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+		event_add(h->watch, NULL);
+		return;
+	}
+	if (h->evcon != NULL)
+		evhttp_connection_free(h->evcon);	/* calls the gone hook */
+}
+
+/* Holds a request; gone(arg) runs at once if its client goes away. */
+struct http_hold *
+http_hold_new_cb(struct evhttp_request *req, void (*gone)(void *), void *arg)
+{
+	struct http_hold	*h;
+	struct bufferevent	*bev;
+	evutil_socket_t		 fd;
+
+	h = http_hold_new(req);
+	h->gone = gone;
+	h->arg = arg;
+	if (h->evcon != NULL &&
+	    (bev = evhttp_connection_get_bufferevent(h->evcon)) != NULL &&
+	    (fd = bufferevent_getfd(bev)) != -1) {
+		h->watch = event_new(http_asud->base, fd, EV_READ,
+		    http_hold_watch_cb, h);
+		if (h->watch == NULL)
+			fatalx("event_new: out of memory");
+		event_add(h->watch, NULL);
+	}
+	return (h);
+}
+
 /* The held request, or NULL when its client went away. */
 struct evhttp_request *
 http_hold_req(struct http_hold *h)
@@ -80,6 +135,8 @@ http_hold_free(struct http_hold *h)
 	if (h == NULL)
 		return;
 	LIST_REMOVE(h, link);
+	if (h->watch != NULL)
+		event_free(h->watch);
 	free(h);
 }
 
@@ -129,6 +186,8 @@ http_reply(struct evhttp_request *req, int code, const char *ctype,
 {
 	char	len[32];
 
+	metrics_count(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)),
+	    code);
 	http_header(req, "Access-Control-Allow-Origin", "*");
 	if (ctype != NULL)
 		http_header(req, "Content-Type", ctype);
@@ -283,6 +342,23 @@ http_index(struct evhttp_request *req)
 	evbuffer_free(b);
 }
 
+/* True for "<64 hex>/log"; the hash is copied out. */
+static int
+http_log_path(const char *rest, char hash[65])
+{
+	size_t	i;
+
+	for (i = 0; i < 64; i++)
+		if (!((rest[i] >= '0' && rest[i] <= '9') ||
+		    (rest[i] >= 'a' && rest[i] <= 'f')))
+			return (0);
+	if (strcmp(rest + 64, "/log") != 0)
+		return (0);
+	memcpy(hash, rest, 64);
+	hash[64] = '\0';
+	return (1);
+}
+
 /* Routes one request by path and method. */
 static void
 http_route(struct evhttp_request *req, const char *path)
@@ -290,6 +366,7 @@ http_route(struct evhttp_request *req, const char *path)
 	enum evhttp_cmd_type	cmd = evhttp_request_get_command(req);
 	int			get = cmd == EVHTTP_REQ_GET ||
 				    cmd == EVHTTP_REQ_HEAD;
+	char			hash[65];
 
 	if (cmd == EVHTTP_REQ_OPTIONS) {
 		http_preflight(req);
@@ -301,6 +378,12 @@ http_route(struct evhttp_request *req, const char *path)
 			api_build_post(http_asud, req);
 		else
 			http_not_allowed(req, "POST, OPTIONS");
+	} else if (http_prefix(path, "/api/v1/build/") &&
+	    http_log_path(path + strlen("/api/v1/build/"), hash)) {
+		if (cmd == EVHTTP_REQ_GET)
+			follow_get(http_asud->followers, req, hash);
+		else
+			http_not_allowed(req, "GET, OPTIONS");
 	} else if (http_prefix(path, "/api/v1/build/")) {
 		if (get)
 			api_build_get(http_asud, req,
@@ -334,6 +417,16 @@ http_route(struct evhttp_request *req, const char *path)
 		http_redirect(req, "/json/v1/overview.json");
 	} else if (strcmp(path, "/api/v1/latest") == 0) {
 		http_redirect(req, "/json/v1/latest.json");
+	} else if (strcmp(path, "/api/v1/queue") == 0) {
+		if (get)
+			opsview_queue(http_asud, req);
+		else
+			http_not_allowed(req, "GET, HEAD, OPTIONS");
+	} else if (strcmp(path, "/metrics") == 0) {
+		if (get)
+			metrics_get(http_asud, req);
+		else
+			http_not_allowed(req, "GET, HEAD, OPTIONS");
 	} else if (http_stats_route(req, path, get)) {
 		/* answered */
 	} else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {

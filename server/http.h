@@ -40,6 +40,8 @@ void	http_header(struct evhttp_request *, const char *name,
  */
 struct http_hold;
 struct http_hold	*http_hold_new(struct evhttp_request *);
+struct http_hold	*http_hold_new_cb(struct evhttp_request *,
+			    void (*gone)(void *), void *arg);
 struct evhttp_request	*http_hold_req(struct http_hold *);
 void			 http_hold_free(struct http_hold *);
 

@@ -36,6 +36,9 @@
 #include "server/stats.h"
 #include "server/upstream.h"
 #include "server/validate.h"
+#include "server/wait.h"
+#include "server/follow.h"
+#include "server/api.h"
 
 static struct event_base	*main_base;
 
@@ -190,6 +193,9 @@ main_open(struct asud *a)
 	a->ibcache = ibcache_new(a->base, a->conf->imagebuilder_dir,
 	    a->conf->upstream_url, a->keys);
 	a->sched = sched_new(a);
+	a->waiters = wait_new(a, api_wait_answer);
+	a->followers = follow_new(a, sched_live_log,
+	    (size_t)a->conf->log_follow_max);
 	if (sched_restore(a->sched, &cause) == -1)
 		fatalx("queue: %s", cause);
 }
@@ -276,6 +282,8 @@ main(int argc, char **argv)
 	event_base_dispatch(a.base);
 
 	upstream_free(a.upstream);
+	wait_free(a.waiters);
+	follow_free(a.followers);
 	http_free();
 	sched_free(a.sched);
 	ibcache_free(a.ibcache);

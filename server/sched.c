@@ -37,6 +37,9 @@
 #include "server/request.h"
 #include "server/sched.h"
 #include "server/validate.h"
+#include "server/wait.h"
+#include "server/follow.h"
+#include "server/metrics.h"
 #include "server/meta.h"
 #include "server/stats.h"
 
@@ -430,6 +433,7 @@ sched_stats_done(struct sched_job *j, yajl_val top, yajl_val prof)
 
 	stats_success(a->stats, now, j->req.version, j->req.target,
 	    j->profile_id, (sched_now_ms() - j->started_ms) / 1000);
+	metrics_build_seconds((sched_now_ms() - j->started_ms) / 1000.0);
 	for (i = 0; i < names->n; i++)
 		if (names->v[i][0] != '-' &&
 		    !sched_in_array(jsonw_get(top, "default_packages"),
@@ -561,7 +565,10 @@ sched_finish(struct sched_job *j, const char *body, size_t body_len,
 		log_warn("cannot remove %s", j->tmp);
 	if (j->qe != NULL)
 		queue_remove(s->q, j->qe);
+	follow_end(s->a->followers, j->hash);
+	wait_changed(s->a->waiters, j->hash);
 	sched_job_free(j);
+	wait_queue_moved(s->a->waiters);
 	sched_kick_later(s);
 }
 
@@ -572,6 +579,7 @@ sched_build_phase(enum build_phase phase, void *arg)
 	struct sched_job	*j = arg;
 
 	j->phase = build_phase_name(phase);
+	wait_changed(j->s->a->waiters, j->hash);
 }
 
 /* Collects the combined output, bounded. */
@@ -580,14 +588,19 @@ sched_build_log(const char *buf, size_t len, void *arg)
 {
 	struct sched_job	*j = arg;
 	static const char	 cut[] = "\n[asud: log truncated]\n";
+	size_t			 at = evbuffer_get_length(j->log);
 
-	if (evbuffer_get_length(j->log) + len > SCHED_LOG_MAX) {
-		if (!j->log_truncated)
+	if (at + len > SCHED_LOG_MAX) {
+		if (!j->log_truncated) {
 			evbuffer_add(j->log, cut, sizeof cut - 1);
+			follow_append(j->s->a->followers, j->hash, at, cut,
+			    sizeof cut - 1);
+		}
 		j->log_truncated = 1;
 		return;
 	}
 	evbuffer_add(j->log, buf, len);
+	follow_append(j->s->a->followers, j->hash, at, buf, len);
 }
 
 /* Starts the build of one queue entry. */
@@ -609,6 +622,7 @@ sched_start(struct sched *s, struct queue_entry *e)
 	}
 	queue_start(s->q, e);
 	j->phase = "init";
+	wait_queue_moved(s->a->waiters);
 	j->log = evbuffer_new();
 	xasprintf(&j->tmp, "%s/%s", s->a->tmp_dir, j->hash);
 	xasprintf(&j->work_dir, "%s/work", j->tmp);
@@ -919,6 +933,7 @@ sched_ib_phase(const char *phase, void *arg)
 	struct sched_job	*j = arg;
 
 	j->phase = phase;
+	wait_changed(j->s->a->waiters, j->hash);
 }
 
 /* The ImageBuilder of a waiting build is on disk, or will not be. */
@@ -1040,6 +1055,7 @@ sched_submit(struct sched *s, const char *hash, const struct request *req,
 	sched_enqueue_mem(s, j, ib_dir);
 	log_info("build %.12s queued: %s %s %s", hash, req->version,
 	    req->target, profile_id);
+	wait_queue_moved(s->a->waiters);
 	sched_kick_later(s);
 	return (0);
 }
@@ -1123,6 +1139,19 @@ sched_restore(struct sched *s, char **cause)
 	return (0);
 }
 
+/* The live log of a running build, for followers; NULL otherwise. */
+struct evbuffer *
+sched_live_log(struct asud *a, const char *hash)
+{
+	struct queue_entry	*e;
+	struct sched_job	*j;
+
+	if ((e = queue_find(a->sched->q, hash)) == NULL)
+		return (NULL);
+	j = e->data;
+	return (j->log);
+}
+
 /* The live state of a hash. */
 int
 sched_status(struct sched *s, const char *hash, struct sched_status *st)
@@ -1156,4 +1185,37 @@ sched_free(struct sched *s)
 	event_free(s->kick);
 	event_free(s->sweep);
 	free(s);
+}
+
+/* Walks the queue for the operators' listing (GET /api/v1/queue). */
+void
+sched_foreach(struct sched *s, void (*cb)(const struct sched_view *, void *),
+    void *arg)
+{
+	struct queue_entry	*e;
+	struct sched_job	*j;
+	struct sched_view	 v;
+	size_t			 waiting = 0;
+
+	for (e = queue_first(s->q); e != NULL; e = TAILQ_NEXT(e, link)) {
+		j = e->data;
+		memset(&v, 0, sizeof v);
+		v.hash = e->hash;
+		v.klass = e->klass;
+		v.enqueued_ms = e->enqueued_ms;
+		v.running = e->running || (j != NULL && j->wait != NULL);
+		v.position = v.running ? 0 : waiting;
+		if (!e->running)
+			waiting++;
+		if (j != NULL) {
+			v.phase = v.running ? j->phase : "queued";
+			v.version = j->req.version;
+			v.target = j->req.target;
+			v.profile = j->profile_id;
+			v.client = j->req.client;
+			v.started_ms = v.running ? j->started_ms : 0;
+		} else
+			v.phase = v.running ? "building" : "queued";
+		cb(&v, arg);
+	}
 }

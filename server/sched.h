@@ -11,6 +11,7 @@
 struct asud;
 struct request;
 struct sched;
+struct evbuffer;
 
 struct sched_status {
 	int		 running;
@@ -32,11 +33,31 @@ int		 sched_submit(struct sched *, const char *hash,
 /* The live state of a queued or running hash; 0 when unknown. */
 int		 sched_status(struct sched *, const char *hash,
 		    struct sched_status *);
+/* The live log of a running build, or NULL. */
+struct evbuffer	*sched_live_log(struct asud *, const char *hash);
 /* Waiting requests (the 529 limit and /api/v1/stats). */
 size_t		 sched_queue_length(struct sched *);
 /* Stops running builds (they run again at the next start) and frees. */
 void		 sched_free(struct sched *);
 /* Milliseconds since the epoch. */
 long long	 sched_now_ms(void);
+
+/* One queued or running build, as the operators' listing shows it. */
+struct sched_view {
+	const char	*hash;
+	size_t		 position;	/* waiting entries ahead; 0 running */
+	int		 running;
+	int		 klass;		/* 0 router, 1 web, 2 other */
+	const char	*phase;		/* "queued" while waiting */
+	const char	*version;
+	const char	*target;
+	const char	*profile;
+	const char	*client;	/* the request's client, or NULL */
+	long long	 enqueued_ms;
+	long long	 started_ms;	/* 0 until it runs */
+};
+/* Calls cb for every queued or running build, in queue order. */
+void		 sched_foreach(struct sched *,
+		    void (*cb)(const struct sched_view *, void *), void *arg);
 
 #endif

@@ -1,0 +1,302 @@
+/*
+ * follow.c: log followers. Each follower is a held request answered in
+ * chunks; the bytes it has been sent are counted so that it never misses
+ * or repeats output, and the connection's unsent output is checked before
+ * each chunk, so a slow reader cannot make asud buffer without bound.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <zstd.h>
+
+#include "lib/compat.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "store/store.h"
+#include "server/asud.h"
+#include "server/follow.h"
+#include "server/http.h"
+#include "server/record.h"
+
+#define FOLLOW_LOG_MAX	(256 * 1024 * 1024)	/* a decompressed log */
+
+struct follower {
+	struct followers	*f;
+	struct http_hold	*hold;
+	char			 hash[65];
+	size_t			 sent;		/* log offset sent so far */
+	LIST_ENTRY(follower)	 link;
+};
+
+struct followers {
+	struct asud		*a;
+	follow_live_cb		 live;
+	size_t			 cap;
+	LIST_HEAD(, follower)	 list;
+	size_t			 count;
+};
+
+/* The follower registry. */
+struct followers *
+follow_new(struct asud *a, follow_live_cb live, size_t cap)
+{
+	struct followers	*f;
+
+	f = xcalloc(1, sizeof *f);
+	f->a = a;
+	f->live = live;
+	f->cap = cap;
+	LIST_INIT(&f->list);
+	return (f);
+}
+
+/* Forgets a follower (its stream was ended, or its client left). */
+static void
+follow_forget(struct follower *x)
+{
+	LIST_REMOVE(x, link);
+	x->f->count--;
+	http_hold_free(x->hold);
+	free(x);
+}
+
+/* Ends a follower's stream and forgets it. */
+static void
+follow_finish(struct follower *x)
+{
+	struct evhttp_request	*req = http_hold_req(x->hold);
+
+	if (req != NULL)
+		evhttp_send_reply_end(req);
+	follow_forget(x);
+}
+
+/* The client went away. */
+static void
+follow_gone(void *arg)
+{
+	follow_forget(arg);
+}
+
+/* Bytes not yet written to the follower's socket. */
+static size_t
+follow_backlog(struct evhttp_request *req)
+{
+	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
+
+	if ((evcon = evhttp_request_get_connection(req)) == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL)
+		return (0);
+	return (evbuffer_get_length(bufferevent_get_output(bev)));
+}
+
+/*
+ * Sends bytes to a follower; 0, or -1 when it was cut off (too slow)
+ * and forgotten.
+ */
+static int
+follow_send(struct follower *x, const char *buf, size_t len)
+{
+	struct evhttp_request	*req = http_hold_req(x->hold);
+	struct evbuffer		*b;
+	static const char	 cut[] = "\n[asud: this follower reads too "
+				    "slowly and was cut off; resume with "
+				    "?since=%zu]\n";
+
+	if (req == NULL)
+		return (0);
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new: out of memory");
+	if (follow_backlog(req) + len > x->f->cap) {
+		evbuffer_add_printf(b, cut, x->sent);
+		evhttp_send_reply_chunk(req, b);
+		evbuffer_free(b);
+		log_info("log follower of %.12s cut off at %zu bytes", x->hash,
+		    x->sent);
+		follow_finish(x);
+		return (-1);
+	}
+	evbuffer_add(b, buf, len);
+	evhttp_send_reply_chunk(req, b);
+	evbuffer_free(b);
+	x->sent += len;
+	return (0);
+}
+
+/* Starts a chunked stream that follows the build of hash. */
+static void
+follow_start(struct followers *f, struct evhttp_request *req,
+    const char *hash, size_t since)
+{
+	struct follower	*x;
+	struct evbuffer	*live;
+	unsigned char	*p;
+	size_t		 len;
+
+	http_header(req, "Access-Control-Allow-Origin", "*");
+	http_header(req, "Content-Type", "text/plain; charset=utf-8");
+	http_header(req, "Cache-Control", "no-cache");
+	http_header(req, "X-Content-Type-Options", "nosniff");
+	evhttp_send_reply_start(req, 200, "OK");
+	x = xcalloc(1, sizeof *x);
+	x->f = f;
+	snprintf(x->hash, sizeof x->hash, "%s", hash);
+	x->hold = http_hold_new_cb(req, follow_gone, x);
+	x->sent = since;
+	LIST_INSERT_HEAD(&f->list, x, link);
+	f->count++;
+	if ((live = f->live(f->a, hash)) != NULL &&
+	    (len = evbuffer_get_length(live)) > since) {
+		p = evbuffer_pullup(live, -1);
+		follow_send(x, (const char *)p + since, len - since);
+	}
+}
+
+/* Sends a finished log: zstd as stored, or decompressed. */
+static void
+follow_stored(struct evhttp_request *req, const void *z, size_t zlen,
+    size_t since)
+{
+	const char		*ae;
+	struct evbuffer		*b;
+	unsigned long long	 size;
+	void			*plain;
+	size_t			 n;
+
+	ae = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Accept-Encoding");
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new: out of memory");
+	if (since == 0 && ae != NULL && strstr(ae, "zstd") != NULL) {
+		evbuffer_add(b, z, zlen);
+		http_header(req, "Content-Encoding", "zstd");
+		http_header(req, "Vary", "Accept-Encoding");
+		http_reply(req, 200, "text/plain; charset=utf-8", b);
+		evbuffer_free(b);
+		return;
+	}
+	size = ZSTD_getFrameContentSize(z, zlen);
+	if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+	    size > FOLLOW_LOG_MAX) {
+		evbuffer_free(b);
+		http_reply_detail(req, 500, "Error: the stored log is damaged");
+		return;
+	}
+	plain = xmalloc((size_t)size + 1);
+	n = ZSTD_decompress(plain, (size_t)size + 1, z, zlen);
+	if (ZSTD_isError(n)) {
+		free(plain);
+		evbuffer_free(b);
+		http_reply_detail(req, 500, "Error: the stored log is damaged");
+		return;
+	}
+	if (since < n)
+		evbuffer_add(b, (char *)plain + since, n - since);
+	free(plain);
+	http_header(req, "Vary", "Accept-Encoding");
+	http_reply(req, 200, "text/plain; charset=utf-8", b);
+	evbuffer_free(b);
+}
+
+/* Reads the state of a record. */
+static void
+follow_state_cb(const void *val, size_t len, void *arg)
+{
+	struct record	r;
+
+	if (record_decode(val, len, &r) == 0)
+		*(int *)arg = r.state;
+}
+
+/* GET /api/v1/build/{hash}/log */
+void
+follow_get(struct followers *f, struct evhttp_request *req, const char *hash)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	struct evkeyvalq	 kv;
+	const char		*q, *v;
+	void			*z = NULL;
+	char			*cause = NULL;
+	size_t			 zlen, since = 0;
+	int			 state = 0, found;
+
+	TAILQ_INIT(&kv);
+	if (uri != NULL && (q = evhttp_uri_get_query(uri)) != NULL &&
+	    evhttp_parse_query_str(q, &kv) == 0 &&
+	    (v = evhttp_find_header(&kv, "since")) != NULL)
+		since = (size_t)strtoull(v, NULL, 10);
+	evhttp_clear_headers(&kv);
+	if (store_record_view(f->a->store, hash, follow_state_cb, &state,
+	    &cause) == -1) {
+		free(cause);
+		state = 0;
+	}
+	if (state == RECORD_QUEUED) {
+		follow_start(f, req, hash, since);
+		return;
+	}
+	found = state != 0 ? store_log_get(f->a->store, hash, &z, &zlen,
+	    &cause) : 0;
+	if (found != 1) {
+		free(cause);
+		http_reply_titled(req, 404, "Not Found",
+		    "no log for this request hash");
+		return;
+	}
+	follow_stored(req, z, zlen, since);
+	free(z);
+}
+
+/* New output at offset: every follower of hash gets what it lacks. */
+void
+follow_append(struct followers *f, const char *hash, size_t offset,
+    const char *buf, size_t len)
+{
+	struct follower	*x, *next;
+	size_t		 skip;
+
+	LIST_FOREACH_SAFE(x, &f->list, link, next) {
+		if (strcmp(x->hash, hash) != 0 || x->sent >= offset + len)
+			continue;
+		skip = x->sent > offset ? x->sent - offset : 0;
+		follow_send(x, buf + skip, len - skip);
+	}
+}
+
+/* The build ended: the streams end. */
+void
+follow_end(struct followers *f, const char *hash)
+{
+	struct follower	*x, *next;
+
+	LIST_FOREACH_SAFE(x, &f->list, link, next)
+		if (strcmp(x->hash, hash) == 0)
+			follow_finish(x);
+}
+
+/* Followers now. */
+size_t
+follow_count(const struct followers *f)
+{
+	return (f->count);
+}
+
+/* Ends every stream (at shutdown). */
+void
+follow_free(struct followers *f)
+{
+	struct follower	*x;
+
+	if (f == NULL)
+		return;
+	while ((x = LIST_FIRST(&f->list)) != NULL)
+		follow_finish(x);
+	free(f);
+}

@@ -1,0 +1,96 @@
+/*
+ * metrics.c: route folding, reply counting, the duration histogram and
+ * the shape of the exposition text, without a daemon.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/metrics.h"
+#include "t/unit/tap.h"
+
+/* True when text holds line as a whole line. */
+static int
+metrics_test_has(const char *text, const char *line)
+{
+	size_t		 n = strlen(line);
+	const char	*p = text;
+
+	while ((p = strstr(p, line)) != NULL) {
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return (1);
+		p += n;
+	}
+	return (0);
+}
+
+/* Runs the checks. */
+int
+main(void)
+{
+	char	*text;
+	size_t	 len;
+	int	 i;
+
+	is_str(metrics_route("/api/v1/build"), "/api/v1/build", "build");
+	is_str(metrics_route("/api/v1/build/"), "/api/v1/build", "build/");
+	is_str(metrics_route("/api/v1/build/abc"), "/api/v1/build/{hash}",
+	    "build hash");
+	is_str(metrics_route("/api/v1/build/abc/log"),
+	    "/api/v1/build/{hash}/{sub}", "build hash sub");
+	is_str(metrics_route("/store/x/y.bin"), "/store/{path}", "store");
+	is_str(metrics_route("/metrics"), "/metrics", "metrics");
+	is_str(metrics_route("/index.html"), "/", "index");
+	is_str(metrics_route("/nope\"\n"), "other", "hostile path is other");
+	is_str(metrics_route(NULL), "other", "NULL path");
+	is_str(metrics_route("/store"), "other", "a prefix is not the route");
+
+	metrics_reset();
+	for (i = 0; i < 3; i++)
+		metrics_count("/api/v1/build", 202);
+	metrics_count("/api/v1/build/", 202);
+	metrics_count("/whatever", 404);
+	metrics_count("/whatever", 99);
+	metrics_count("/whatever", 600);
+	metrics_build_seconds(0.5);
+	metrics_build_seconds(7);
+	metrics_build_seconds(100000);
+	metrics_build_seconds(-1);
+	metrics_set_waiters(5);
+	metrics_set_followers(2);
+	is_int((int)metrics_waiters(), 5, "waiters");
+	is_int((int)metrics_followers(), 2, "followers");
+
+	text = metrics_text(NULL, &len);
+	is_int((int)strlen(text), (int)len, "length");
+	ok(metrics_test_has(text, "asud_http_requests_total"
+	    "{route=\"/api/v1/build\",status=\"202\"} 4"), "202 counted");
+	ok(metrics_test_has(text, "asud_http_requests_total"
+	    "{route=\"other\",status=\"404\"} 1"), "404 counted");
+	ok(strstr(text, "status=\"99\"") == NULL &&
+	    strstr(text, "status=\"600\"") == NULL, "bad statuses dropped");
+	ok(metrics_test_has(text,
+	    "# TYPE asud_build_duration_seconds histogram"), "histogram type");
+	ok(metrics_test_has(text,
+	    "asud_build_duration_seconds_bucket{le=\"1\"} 2"), "le 1");
+	ok(metrics_test_has(text,
+	    "asud_build_duration_seconds_bucket{le=\"10\"} 3"), "le 10");
+	ok(metrics_test_has(text,
+	    "asud_build_duration_seconds_bucket{le=\"3600\"} 3"), "le 3600");
+	ok(metrics_test_has(text,
+	    "asud_build_duration_seconds_bucket{le=\"+Inf\"} 4"), "+Inf");
+	ok(metrics_test_has(text, "asud_build_duration_seconds_count 4"),
+	    "count");
+	ok(metrics_test_has(text, "asud_build_duration_seconds_sum 100007.500"),
+	    "sum");
+	ok(metrics_test_has(text, "asud_waiters 5"), "waiters sample");
+	ok(metrics_test_has(text, "# HELP asud_log_followers "
+	    "Clients following a build log."), "followers help");
+	ok(text[len - 1] == '\n', "ends with a newline");
+	free(text);
+
+	metrics_reset();
+	text = metrics_text(NULL, NULL);
+	ok(strstr(text, "asud_http_requests_total{") == NULL, "reset");
+	free(text);
+	return (done_testing());
+}

@@ -1,0 +1,76 @@
+# Long-polling: a status poll with ?wait=N (or "Prefer: wait=N") is held
+# until the build's state, phase or queue position changes, or N seconds
+# pass, then answered exactly as a plain poll; a client that goes away is
+# forgotten at once; without wait nothing changes.
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes qw(sleep time);
+use AsudTest;
+
+my $t = AsudTest->new(env => { STANDIN_TIME_SCALE => 2 },
+    conf => { build_jobs => 1, max_wait => 30 });
+$t->start(args => ['-v']);
+my %base = (version => '1.2.3', target => 'testtarget/testsubtarget',
+    profile => 'testprofile');
+
+my $a = $t->post('/api/v1/build', { %base, packages => ['test1'] });
+my $b = $t->post('/api/v1/build', { %base, packages => ['test2'] });
+my ($ha, $hb) = ($a->{json}{request_hash}, $b->{json}{request_hash});
+is($a->{status}, 202, 'first build accepted');
+is($b->{status}, 202, 'second build accepted');
+
+# A waiter is answered when the phase changes.
+my $before = $t->get("/api/v1/build/$ha")->{json};
+my $t0 = time;
+my $w = $t->get("/api/v1/build/$ha?wait=25");
+my $took = time - $t0;
+is($w->{status}, 202, 'a held poll of a running build answers 202');
+ok($took < 20, 'it was answered by a change, not by its timeout');
+isnt(($w->{json}{imagebuilder_status} // '') . ($w->{json}{detail} // ''),
+    ($before->{imagebuilder_status} // '') . ($before->{detail} // ''),
+    'with the new phase');
+ok(defined $w->{headers}{'x-imagebuilder-status'}
+    && defined $w->{headers}{'x-queue-position'},
+    'the two headers, as a plain poll');
+
+# A waiter of a queued build is answered on timeout when nothing changes.
+$t0 = time;
+my $q = $t->get("/api/v1/build/$hb?wait=1");
+$took = time - $t0;
+is($q->{status}, 202, 'a held poll of a queued build');
+if ($q->{json}{detail} eq 'queued') {
+	ok($took >= 0.9, 'held for the wait when nothing changed');
+} else {
+	pass('the queue moved meanwhile, which also ends a wait');
+}
+
+# "Prefer: wait=N" works like ?wait=N; the end of the build wakes it.
+my $end = $t->get("/api/v1/build/$ha", { Prefer => 'wait=25' });
+my $deadline = time + 60;
+while ($end->{status} == 202 && time < $deadline) {
+	$end = $t->get("/api/v1/build/$ha", { Prefer => 'wait=25' });
+}
+is($end->{status}, 200, 'held polls follow the build to its end');
+is($end->{json}{detail}, 'done', 'and answer the 200 as a plain poll');
+
+# A finished build is answered at once, wait or not.
+$t0 = time;
+is($t->get("/api/v1/build/$ha?wait=25")->{status}, 200,
+    'a finished build answers at once');
+ok(time - $t0 < 5, 'without waiting');
+is($t->get('/api/v1/build/' . ('0' x 64) . '?wait=5')->{status}, 404,
+    'an unknown hash answers 404 at once');
+
+# A client that goes away is forgotten.
+my $s = $t->raw_send("GET /api/v1/build/$hb?wait=25 HTTP/1.1\r\nHost: x\r\n\r\n");
+sleep 0.3;
+close($s);
+$deadline = time + 5;
+sleep 0.1 while time < $deadline && $t->log_text !~ /waiter of \S+ gone/;
+like($t->log_text, qr/waiter of \S+ gone/, 'a departed waiter is dropped');
+
+is($t->wait_build($hb, timeout => 90)->{status}, 200, 'the second build ends');
+is($t->stop, 0, 'clean stop');
+$t->check_log_clean;
+done_testing();
