@@ -23,6 +23,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/repos.h"
 
@@ -280,23 +281,6 @@ repos_allowed(const char *url, const struct strv *allow_list)
 	return (found);
 }
 
-/* The value of one base64 digit, or -1. */
-static int
-repos_b64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return (c - 'A');
-	if (c >= 'a' && c <= 'z')
-		return (c - 'a' + 26);
-	if (c >= '0' && c <= '9')
-		return (c - '0' + 52);
-	if (c == '+')
-		return (62);
-	if (c == '/')
-		return (63);
-	return (-1);
-}
-
 /*
  * Decodes padded base64 without white space into a new buffer; -1 for
  * anything else. Strict, since a key is either exactly right or refused.
@@ -320,7 +304,7 @@ repos_b64_decode(const char *s, size_t len, unsigned char **out,
 		for (j = 0; j < 4; j++) {
 			if (i + j >= len - pad)
 				v = 0;
-			else if ((v = repos_b64_value(
+			else if ((v = text_b64_value(
 			    (unsigned char)s[i + j])) == -1) {
 				free(buf);
 				return (-1);

@@ -18,6 +18,7 @@
 
 #include "lib/fsutil.h"
 #include "lib/log.h"
+#include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/usign.h"
 
@@ -46,7 +47,6 @@ struct usign_keys {
 	size_t			 n;
 };
 
-static int	 usign_b64_value(int);
 static int	 usign_b64_decode(const char *, size_t, unsigned char *,
 		    size_t);
 static int	 usign_parse(const char *, size_t, unsigned char *, size_t);
@@ -61,23 +61,6 @@ static const struct usign_key *usign_keys_find(const struct usign_keys *,
 static char	*usign_text(const char *, const unsigned char *, size_t);
 static int	 usign_checksum(const unsigned char *, unsigned char *);
 static EVP_PKEY	*usign_generate(void);
-
-/* The value of one character of the standard base64 alphabet, or -1. */
-static int
-usign_b64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return (c - 'A');
-	if (c >= 'a' && c <= 'z')
-		return (c - 'a' + 26);
-	if (c >= '0' && c <= '9')
-		return (c - '0' + 52);
-	if (c == '+')
-		return (62);
-	if (c == '/')
-		return (63);
-	return (-1);
-}
 
 /*
  * Decodes canonical, padded base64 of exactly outlen bytes; anything else
@@ -101,7 +84,7 @@ usign_b64_decode(const char *s, size_t len, unsigned char *out,
 				if (s[i + j] != '=')
 					return (-1);
 				v = 0;
-			} else if ((v = usign_b64_value(
+			} else if ((v = text_b64_value(
 			    (unsigned char)s[i + j])) == -1)
 				return (-1);
 			acc = (acc << 6) | (uint32_t)v;

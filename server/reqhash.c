@@ -24,6 +24,7 @@
 #include "lib/compat.h"
 #include "lib/sha256.h"
 #include "lib/strv.h"
+#include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "server/reqhash.h"
 #include "server/request.h"
@@ -133,25 +134,6 @@ reqhash_utf8(const unsigned char *s, uint32_t *cp)
 	return (n);
 }
 
-/* A UTF-8 locale for iswprint_l, without touching the global locale. */
-static locale_t
-reqhash_locale(void)
-{
-	static const char *const	 names[] = {
-		"C.UTF-8", "C.utf8", "en_US.UTF-8"
-	};
-	static locale_t			 loc;
-	static int			 tried;
-	size_t				 i;
-
-	if (!tried) {
-		tried = 1;
-		for (i = 0; i < nitems(names) && loc == (locale_t)0; i++)
-			loc = newlocale(LC_CTYPE_MASK, names[i], (locale_t)0);
-	}
-	return (loc);
-}
-
 /* Python's str.isprintable() for one non-ASCII code point. */
 static int
 reqhash_printable(uint32_t cp)
@@ -165,7 +147,7 @@ reqhash_printable(uint32_t cp)
 		if (cp >= reqhash_unprintable[i][0] &&
 		    cp <= reqhash_unprintable[i][1])
 			return (0);
-	if ((loc = reqhash_locale()) == (locale_t)0)
+	if ((loc = text_utf8_locale()) == (locale_t)0)
 		return (1);
 	return (iswprint_l((wint_t)cp, loc) != 0);
 }

@@ -29,6 +29,7 @@
 
 #include "lib/compat.h"
 #include "lib/log.h"
+#include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "server/request.h"
 
@@ -344,30 +345,11 @@ request_utf8_count(const char *s)
 	return (n);
 }
 
-/* A UTF-8 character classification that does not touch the global locale. */
-static locale_t
-request_locale(void)
-{
-	static const char *const	 names[] = {
-		"C.UTF-8", "C.utf8", "en_US.UTF-8"
-	};
-	static locale_t			 loc;
-	static int			 tried;
-	size_t				 i;
-
-	if (!tried) {
-		tried = 1;
-		for (i = 0; i < nitems(names) && loc == (locale_t)0; i++)
-			loc = newlocale(LC_CTYPE_MASK, names[i], (locale_t)0);
-	}
-	return (loc);
-}
-
 /* Tells whether a non-ASCII code point is a \w character (see the top). */
 static int
 request_is_word(uint32_t cp)
 {
-	locale_t	loc = request_locale();
+	locale_t	loc = text_utf8_locale();
 
 	if (loc == (locale_t)0)
 		return (0);
