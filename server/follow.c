@@ -22,7 +22,9 @@
 #include "server/asud.h"
 #include "server/follow.h"
 #include "server/http.h"
+#include "server/jsonw.h"
 #include "server/record.h"
+#include "server/sched.h"
 
 #define FOLLOW_LOG_MAX	(256 * 1024 * 1024)	/* a decompressed log */
 
@@ -31,6 +33,9 @@ struct follower {
 	struct http_hold	*hold;
 	char			 hash[65];
 	size_t			 sent;		/* log offset sent so far */
+	int			 sse;		/* an event stream */
+	struct evbuffer		*partial;	/* sse: a line not yet ended */
+	char			*state;		/* sse: the last state sent */
 	LIST_ENTRY(follower)	 link;
 };
 
@@ -63,6 +68,9 @@ follow_forget(struct follower *x)
 	LIST_REMOVE(x, link);
 	x->f->count--;
 	http_hold_free(x->hold);
+	if (x->partial != NULL)
+		evbuffer_free(x->partial);
+	free(x->state);
 	free(x);
 }
 
@@ -97,6 +105,22 @@ follow_backlog(struct evhttp_request *req)
 	return (evbuffer_get_length(bufferevent_get_output(bev)));
 }
 
+/* Turns log bytes into "event: log" events, one per complete line. */
+static void
+follow_sse_lines(struct follower *x, struct evbuffer *out, const char *buf,
+    size_t len)
+{
+	char	*line;
+	size_t	 n;
+
+	evbuffer_add(x->partial, buf, len);
+	while ((line = evbuffer_readln(x->partial, &n,
+	    EVBUFFER_EOL_LF)) != NULL) {
+		evbuffer_add_printf(out, "event: log\ndata: %s\n\n", line);
+		free(line);
+	}
+}
+
 /*
  * Sends bytes to a follower; 0, or -1 when it was cut off (too slow)
  * and forgotten.
@@ -123,17 +147,105 @@ follow_send(struct follower *x, const char *buf, size_t len)
 		follow_finish(x);
 		return (-1);
 	}
-	evbuffer_add(b, buf, len);
+	if (x->sse)
+		follow_sse_lines(x, b, buf, len);
+	else
+		evbuffer_add(b, buf, len);
 	evhttp_send_reply_chunk(req, b);
 	evbuffer_free(b);
 	x->sent += len;
 	return (0);
 }
 
+/* Reads the state of a record (and its body when it is finished). */
+struct follow_rec {
+	int	 state;
+	char	*body;
+};
+
+static void
+follow_rec_cb(const void *val, size_t len, void *arg)
+{
+	struct follow_rec	*fr = arg;
+	struct record		 r;
+
+	if (record_decode(val, len, &r) == -1)
+		return;
+	fr->state = r.state;
+	if (r.state != RECORD_QUEUED)
+		fr->body = xmemdup(r.body, r.body_len);
+}
+
+/* The state of a build as one JSON object, for "event: state". */
+static char *
+follow_state_json(struct followers *f, const char *hash)
+{
+	struct follow_rec	 fr = { 0, NULL };
+	struct sched_status	 st;
+	yajl_gen		 g;
+	yajl_val		 body, detail;
+	char			*cause = NULL;
+
+	if (store_record_view(f->a->store, hash, follow_rec_cb, &fr,
+	    &cause) == -1)
+		free(cause);
+	g = jsonw_new();
+	yajl_gen_map_open(g);
+	if (fr.state == RECORD_DONE || fr.state == RECORD_FAILED) {
+		body = jsonw_parse(fr.body, &cause);
+		free(cause);
+		detail = jsonw_get(body, "detail");
+		jsonw_kv_int(g, "status", fr.state == RECORD_DONE ? 200 : 500);
+		jsonw_kv_str(g, "detail", detail != NULL &&
+		    YAJL_IS_STRING(detail) ? detail->u.string : "");
+		jsonw_kv_str(g, "imagebuilder_status",
+		    fr.state == RECORD_DONE ? "done" : "failed");
+		yajl_tree_free(body);
+	} else {
+		if (!sched_status(f->a->sched, hash, &st)) {
+			st.running = 0;
+			st.phase = "queued";
+			st.position = 0;
+		}
+		jsonw_kv_int(g, "status", 202);
+		jsonw_kv_str(g, "detail", st.running ? "started" : "queued");
+		jsonw_kv_str(g, "imagebuilder_status", st.phase);
+		jsonw_kv_int(g, "queue_position", (long long)st.position);
+	}
+	jsonw_kv_str(g, "request_hash", hash);
+	yajl_gen_map_close(g);
+	free(fr.body);
+	return (jsonw_finish(g, NULL));
+}
+
+/* Sends "event: state" when the state differs from the last one sent. */
+static void
+follow_sse_state(struct follower *x)
+{
+	struct evhttp_request	*req = http_hold_req(x->hold);
+	struct evbuffer		*b;
+	char			*state;
+
+	if (req == NULL || !x->sse)
+		return;
+	state = follow_state_json(x->f, x->hash);
+	if (x->state != NULL && strcmp(x->state, state) == 0) {
+		free(state);
+		return;
+	}
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new: out of memory");
+	evbuffer_add_printf(b, "event: state\ndata: %s\n\n", state);
+	evhttp_send_reply_chunk(req, b);
+	evbuffer_free(b);
+	free(x->state);
+	x->state = state;
+}
+
 /* Starts a chunked stream that follows the build of hash. */
 static void
 follow_start(struct followers *f, struct evhttp_request *req,
-    const char *hash, size_t since)
+    const char *hash, size_t since, int sse)
 {
 	struct follower	*x;
 	struct evbuffer	*live;
@@ -141,7 +253,8 @@ follow_start(struct followers *f, struct evhttp_request *req,
 	size_t		 len;
 
 	http_header(req, "Access-Control-Allow-Origin", "*");
-	http_header(req, "Content-Type", "text/plain; charset=utf-8");
+	http_header(req, "Content-Type", sse ? "text/event-stream" :
+	    "text/plain; charset=utf-8");
 	http_header(req, "Cache-Control", "no-cache");
 	http_header(req, "X-Content-Type-Options", "nosniff");
 	evhttp_send_reply_start(req, 200, "OK");
@@ -150,8 +263,12 @@ follow_start(struct followers *f, struct evhttp_request *req,
 	snprintf(x->hash, sizeof x->hash, "%s", hash);
 	x->hold = http_hold_new_cb(req, follow_gone, x);
 	x->sent = since;
+	x->sse = sse;
+	if (sse && (x->partial = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new: out of memory");
 	LIST_INSERT_HEAD(&f->list, x, link);
 	f->count++;
+	follow_sse_state(x);
 	if ((live = f->live(f->a, hash)) != NULL &&
 	    (len = evbuffer_get_length(live)) > since) {
 		p = evbuffer_pullup(live, -1);
@@ -239,7 +356,7 @@ follow_get(struct followers *f, struct evhttp_request *req, const char *hash)
 		state = 0;
 	}
 	if (state == RECORD_QUEUED) {
-		follow_start(f, req, hash, since);
+		follow_start(f, req, hash, since, 0);
 		return;
 	}
 	found = state != 0 ? store_log_get(f->a->store, hash, &z, &zlen,
@@ -270,15 +387,61 @@ follow_append(struct followers *f, const char *hash, size_t offset,
 	}
 }
 
-/* The build ended: the streams end. */
+/* The build ended: the streams end (event streams with the last state). */
 void
 follow_end(struct followers *f, const char *hash)
 {
 	struct follower	*x, *next;
 
+	LIST_FOREACH_SAFE(x, &f->list, link, next) {
+		if (strcmp(x->hash, hash) != 0)
+			continue;
+		follow_sse_state(x);
+		follow_finish(x);
+	}
+}
+
+/* The state of hash changed: event streams say so. */
+void
+follow_state(struct followers *f, const char *hash)
+{
+	struct follower	*x, *next;
+
 	LIST_FOREACH_SAFE(x, &f->list, link, next)
-		if (strcmp(x->hash, hash) == 0)
-			follow_finish(x);
+		if (x->sse && (hash == NULL || strcmp(x->hash, hash) == 0))
+			follow_sse_state(x);
+}
+
+/* GET /api/v1/build/{hash}/events */
+void
+follow_events_get(struct followers *f, struct evhttp_request *req,
+    const char *hash)
+{
+	struct follow_rec	 fr = { 0, NULL };
+	struct evbuffer		*b;
+	char			*cause = NULL, *state;
+
+	if (store_record_view(f->a->store, hash, follow_rec_cb, &fr,
+	    &cause) == -1)
+		free(cause);
+	free(fr.body);
+	if (fr.state == 0) {
+		http_reply_titled(req, 404, "Not Found",
+		    "could not find provided request hash");
+		return;
+	}
+	if (fr.state == RECORD_QUEUED) {
+		follow_start(f, req, hash, 0, 1);
+		return;
+	}
+	state = follow_state_json(f, hash);
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new: out of memory");
+	evbuffer_add_printf(b, "event: state\ndata: %s\n\n", state);
+	free(state);
+	http_header(req, "Cache-Control", "no-cache");
+	http_reply(req, 200, "text/event-stream", b);
+	evbuffer_free(b);
 }
 
 /* Followers now. */

@@ -30,6 +30,13 @@ void		 follow_append(struct followers *, const char *hash,
 		    size_t offset, const char *buf, size_t len);
 /* The build of hash ended: its followers' streams end. */
 void		 follow_end(struct followers *, const char *hash);
+/* GET /api/v1/build/{hash}/events: a text/event-stream of "state" events
+ * (status, detail, imagebuilder_status, queue_position) and "log" events
+ * (one per output line), ending with the build. */
+void		 follow_events_get(struct followers *, struct evhttp_request *,
+		    const char *hash);
+/* The state of hash (NULL: of every build) may have changed. */
+void		 follow_state(struct followers *, const char *hash);
 /* Followers now (metrics). */
 size_t		 follow_count(const struct followers *);
 

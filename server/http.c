@@ -342,9 +342,9 @@ http_index(struct evhttp_request *req)
 	evbuffer_free(b);
 }
 
-/* True for "<64 hex>/log"; the hash is copied out. */
+/* True for "<64 hex>/<what>"; the hash is copied out. */
 static int
-http_log_path(const char *rest, char hash[65])
+http_sub_path(const char *rest, const char *what, char hash[65])
 {
 	size_t	i;
 
@@ -352,7 +352,7 @@ http_log_path(const char *rest, char hash[65])
 		if (!((rest[i] >= '0' && rest[i] <= '9') ||
 		    (rest[i] >= 'a' && rest[i] <= 'f')))
 			return (0);
-	if (strcmp(rest + 64, "/log") != 0)
+	if (rest[64] != '/' || strcmp(rest + 65, what) != 0)
 		return (0);
 	memcpy(hash, rest, 64);
 	hash[64] = '\0';
@@ -379,9 +379,15 @@ http_route(struct evhttp_request *req, const char *path)
 		else
 			http_not_allowed(req, "POST, OPTIONS");
 	} else if (http_prefix(path, "/api/v1/build/") &&
-	    http_log_path(path + strlen("/api/v1/build/"), hash)) {
+	    http_sub_path(path + strlen("/api/v1/build/"), "log", hash)) {
 		if (cmd == EVHTTP_REQ_GET)
 			follow_get(http_asud->followers, req, hash);
+		else
+			http_not_allowed(req, "GET, OPTIONS");
+	} else if (http_prefix(path, "/api/v1/build/") &&
+	    http_sub_path(path + strlen("/api/v1/build/"), "events", hash)) {
+		if (cmd == EVHTTP_REQ_GET)
+			follow_events_get(http_asud->followers, req, hash);
 		else
 			http_not_allowed(req, "GET, OPTIONS");
 	} else if (http_prefix(path, "/api/v1/build/")) {

@@ -569,6 +569,7 @@ sched_finish(struct sched_job *j, const char *body, size_t body_len,
 	wait_changed(s->a->waiters, j->hash);
 	sched_job_free(j);
 	wait_queue_moved(s->a->waiters);
+	follow_state(s->a->followers, NULL);
 	sched_kick_later(s);
 }
 
@@ -580,6 +581,7 @@ sched_build_phase(enum build_phase phase, void *arg)
 
 	j->phase = build_phase_name(phase);
 	wait_changed(j->s->a->waiters, j->hash);
+	follow_state(j->s->a->followers, j->hash);
 }
 
 /* Collects the combined output, bounded. */
@@ -623,6 +625,7 @@ sched_start(struct sched *s, struct queue_entry *e)
 	queue_start(s->q, e);
 	j->phase = "init";
 	wait_queue_moved(s->a->waiters);
+	follow_state(s->a->followers, NULL);
 	j->log = evbuffer_new();
 	xasprintf(&j->tmp, "%s/%s", s->a->tmp_dir, j->hash);
 	xasprintf(&j->work_dir, "%s/work", j->tmp);
@@ -934,6 +937,7 @@ sched_ib_phase(const char *phase, void *arg)
 
 	j->phase = phase;
 	wait_changed(j->s->a->waiters, j->hash);
+	follow_state(j->s->a->followers, j->hash);
 }
 
 /* The ImageBuilder of a waiting build is on disk, or will not be. */
@@ -1056,6 +1060,7 @@ sched_submit(struct sched *s, const char *hash, const struct request *req,
 	log_info("build %.12s queued: %s %s %s", hash, req->version,
 	    req->target, profile_id);
 	wait_queue_moved(s->a->waiters);
+	follow_state(s->a->followers, NULL);
 	sched_kick_later(s);
 	return (0);
 }

@@ -59,6 +59,31 @@ is($t->wait_build($h2)->{status}, 200, 'second build done');
 is($late->{content}, substr($t->get("/api/v1/build/$h2/log")->{content}, 10),
     'a late follower with ?since gets the rest exactly');
 
+# The event stream of a build, for web pages: states and log lines.
+my $p3 = $t->post('/api/v1/build', { version => '1.2.3',
+    target => 'testtarget/testsubtarget', profile => 'testprofile',
+    packages => ['zzz'] });
+my $h3 = $p3->{json}{request_hash};
+my $ev = $http->get($t->base . "/api/v1/build/$h3/events");
+is($ev->{status}, 200, 'the event stream answers 200');
+like($ev->{headers}{'content-type'}, qr{^text/event-stream}, 'as an event stream');
+my @events = map { /^event: (\w+)\ndata: (.*)$/s ? [$1, $2] : () }
+    split /\n\n/, $ev->{content};
+my @states = map { $AsudTest::JSON->decode($_->[1]) }
+    grep { $_->[0] eq 'state' } @events;
+my @lines = grep { $_->[0] eq 'log' } @events;
+ok(@states >= 2, 'several state events (' . scalar(@states) . ')');
+is($states[0]{status}, 202, 'the first says the build is under way');
+is($states[-1]{status}, 200, 'the last says it is done');
+is($states[-1]{detail}, 'done', 'with its detail');
+ok((grep { $_->{imagebuilder_status} eq 'building_image' } @states),
+    'a phase change was sent');
+ok(scalar(grep { $_->[1] =~ /Building images/ } @lines),
+    'log lines were sent as events');
+my $fin = $t->get("/api/v1/build/$h3/events");
+like($fin->{content}, qr/^event: state\ndata: \{.*"status":200/,
+    'a finished build sends its final state');
+
 is($t->stop, 0, 'clean stop');
 $t->check_log_clean;
 
