@@ -4,6 +4,7 @@
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -526,7 +527,7 @@ http_init(struct asud *a, const char *listen, char **cause)
 {
 	struct evhttp_bound_socket	*bound;
 	char				*addr;
-	int				 port;
+	int				 port, one;
 	ev_ssize_t			 hard;
 
 	if (http_split_listen(listen, &addr, &port, cause) == -1)
@@ -555,6 +556,15 @@ http_init(struct asud *a, const char *listen, char **cause)
 		return (-1);
 	}
 	free(addr);
+	/*
+	 * Accepted sockets inherit TCP_NODELAY from the listener: without it
+	 * a keep-alive client waits out Nagle and delayed ACKs (40 ms) for
+	 * every answer.
+	 */
+	one = 1;
+	if (setsockopt(evhttp_bound_socket_get_fd(bound), IPPROTO_TCP,
+	    TCP_NODELAY, &one, sizeof one) == -1)
+		log_warn("TCP_NODELAY");
 	http_say_listening(bound);
 	return (0);
 }
