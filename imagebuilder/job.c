@@ -28,6 +28,7 @@
 #include <event2/event.h>
 
 #include "lib/compat.h"
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/job.h"
@@ -268,22 +269,6 @@ job_find_path(const char *name, char *const envp[], char **cause)
 	return (NULL);
 }
 
-/* Closes every descriptor from fd up, in the child. */
-static void
-job_closefrom(int fd)
-{
-#ifdef HAVE_CLOSEFROM
-	closefrom(fd);
-#else
-	long	max = sysconf(_SC_OPEN_MAX);
-
-	if (max < 0 || max > INT_MAX)
-		max = 65536;
-	for (; fd < max; fd++)
-		close(fd);
-#endif
-}
-
 /* Sends the reason of a failed start to the parent and gives up. */
 static void __attribute__((noreturn))
 job_child_fail(int fd, int stage)
@@ -336,7 +321,7 @@ job_child(const char *path, char *const argv[], const char *cwd,
 	rep = 3;
 	if (fcntl(rep, F_SETFD, FD_CLOEXEC) == -1)
 		job_child_fail(rep, JOB_STAGE_DUP);
-	job_closefrom(4);
+	fs_closefrom(4);
 
 	execve(path, argv, envp);
 	job_child_fail(rep, JOB_STAGE_EXEC);

@@ -440,22 +440,6 @@ out:
 	return (rv);
 }
 
-/* Closes every descriptor from fd up, in the child. */
-static void
-unpack_closefrom(int fd)
-{
-#ifdef HAVE_CLOSEFROM
-	closefrom(fd);
-#else
-	long	max = sysconf(_SC_OPEN_MAX);
-
-	if (max < 0 || max > INT_MAX)
-		max = 65536;
-	for (; fd < max; fd++)
-		close(fd);
-#endif
-}
-
 /* The child's signals: defaults, SIGTERM to stop, no SIGPIPE. */
 static void
 unpack_child_signals(void)
@@ -488,7 +472,7 @@ unpack_child_fds(int afd, int errfd)
 		return (-1);
 	if (dup2(e, UNPACK_FD_ERR) == -1 || dup2(a, UNPACK_FD_ARCHIVE) == -1)
 		return (-1);
-	unpack_closefrom(UNPACK_FD_ARCHIVE + 1);
+	fs_closefrom(UNPACK_FD_ARCHIVE + 1);
 	if ((null = open("/dev/null", O_RDONLY)) == -1 ||
 	    dup2(null, STDIN_FILENO) == -1)
 		return (-1);

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,4 +150,20 @@ fail:
 	free(tmp);
 	errno = saved;
 	return (-1);
+}
+
+/* Closes every descriptor from fd up: closefrom where libc has it. */
+void
+fs_closefrom(int fd)
+{
+#ifdef HAVE_CLOSEFROM
+	closefrom(fd);
+#else
+	long	max = sysconf(_SC_OPEN_MAX);
+
+	if (max < 0 || max > INT_MAX)
+		max = 65536;
+	for (; fd < max; fd++)
+		close(fd);
+#endif
 }

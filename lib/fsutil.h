@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+/* Closes every descriptor from fd up (in a child before exec). */
+void	fs_closefrom(int fd);
 /* mkdir -p with mode; 0 or -1 with errno. */
 int	fs_mkdirs(const char *path, int mode);
 /* rm -rf that never follows symbolic links; 0 or -1 with errno. */
