@@ -77,7 +77,6 @@ struct fetch {
 
 	char			*path;		/* file:// */
 	int			 fd;
-	time_t			 since;		/* If-Modified-Since, or -1 */
 	struct event		*chunk;
 
 	struct fetch_result	 res;		/* built as answers arrive */
@@ -580,12 +579,12 @@ fetch_file_begin(struct fetch *f)
 		fetch_fail(f, "not a regular file");
 		return (-1);
 	}
+	/*
+	 * A local file is always read, never answered "not modified": its
+	 * time stamps have coarse steps, so a file rewritten within one of
+	 * them would look unchanged and stay stale.  Reading it costs little.
+	 */
 	f->res.last_modified = fetch_http_date(st.st_mtime);
-	if (f->since != -1 && st.st_mtime <= f->since) {
-		f->res.status = 304;
-		f->res.not_modified = 1;
-		return (-1);
-	}
 	if (f->data_cb == NULL && (uintmax_t)st.st_size > f->max_size) {
 		fetch_fail(f, "body larger than %zu bytes", f->max_size);
 		return (-1);
@@ -735,8 +734,7 @@ fetch_http_setup(struct fetch *f, const char *url,
 
 /* Prepares a file:// transfer from the URL's decoded path. */
 static int
-fetch_file_setup(struct fetch *f, CURLU *u, const struct fetch_options *opts,
-    char **cause)
+fetch_file_setup(struct fetch *f, CURLU *u, char **cause)
 {
 	char	*path = NULL;
 	size_t	 i;
@@ -756,9 +754,6 @@ fetch_file_setup(struct fetch *f, CURLU *u, const struct fetch_options *opts,
 	}
 	f->path = xstrdup(path);
 	curl_free(path);
-	f->since = -1;
-	if (opts->last_modified != NULL)
-		f->since = curl_getdate(opts->last_modified, NULL);
 	return (0);
 }
 
@@ -780,7 +775,7 @@ fetch_setup(struct fetch *f, const char *url,
 	}
 	if (strcasecmp(scheme, "file") == 0) {
 		f->kind = FETCH_FILE;
-		rc = fetch_file_setup(f, u, opts, cause);
+		rc = fetch_file_setup(f, u, cause);
 	} else if (strcasecmp(scheme, "http") == 0 ||
 	    strcasecmp(scheme, "https") == 0) {
 		f->kind = FETCH_HTTP;
