@@ -501,15 +501,10 @@ api_store_get(struct asud *a, struct evhttp_request *req, const char *rest)
 		http_reply_detail(req, 500, "Error: cannot read the file");
 		return;
 	}
-	if (http_is_head(req)) {
-		char	len[32];
-
-		snprintf(len, sizeof len, "%lld", (long long)st.st_size);
-		http_header(req, "Content-Length", len);
-		http_header(req, "Access-Control-Allow-Origin", "*");
-		http_header(req, "Content-Type", "application/octet-stream");
-		evhttp_send_reply(req, 200, "OK", NULL);
-	} else
+	if (http_is_head(req))
+		http_reply_head(req, 200, "application/octet-stream",
+		    (uintmax_t)st.st_size);
+	else
 		http_reply(req, 200, "application/octet-stream", b);
 	evbuffer_free(b);
 }

@@ -257,7 +257,7 @@ follow_start(struct followers *f, struct evhttp_request *req,
 	    "text/plain; charset=utf-8");
 	http_header(req, "Cache-Control", "no-cache");
 	http_header(req, "X-Content-Type-Options", "nosniff");
-	evhttp_send_reply_start(req, 200, "OK");
+	http_reply_start(req, 200);
 	x = xcalloc(1, sizeof *x);
 	x->f = f;
 	snprintf(x->hash, sizeof x->hash, "%s", hash);

@@ -32,6 +32,9 @@
 #include "server/opsview.h"
 #include "server/jsonw.h"
 
+/* The most written to one socket per wakeup (see http_bev_cb). */
+#define HTTP_MAX_SINGLE_WRITE	(256 * 1024)
+
 static struct evhttp	*http_server;
 static struct asud	*http_asud;
 
@@ -180,26 +183,52 @@ http_is_head(struct evhttp_request *req)
 	return (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD);
 }
 
+/* Counts an answer in the metrics, by route and status. */
+static void
+http_count(struct evhttp_request *req, int code)
+{
+	metrics_count(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)),
+	    code);
+}
+
+/* Answers a HEAD: evhttp sends no body and no length for it, so say it. */
+void
+http_reply_head(struct evhttp_request *req, int code, const char *ctype,
+    uintmax_t length)
+{
+	char	len[32];
+
+	http_count(req, code);
+	http_header(req, "Access-Control-Allow-Origin", "*");
+	if (ctype != NULL)
+		http_header(req, "Content-Type", ctype);
+	snprintf(len, sizeof len, "%ju", length);
+	http_header(req, "Content-Length", len);
+	evhttp_send_reply(req, code, http_reason(code), NULL);
+}
+
+/* Starts a chunked answer; the caller has set its headers. */
+void
+http_reply_start(struct evhttp_request *req, int code)
+{
+	http_count(req, code);
+	evhttp_send_reply_start(req, code, http_reason(code));
+}
+
 /* Sends a reply with the headers every answer carries. */
 void
 http_reply(struct evhttp_request *req, int code, const char *ctype,
     struct evbuffer *body)
 {
-	char	len[32];
-
-	metrics_count(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)),
-	    code);
+	if (http_is_head(req)) {
+		http_reply_head(req, code, ctype,
+		    body != NULL ? evbuffer_get_length(body) : 0);
+		return;
+	}
+	http_count(req, code);
 	http_header(req, "Access-Control-Allow-Origin", "*");
 	if (ctype != NULL)
 		http_header(req, "Content-Type", ctype);
-	if (http_is_head(req)) {
-		/* evhttp sends no body and no length for HEAD: say it. */
-		snprintf(len, sizeof len, "%zu",
-		    body != NULL ? evbuffer_get_length(body) : 0);
-		http_header(req, "Content-Length", len);
-		evhttp_send_reply(req, code, http_reason(code), NULL);
-		return;
-	}
 	evhttp_send_reply(req, code, http_reason(code), body);
 }
 
@@ -521,6 +550,24 @@ http_say_listening(struct evhttp_bound_socket *bound)
 	fflush(stderr);
 }
 
+/*
+ * The bufferevent of each connection. libevent writes at most 16 kB per
+ * wakeup by default, so a build answer of 20 kB took two writes and two
+ * trips through the loop; the kernel's socket buffer is the only limit
+ * worth having.
+ */
+static struct bufferevent *
+http_bev_cb(struct event_base *base, void *arg)
+{
+	struct bufferevent	*bev;
+
+	(void)arg;
+	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (bev != NULL)
+		bufferevent_set_max_single_write(bev, HTTP_MAX_SINGLE_WRITE);
+	return (bev);
+}
+
 /* Creates the server, binds and installs the callback. */
 int
 http_init(struct asud *a, const char *listen, char **cause)
@@ -547,6 +594,7 @@ http_init(struct asud *a, const char *listen, char **cause)
 	evhttp_set_max_headers_size(http_server, 64 * 1024);
 	evhttp_set_timeout(http_server, 120);
 	evhttp_set_gencb(http_server, http_gencb, NULL);
+	evhttp_set_bevcb(http_server, http_bev_cb, NULL);
 	bound = evhttp_bind_socket_with_handle(http_server, addr,
 	    (ev_uint16_t)port);
 	if (bound == NULL) {

@@ -6,6 +6,7 @@
 #define ASUD_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct asud;
 struct evhttp_request;
@@ -21,6 +22,11 @@ void	http_free(void);
 /* Sends body (may be NULL) with code and content type. */
 void	http_reply(struct evhttp_request *, int code, const char *ctype,
 	    struct evbuffer *body);
+/* Answers a HEAD with code, content type and the length a GET would have. */
+void	http_reply_head(struct evhttp_request *, int code, const char *ctype,
+	    uintmax_t length);
+/* Starts a chunked answer (evhttp_send_reply_chunk/_end go on with it). */
+void	http_reply_start(struct evhttp_request *, int code);
 /* Sends JSON text. */
 void	http_reply_json(struct evhttp_request *, int code, const char *json,
 	    size_t len);

@@ -4,6 +4,7 @@
 use strict;
 use warnings;
 use Test::More;
+use HTTP::Tiny;
 use Time::HiRes qw(sleep time);
 use AsudTest;
 
@@ -58,10 +59,24 @@ ok($list->[1]{waiting_seconds} >= 0 && $list->[1]{running_seconds} == 0,
     'waiting and running seconds');
 is($t->post('/api/v1/queue', {})->{status}, 405, 'POST to the queue: 405');
 
+# Follow the log of the last one from the queue to its end: a streamed
+# answer, counted like any other.
+my $log = HTTP::Tiny->new(timeout => 300)
+    ->get($t->base . "/api/v1/build/$web/log");
+is($log->{status}, 200, 'log followed to the end')
+    or diag("$log->{status} $log->{content}");
+like($log->{content}, qr/Calculating checksums/, 'the whole log');
+
 # Let them finish; the queue empties.
+my %result;
 for my $h ($first, $router, $web) {
-	is($t->wait_build($h)->{status}, 200, 'build done');
+	my $r = $t->wait_build($h);
+	is($r->{status}, 200, 'build done');
+	$result{$h} = $r->{json};
 }
+my $image = $result{$web}{images}[0]{name} // 'none';
+is($t->request('HEAD', "/store/$web/$image")->{status}, 200,
+    'HEAD of an image');
 $q = $t->get('/api/v1/queue');
 is_deeply($q->{json}, { queue => [], queued => 0, running => 0 },
     'empty queue');
@@ -94,6 +109,10 @@ cmp_ok($v{'asud_http_requests_total{route="/api/v1/build",status="202"}'}
     // 0, '>=', 3, 'three 202 answers to POST /api/v1/build counted');
 cmp_ok($v{'asud_http_requests_total{route="/api/v1/queue",status="200"}'}
     // 0, '>=', 2, 'queue requests counted');
+is($v{'asud_http_requests_total{route="/api/v1/build/{hash}/{sub}",'
+    . 'status="200"}'} // 0, 1, 'the followed log counted');
+is($v{'asud_http_requests_total{route="/store/{path}",status="200"}'} // 0,
+    1, 'the HEAD of an image counted');
 cmp_ok($v{'asud_builds_total{outcome="success"}'} // 0, '>=', 3,
     'three successful builds');
 cmp_ok($v{'asud_build_duration_seconds_count'} // 0, '>=', 3,
