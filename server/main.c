@@ -240,6 +240,25 @@ main_args(int argc, char **argv, struct conf *c, int *verbose)
 }
 
 /* Starts, runs the loop, stops in order. */
+/*
+ * The event base. On epoll, a changelist folds the "stop reading, start
+ * writing" and "stop writing, start reading" of every HTTP answer into one
+ * epoll_ctl each, instead of two.
+ */
+static struct event_base *
+main_event_base(void)
+{
+	struct event_config	*cfg;
+	struct event_base	*base;
+
+	if ((cfg = event_config_new()) == NULL)
+		return (NULL);
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return (base);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -258,7 +277,7 @@ main(int argc, char **argv)
 	event_set_log_callback(main_event_log);
 	memset(&a, 0, sizeof a);
 	a.conf = &c;
-	if ((main_base = a.base = event_base_new()) == NULL)
+	if ((main_base = a.base = main_event_base()) == NULL)
 		fatalx("event_base_new failed");
 	log_info("asud %s (libevent %s, lmdb %d.%d.%d, yajl %d, zstd %s)",
 	    PACKAGE_VERSION, event_get_version(), MDB_VERSION_MAJOR,
