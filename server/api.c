@@ -24,6 +24,7 @@
 #include "lib/xmalloc.h"
 #include "imagebuilder/catalog.h"
 #include "store/store.h"
+#include "server/anscache.h"
 #include "server/api.h"
 #include "server/asud.h"
 #include "server/conf.h"
@@ -41,6 +42,9 @@
 
 
 struct api_view {
+	struct anscache	*cache;
+	const char	*hash;
+	int		 cached;	/* DONE/FAILED: the body is in cache */
 	int		 found;
 	int		 state;
 	int		 code;
@@ -84,6 +88,11 @@ api_view_cb(const void *val, size_t len, void *arg)
 		return;
 	}
 	v->code = r.state == RECORD_DONE ? 200 : 500;
+	if (anscache_put(v->cache, v->hash, r.state, v->code,
+	    (time_t)r.expires, r.body, r.body_len) == 0) {
+		v->cached = 1;
+		return;
+	}
 	if ((v->body = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new: out of memory");
 	evbuffer_add(v->body, r.body, r.body_len);
@@ -140,6 +149,34 @@ api_reply_live(struct asud *a, struct evhttp_request *req, const char *hash,
 	free(body);
 }
 
+/* evhttp sent a kept answer (or dropped it): let go of its bytes. */
+static void
+api_cached_sent(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	anscache_release(arg);
+}
+
+/*
+ * Answers a finished build from its answer kept in memory; returns its
+ * state, 0 when none is kept.
+ */
+static int
+api_reply_cached(struct asud *a, struct evhttp_request *req,
+    const char *hash)
+{
+	struct anscache_hit	hit;
+
+	if (!anscache_get(a->anscache, hash, time(NULL), &hit))
+		return (0);
+	api_build_headers(req, hit.tag == RECORD_DONE ? "done" : "failed", 0);
+	anscache_hold(hit.blob);
+	http_reply_ref(req, hit.code, "application/json", hit.data, hit.len,
+	    api_cached_sent, hit.blob);
+	return (hit.tag);
+}
+
 /*
  * Answers from the record of hash; returns its state (RECORD_*), 0 when
  * there is none (or it expired), -1 when the store failed (an answer was
@@ -153,7 +190,11 @@ api_reply_record(struct asud *a, struct evhttp_request *req,
 	char		*cause = NULL;
 	int		 rc;
 
+	if ((rc = api_reply_cached(a, req, hash)) != 0)
+		return (rc);
 	memset(&v, 0, sizeof v);
+	v.cache = a->anscache;
+	v.hash = hash;
 	rc = store_record_view(a->store, hash, api_view_cb, &v, &cause);
 	if (rc == -1) {
 		log_warnx("store: %s", cause);
@@ -163,6 +204,8 @@ api_reply_record(struct asud *a, struct evhttp_request *req,
 	}
 	if (!v.found)
 		return (0);
+	if (v.cached)
+		return (api_reply_cached(a, req, hash)); /* 0: expired now */
 	if (v.state == RECORD_QUEUED)
 		api_reply_live(a, req, hash, &v);
 	else {

@@ -15,6 +15,7 @@ struct pkgchanges;
 struct ibcache;
 struct waiters;
 struct followers;
+struct anscache;
 struct usign_keys;
 struct stats;
 
@@ -30,6 +31,7 @@ struct asud {
 	struct ibcache		*ibcache;
 	struct waiters		*waiters;
 	struct followers	*followers;
+	struct anscache		*anscache;	/* finished answers */
 	struct usign_keys	*keys;
 	char			*store_dir;	/* <state_dir>/store */
 	char			*tmp_dir;	/* <state_dir>/tmp */

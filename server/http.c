@@ -232,6 +232,23 @@ http_reply(struct evhttp_request *req, int code, const char *ctype,
 	evhttp_send_reply(req, code, http_reason(code), body);
 }
 
+/* Sends bytes by reference: the socket is written from them directly. */
+void
+http_reply_ref(struct evhttp_request *req, int code, const char *ctype,
+    const void *data, size_t len,
+    void (*cleanup)(const void *, size_t, void *), void *arg)
+{
+	if (http_is_head(req)) {
+		http_reply_head(req, code, ctype, len);
+		cleanup(data, len, arg);
+		return;
+	}
+	if (evbuffer_add_reference(evhttp_request_get_output_buffer(req),
+	    data, len, cleanup, arg) == -1)
+		fatalx("evbuffer_add_reference: out of memory");
+	http_reply(req, code, ctype, NULL);
+}
+
 /* Sends JSON text. */
 void
 http_reply_json(struct evhttp_request *req, int code, const char *json,

@@ -22,6 +22,13 @@ void	http_free(void);
 /* Sends body (may be NULL) with code and content type. */
 void	http_reply(struct evhttp_request *, int code, const char *ctype,
 	    struct evbuffer *body);
+/*
+ * Sends len bytes at data without copying them: cleanup(data, len, arg)
+ * runs once they are sent or the connection is gone (at once for HEAD).
+ */
+void	http_reply_ref(struct evhttp_request *, int code, const char *ctype,
+	    const void *data, size_t len,
+	    void (*cleanup)(const void *, size_t, void *), void *arg);
 /* Answers a HEAD with code, content type and the length a GET would have. */
 void	http_reply_head(struct evhttp_request *, int code, const char *ctype,
 	    uintmax_t length);

@@ -28,6 +28,7 @@
 #include "imagebuilder/pkgchanges.h"
 #include "imagebuilder/job.h"
 #include "store/store.h"
+#include "server/anscache.h"
 #include "server/asud.h"
 #include "server/conf.h"
 #include "server/demo.h"
@@ -161,6 +162,15 @@ main_stats_cb(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
+/* A build record was written: its answer kept in memory is stale. */
+static void
+main_record_written(const char *hash, void *arg)
+{
+	struct asud	*a = arg;
+
+	anscache_forget(a->anscache, hash);
+}
+
 /* Opens the store and the catalog, restores the queue. */
 static void
 main_open(struct asud *a)
@@ -172,6 +182,8 @@ main_open(struct asud *a)
 	    (size_t)a->conf->store_map_size_mb * 1024 * 1024, &cause) == -1)
 		fatalx("store: %s", cause);
 	free(db);
+	a->anscache = anscache_new((size_t)a->conf->answer_cache_max);
+	store_set_watch(a->store, main_record_written, a);
 	if (fs_mkdirs(a->conf->imagebuilder_dir, 0755) == -1)
 		fatal("%s", a->conf->imagebuilder_dir);
 	/* Half-downloaded or evicted ImageBuilders of an earlier run. */
@@ -305,6 +317,7 @@ main(int argc, char **argv)
 	follow_free(a.followers);
 	http_free();
 	sched_free(a.sched);
+	anscache_free(a.anscache);
 	ibcache_free(a.ibcache);
 	usign_keys_free(a.keys);
 	job_killall();

@@ -47,6 +47,8 @@ struct store {
 	MDB_dbi		 meta;
 	MDB_txn		*rtxn;	/* a reset read txn kept for renewal */
 	int		 incb;	/* depth of callbacks run inside a read */
+	store_watch_cb	 watch;
+	void		*watch_arg;
 };
 
 struct store_txn {
@@ -590,6 +592,23 @@ store_close(struct store *s)
 	free(s);
 }
 
+/* Installs the record watch. */
+void
+store_set_watch(struct store *s, store_watch_cb cb, void *arg)
+{
+	s->watch = cb;
+	s->watch_arg = arg;
+}
+
+/* Tells the watch that the record of hash was written; passes rc on. */
+static int
+store_changed(struct store *s, const char *hash, int rc)
+{
+	if (s->watch != NULL)
+		s->watch(hash, s->watch_arg);
+	return (rc);
+}
+
 /*
  * Runs cb on the record of hash inside a read transaction, without a copy:
  * the hot path of a status poll. cb must not write to the store.
@@ -640,7 +659,7 @@ store_record_put(struct store *s, const char *hash, const void *val,
 	store_txn_begin(s, &t, 1);
 	store_txn_put(&t, s->records, hash, STORE_HASH_LEN, val, len,
 	    "write a record");
-	return (store_txn_end(&t, cause));
+	return (store_changed(s, hash, store_txn_end(&t, cause)));
 }
 
 /*
@@ -663,9 +682,9 @@ store_record_del(struct store *s, const char *hash, char **cause)
 		    "delete a log");
 		store_txn_unqueue(&t, hash);
 		if (store_txn_end(&t, cause) == 0)
-			return (0);
+			return (store_changed(s, hash, 0));
 		if (retried++ || !store_grow(s, &t, cause))
-			return (-1);
+			return (store_changed(s, hash, -1));
 	}
 }
 
@@ -701,7 +720,7 @@ store_enqueue(struct store *s, const char *hash, const void *rec,
 	    "write a record");
 	store_txn_put(&t, s->queue, key, sizeof key, "", 0,
 	    "write a queue entry");
-	return (store_txn_end(&t, cause));
+	return (store_changed(s, hash, store_txn_end(&t, cause)));
 }
 
 /* Ends a build: new record, its log and no queue entry, all at once. */
@@ -723,7 +742,7 @@ store_finish(struct store *s, const char *hash, uint64_t qkey,
 		store_txn_put(&t, s->logs, hash, STORE_HASH_LEN, log, loglen,
 		    "write a log");
 	store_txn_del(&t, s->queue, key, sizeof key, "delete a queue entry");
-	return (store_txn_end(&t, cause));
+	return (store_changed(s, hash, store_txn_end(&t, cause)));
 }
 
 /* Removes one queue entry; gone already is fine; a full store is too. */

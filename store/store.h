@@ -27,6 +27,14 @@ int	store_open(struct store **, const char *dir, size_t mapsize,
 	    char **cause);
 void	store_close(struct store *);
 
+/*
+ * Called after every write of the record of hash (put, delete, enqueue,
+ * finish; also when the write failed): copies of records kept elsewhere
+ * are forgotten there.
+ */
+typedef void (*store_watch_cb)(const char *hash, void *arg);
+void	store_set_watch(struct store *, store_watch_cb, void *arg);
+
 /* Calls cb with the record of hash inside a read transaction (no copy). */
 typedef void (*store_view_cb)(const void *val, size_t len, void *arg);
 int	store_record_view(struct store *, const char *hash, store_view_cb,
