@@ -187,4 +187,30 @@ like($to->{json}{detail}, qr/^Error: Build timed out after 1 seconds?/,
 is($slow->stop, 0, 'clean stop after a timeout');
 $slow->check_log_clean;
 
+# 12. Results expire: answered until their time is up, then gone (also
+# from the answers kept in memory), and a new POST builds again.
+my $ttl = AsudTest->new(only => ['1.2.3/testtarget/testsubtarget'],
+    conf => { map { $_ => '2s' } qw(build_ttl build_ttl_unversioned
+    build_defaults_ttl build_failure_ttl) });
+$ttl->start;
+my $done = $ttl->build({ %base, packages => ['test1'] });
+is($done->{status}, 200, 'ttl: built');
+my $th = $done->{json}{request_hash} // '';
+is($ttl->get("/api/v1/build/$th")->{status}, 200, 'ttl: answered again');
+is($ttl->get("/api/v1/build/$th")->{content}, $done->{content},
+    'ttl: the same bytes');
+my $gone;
+my $until = time + 10;
+while (time < $until) {
+	$gone = $ttl->get("/api/v1/build/$th");
+	last if $gone->{status} != 200;
+	Time::HiRes::sleep(0.2);
+}
+is($gone->{status}, 404, 'ttl: past its time the result is gone');
+my $anew = $ttl->post('/api/v1/build', { %base, packages => ['test1'] });
+is($anew->{status}, 202, 'ttl: a new POST builds again');
+is($ttl->wait_build($th)->{status}, 200, 'ttl: and it is answered again');
+is($ttl->stop, 0, 'ttl: clean stop');
+$ttl->check_log_clean;
+
 done_testing();
