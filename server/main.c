@@ -48,11 +48,12 @@ static void __attribute__((noreturn))
 main_usage(int code)
 {
 	fprintf(code == 0 ? stdout : stderr,
-	    "usage: asud [-v] [-c FILE] [-l ADDR:PORT] [-d DIR]\n"
+	    "usage: asud [-nqv] [-c FILE] [-l ADDR:PORT] [-d DIR]\n"
 	    "       asud --demo [-d DIR] [-l ADDR:PORT]\n"
 	    "  -c FILE      configuration file (key = value lines)\n"
 	    "  -l ADDR:PORT listen address; port 0 picks a free port\n"
 	    "  -d DIR       state directory (demo default: ./demo-state)\n"
+	    "  -n           check the configuration and exit\n"
 	    "  --demo       serve generated stand-in ImageBuilders\n"
 	    "  -v           more logging (twice: debug)\n"
 	    "  -q           warnings only\n");
@@ -223,14 +224,15 @@ main_args(int argc, char **argv, struct conf *c, int *verbose)
 	};
 	const char	*file = NULL, *listen = NULL, *dir = NULL;
 	char		*cause = NULL;
-	int		 ch, demo = 0;
+	int		 ch, demo = 0, check = 0;
 
-	while ((ch = getopt_long(argc, argv, "c:d:hl:qv", longopts,
+	while ((ch = getopt_long(argc, argv, "c:d:hl:nqv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c': file = optarg; break;
 		case 'd': dir = optarg; break;
 		case 'l': listen = optarg; break;
+		case 'n': check = 1; break;
 		case 'D': demo = 1; break;
 		case 'v': (*verbose)++; break;
 		case 'q': *verbose = 0; break;
@@ -249,9 +251,12 @@ main_args(int argc, char **argv, struct conf *c, int *verbose)
 		conf_set(c, "state_dir", dir, &cause);
 	if (listen != NULL && conf_set(c, "listen", listen, &cause) == -1)
 		fatalx("-l: %s", cause);
+	if (check) {
+		printf("%s: configuration OK\n", file != NULL ? file : "demo");
+		exit(0);
+	}
 }
 
-/* Starts, runs the loop, stops in order. */
 /*
  * The event base. On epoll, a changelist folds the "stop reading, start
  * writing" and "stop writing, start reading" of every HTTP answer into one
@@ -271,6 +276,7 @@ main_event_base(void)
 	return (base);
 }
 
+/* Starts, runs the loop, stops in order. */
 int
 main(int argc, char **argv)
 {

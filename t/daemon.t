@@ -33,6 +33,15 @@ like($out, qr/bad\.conf:1: .*duration/, 'bad duration');
 ($rc, $out) = run_conf("just words\n");
 like($out, qr/bad\.conf:1: expected 'key = value'/, 'not key = value');
 
+# -n checks a file and exits: the shipped sample passes, a bad one does not.
+my $sample = AsudTest::srcdir() . '/conf/asud.conf';
+$out = `"${\ AsudTest::bin()}" -n -c "$sample" 2>&1`;
+is($? >> 8, 0, '-n: the shipped asud.conf is valid') or diag($out);
+like($out, qr/configuration OK/, '-n: says so');
+$out = `"${\ AsudTest::bin()}" -n -c "$dir/bad.conf" 2>&1`;
+isnt($? >> 8, 0, '-n: a bad file fails');
+like($out, qr/bad\.conf:1: expected 'key = value'/, '-n: with FILE:LINE');
+
 # -l overrides the file, port 0 picks a port that is reported.
 my $t = AsudTest->new(only => ['1.2.3/testtarget/testsubtarget'],
     conf => { listen => '127.0.0.1:1' });
