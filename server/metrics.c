@@ -23,6 +23,7 @@
 #include "imagebuilder/fetch.h"
 #include "imagebuilder/ibcache.h"
 #include "imagebuilder/unpack.h"
+#include "server/anscache.h"
 #include "server/asud.h"
 #include "server/conf.h"
 #include "server/http.h"
@@ -386,6 +387,12 @@ metrics_text_daemon(struct evbuffer *b, struct asud *a)
 	    a->upstream != NULL ? upstream_errors(a->upstream) : 0);
 	metrics_one(b, "asud_fetches_in_flight", "gauge",
 	    "Upstream transfers in progress.", fetch_active());
+	metrics_one(b, "asud_answer_cache_entries", "gauge",
+	    "Finished build answers kept in memory.",
+	    a->anscache != NULL ? anscache_count(a->anscache) : 0);
+	metrics_one(b, "asud_answer_cache_bytes", "gauge",
+	    "Bytes of the finished build answers kept in memory.",
+	    a->anscache != NULL ? anscache_bytes(a->anscache) : 0);
 }
 
 /* The whole exposition text. */

@@ -120,6 +120,10 @@ cmp_ok($v{'asud_build_duration_seconds_count'} // 0, '>=', 3,
 is($v{'asud_build_duration_seconds_bucket{le="+Inf"}'},
     $v{'asud_build_duration_seconds_count'}, '+Inf bucket equals count');
 cmp_ok($v{'asud_cache_misses_total'} // 0, '>=', 3, 'three cache misses');
+cmp_ok($v{'asud_answer_cache_entries'} // 0, '>=', 3,
+    'the three finished answers are kept in memory');
+cmp_ok($v{'asud_answer_cache_bytes'} // 0, '>', 3 * 1000,
+    'and their bytes counted');
 is($v{'asud_queue_length{state="queued"}'}, 0, 'queue length 0');
 is($v{'asud_queue_length{state="running"}'}, 0, 'running 0');
 ok(defined $v{'asud_waiters'} && defined $v{'asud_log_followers'},
