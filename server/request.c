@@ -1,143 +1,44 @@
 /*
- * request.c: the build request model. A body is read with yajl's event
- * parser into a flat tree (one array of nodes in document order and one
- * arena of strings: no allocation per value, no recursion while parsing,
- * bounded depth and size), then every field of the reference's Pydantic
- * model is typed and checked in model order, collecting every error the
- * way Pydantic reports them.
- *
- * The patterns' \w follows the reference's regex engine (Rust regex, which
- * is Unicode-aware). We accept ASCII [A-Za-z0-9_] and the non-ASCII code
- * points that iswalnum() calls alphanumeric in the C.UTF-8 locale (Unicode
- * letters and digits). That is a subset of the reference: non-alphabetic
- * combining marks and connector punctuation other than "_" are refused,
- * and every non-ASCII character is refused when no UTF-8 locale exists.
- * \S refuses Unicode white space and, stricter than the reference, every
- * control character. Strings must be strict UTF-8 without NUL.
+ * request.c: the build request model. A body is read into a JSON tree
+ * (server/jtree.c), then every field of the reference's Pydantic model is
+ * typed and checked in model order, collecting every error the way
+ * Pydantic reports them (server/reqerr.c). The field patterns and their
+ * characters are in server/reqchar.c.
  */
-#include <errno.h>
 #include <limits.h>
-#include <locale.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wctype.h>
 
 #include <yajl/yajl_gen.h>
-#include <yajl/yajl_parse.h>
 
 #include "lib/compat.h"
-#include "lib/log.h"
-#include "lib/text.h"
+#include "lib/strv.h"
 #include "lib/xmalloc.h"
+#include "server/jtree.h"
+#include "server/reqchar.h"
+#include "server/reqerr.h"
 #include "server/request.h"
 
-enum request_type {
-	REQUEST_NULL,
-	REQUEST_BOOL,
-	REQUEST_NUMBER,
-	REQUEST_STRING,
-	REQUEST_ARRAY,
-	REQUEST_OBJECT
-};
+#if JTREE_MAX_DEPTH != REQUEST_MAX_DEPTH
+#error "the JSON tree must refuse the nesting request.h promises to refuse"
+#endif
 
-#define REQUEST_NOKEY		UINT32_MAX
-#define REQUEST_INPUT_NULL	(-1)	/* "input": null */
-#define REQUEST_INPUT_EMPTY	(-2)	/* "input": {} */
-#define REQUEST_DETAIL_ERRORS	10	/* errors spelled out in "detail" */
-#define REQUEST_KEY_SHOWN	64	/* bytes of a key shown in "detail" */
 #define REQUEST_INT_MAX_DIGITS	4300	/* Python's int() string limit */
 /* Records may be larger than requests; offsets must stay 32-bit. */
 #define REQUEST_RECORD_MAX	(1024 * 1024 * 1024)
 
-/* One JSON value; a container is followed by its members. */
-struct request_node {
-	uint8_t		type;
-	uint8_t		boolean;
-	uint32_t	size;		/* nodes in the subtree, itself too */
-	uint32_t	text;		/* arena offset of a string or number */
-	uint32_t	textlen;
-	uint32_t	key;		/* arena offset of a member's key */
-	uint32_t	keylen;
-};
-
-struct request_tree {
-	struct request_node	*nodes;
-	size_t			 n;
-	size_t			 cap;
-	size_t			 maxvalues;
-	char			*arena;
-	size_t			 alen;
-	size_t			 acap;
-	size_t			 stack[REQUEST_MAX_DEPTH];
-	int			 depth;
-	uint32_t		 key;		/* the pending member key */
-	uint32_t		 keylen;
-	const char		*why;		/* why a callback stopped */
-	int			 toobig;
-};
-
-/* What an error is about, as Pydantic's "loc" and "input". */
-struct request_where {
-	const char	*field;		/* NULL for the body itself */
-	const char	*key;		/* a dictionary key, or NULL */
-	long long	 index;		/* a list index or byte offset, or -1 */
-	int		 of_key;	/* the key itself is wrong */
-	long		 input;		/* a node, or REQUEST_INPUT_* */
-	const char	*input_text;	/* else this string */
-};
-
-/* What went wrong, as Pydantic's "type", "msg" and "ctx". */
-struct request_fault {
-	const char	*type;
-	const char	*msg;
-	const char	*ctx_name;	/* NULL: no "ctx" */
-	const char	*ctx_str;	/* NULL: the context value is ctx_int */
-	long long	 ctx_int;
-};
-
-struct request_err {
-	struct request_where	 where;
-	const char		*type;
-	char			*msg;
-	const char		*ctx_name;
-	char			*ctx_str;
-	long long		 ctx_int;
-};
-
+/* The checks of one body: the tree, the limits and the errors so far. */
 struct request_check {
-	const struct request_tree	*t;
+	const struct jtree		*t;
 	const struct request_limits	*lim;
-	struct request_err		*errs;	/* the first few */
-	size_t				 nerrs;
-	size_t				 total;
-};
-
-enum request_pattern_kind {
-	REQUEST_PAT_SET,	/* ^[\w<extra>]*$ or +$ */
-	REQUEST_PAT_TARGET,	/* ^[\w]*\/[\w]*$ */
-	REQUEST_PAT_URL		/* ^https?://\S+$ */
-};
-
-struct request_pattern {
-	const char			*re;	/* as the reference spells it */
-	enum request_pattern_kind	 kind;
-	const char			*extra;	/* ASCII allowed besides \w */
-	int				 nonempty;
+	struct reqerr_list		 errs;
 };
 
 struct request_literal {
 	const char *const	*values;
 	const char		*expected;	/* Pydantic's rendering */
-};
-
-/* A dictionary member after Python's de-duplication. */
-struct request_entry {
-	const char	*key;
-	size_t		 first;		/* node of the first occurrence */
-	size_t		 last;		/* node of the last: its value wins */
-	size_t		 ord;		/* position of the first occurrence */
 };
 
 typedef void (*request_field_cb)(struct request_check *, const char *,
@@ -148,20 +49,20 @@ struct request_field {
 	request_field_cb	 check;
 };
 
-static const struct request_pattern request_pat_name = {
-	"^[\\w.,-]*$", REQUEST_PAT_SET, ".,-", 0
+static const struct reqchar_pattern request_pat_name = {
+	"^[\\w.,-]*$", REQCHAR_PAT_SET, ".,-", 0
 };
-static const struct request_pattern request_pat_version = {
-	"^[\\w+.,~-]*$", REQUEST_PAT_SET, "+.,~-", 0
+static const struct reqchar_pattern request_pat_version = {
+	"^[\\w+.,~-]*$", REQCHAR_PAT_SET, "+.,~-", 0
 };
-static const struct request_pattern request_pat_target = {
-	"^[\\w]*/[\\w]*$", REQUEST_PAT_TARGET, "", 0
+static const struct reqchar_pattern request_pat_target = {
+	"^[\\w]*/[\\w]*$", REQCHAR_PAT_TARGET, "", 0
 };
-static const struct request_pattern request_pat_repo = {
-	"^[\\w.-]+$", REQUEST_PAT_SET, ".-", 1
+static const struct reqchar_pattern request_pat_repo = {
+	"^[\\w.-]+$", REQCHAR_PAT_SET, ".-", 1
 };
-static const struct request_pattern request_pat_url = {
-	"^https?://\\S+$", REQUEST_PAT_URL, "", 1
+static const struct reqchar_pattern request_pat_url = {
+	"^https?://\\S+$", REQCHAR_PAT_URL, "", 1
 };
 
 static const char *const request_fs_values[] = {
@@ -178,32 +79,32 @@ static const struct request_literal request_lit_mode = {
 	request_mode_values, "'append' or 'replace'"
 };
 
-static const struct request_fault request_f_missing = {
+static const struct reqerr_fault request_f_missing = {
 	"missing", "Field required", NULL, NULL, 0
 };
-static const struct request_fault request_f_string = {
+static const struct reqerr_fault request_f_string = {
 	"string_type", "Input should be a valid string", NULL, NULL, 0
 };
-static const struct request_fault request_f_list = {
+static const struct reqerr_fault request_f_list = {
 	"list_type", "Input should be a valid list", NULL, NULL, 0
 };
-static const struct request_fault request_f_dict = {
+static const struct reqerr_fault request_f_dict = {
 	"dict_type", "Input should be a valid dictionary", NULL, NULL, 0
 };
-static const struct request_fault request_f_bool_type = {
+static const struct reqerr_fault request_f_bool_type = {
 	"bool_type", "Input should be a valid boolean", NULL, NULL, 0
 };
-static const struct request_fault request_f_bool_parsing = {
+static const struct reqerr_fault request_f_bool_parsing = {
 	"bool_parsing",
 	"Input should be a valid boolean, unable to interpret input",
 	NULL, NULL, 0
 };
-static const struct request_fault request_f_model = {
+static const struct reqerr_fault request_f_model = {
 	"model_attributes_type",
 	"Input should be a valid dictionary or object to extract fields from",
 	NULL, NULL, 0
 };
-static const struct request_fault request_f_ge = {
+static const struct reqerr_fault request_f_ge = {
 	"greater_than_equal", "Input should be greater than or equal to 1",
 	"ge", NULL, 1
 };
@@ -217,7 +118,7 @@ enum request_int {
 	REQUEST_INT_FINITE,
 	REQUEST_INT_SIZE
 };
-static const struct request_fault request_int_faults[] = {
+static const struct reqerr_fault request_int_faults[] = {
 	{ NULL, NULL, NULL, NULL, 0 },
 	{ "int_type", "Input should be a valid integer", NULL, NULL, 0 },
 	{ "int_parsing", "Input should be a valid integer, unable to parse "
@@ -279,799 +180,6 @@ static const struct request_field request_fields[] = {
 	{ "client", request_field_client }
 };
 
-/* --- characters --- */
-
-/* Decodes one strict UTF-8 code point (no overlong, surrogate or >U+10FFFF). */
-static int
-request_utf8_next(const unsigned char *s, size_t len, size_t *pos,
-    uint32_t *cp)
-{
-	size_t		i = *pos, n, k;
-	uint32_t	c = s[i], min;
-
-	if (c < 0x80) {
-		n = 0;
-		min = 0;
-	} else if ((c & 0xe0) == 0xc0) {
-		n = 1;
-		c &= 0x1f;
-		min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 2;
-		c &= 0x0f;
-		min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 3;
-		c &= 0x07;
-		min = 0x10000;
-	} else
-		return (-1);
-	if (n > len - i - 1)
-		return (-1);
-	for (k = 1; k <= n; k++) {
-		if ((s[i + k] & 0xc0) != 0x80)
-			return (-1);
-		c = (c << 6) | (s[i + k] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return (-1);
-	*pos = i + n + 1;
-	*cp = c;
-	return (0);
-}
-
-/* Tells whether a buffer is strict UTF-8. */
-static int
-request_utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t		pos = 0;
-	uint32_t	cp;
-
-	while (pos < len)
-		if (request_utf8_next(s, len, &pos, &cp) == -1)
-			return (0);
-	return (1);
-}
-
-/* Counts code points, as Python's len() does, in valid UTF-8. */
-static size_t
-request_utf8_count(const char *s)
-{
-	size_t	n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return (n);
-}
-
-/* Tells whether a non-ASCII code point is a \w character (see the top). */
-static int
-request_is_word(uint32_t cp)
-{
-	locale_t	loc = text_utf8_locale();
-
-	if (loc == (locale_t)0)
-		return (0);
-	return (iswalnum_l((wint_t)cp, loc) != 0);
-}
-
-/* Tells whether a code point is \s (Unicode White_Space) or a control. */
-static int
-request_is_space(uint32_t cp)
-{
-	if (cp <= 0x20 || (cp >= 0x7f && cp <= 0xa0))
-		return (1);
-	if (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a))
-		return (1);
-	return (cp == 0x2028 || cp == 0x2029 || cp == 0x202f ||
-	    cp == 0x205f || cp == 0x3000);
-}
-
-/* Tells whether one code point belongs to a pattern's character set. */
-static int
-request_pattern_char(const struct request_pattern *p, uint32_t cp)
-{
-	if (cp >= 0x80)
-		return (request_is_word(cp));
-	if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
-	    (cp >= '0' && cp <= '9') || cp == '_')
-		return (1);
-	return (cp != 0 && strchr(p->extra, (int)cp) != NULL);
-}
-
-/* Matches ^https?://\S+$. */
-static int
-request_match_url(const char *s)
-{
-	size_t		pos, len;
-	uint32_t	cp;
-
-	if (strncmp(s, "https://", 8) == 0)
-		s += 8;
-	else if (strncmp(s, "http://", 7) == 0)
-		s += 7;
-	else
-		return (0);
-	len = strlen(s);
-	if (len == 0)
-		return (0);
-	for (pos = 0; pos < len;) {
-		if (request_utf8_next((const unsigned char *)s, len, &pos,
-		    &cp) == -1 || request_is_space(cp))
-			return (0);
-	}
-	return (1);
-}
-
-/* Matches a string against one of the model's patterns. */
-static int
-request_match(const struct request_pattern *p, const char *s)
-{
-	size_t		pos = 0, len = strlen(s);
-	uint32_t	cp;
-	int		slashes = 0;
-
-	if (p->kind == REQUEST_PAT_URL)
-		return (request_match_url(s));
-	if (p->nonempty && len == 0)
-		return (0);
-	while (pos < len) {
-		if (request_utf8_next((const unsigned char *)s, len, &pos,
-		    &cp) == -1)
-			return (0);
-		if (p->kind == REQUEST_PAT_TARGET && cp == '/')
-			slashes++;
-		else if (!request_pattern_char(p, cp))
-			return (0);
-	}
-	return (p->kind != REQUEST_PAT_TARGET || slashes == 1);
-}
-
-/* --- the JSON tree --- */
-
-/* Copies a string or number text into the arena, NUL-terminated. */
-static uint32_t
-request_tree_text(struct request_tree *t, const void *s, size_t len)
-{
-	uint32_t	off;
-
-	while (t->alen + len + 1 > t->acap) {
-		t->acap = t->acap == 0 ? 4096 : t->acap * 2;
-		t->arena = xreallocarray(t->arena, t->acap, 1);
-	}
-	off = (uint32_t)t->alen;
-	memcpy(t->arena + off, s, len);
-	t->arena[off + len] = '\0';
-	t->alen += len + 1;
-	return (off);
-}
-
-/* Appends a node, taking the pending member key; NULL when too many. */
-static struct request_node *
-request_tree_add(struct request_tree *t, int type)
-{
-	struct request_node	*nd;
-
-	if (t->n >= t->maxvalues) {
-		t->toobig = 1;
-		return (NULL);
-	}
-	if (t->n == t->cap) {
-		t->cap = t->cap == 0 ? 64 : t->cap * 2;
-		t->nodes = xreallocarray(t->nodes, t->cap, sizeof *t->nodes);
-	}
-	nd = &t->nodes[t->n++];
-	memset(nd, 0, sizeof *nd);
-	nd->type = type;
-	nd->size = 1;
-	nd->key = t->key;
-	nd->keylen = t->keylen;
-	t->key = REQUEST_NOKEY;
-	t->keylen = 0;
-	return (nd);
-}
-
-/* Refuses strings a C string cannot hold or that are not strict UTF-8. */
-static int
-request_tree_check(struct request_tree *t, const unsigned char *s,
-    size_t len)
-{
-	if (memchr(s, '\0', len) != NULL) {
-		t->why = "string contains a NUL character";
-		return (-1);
-	}
-	if (!request_utf8_valid(s, len)) {
-		t->why = "string is not valid UTF-8";
-		return (-1);
-	}
-	return (0);
-}
-
-/* yajl callback: null. */
-static int
-request_tree_null_cb(void *arg)
-{
-	return (request_tree_add(arg, REQUEST_NULL) != NULL);
-}
-
-/* yajl callback: true or false. */
-static int
-request_tree_bool_cb(void *arg, int b)
-{
-	struct request_node	*nd;
-
-	if ((nd = request_tree_add(arg, REQUEST_BOOL)) == NULL)
-		return (0);
-	nd->boolean = b != 0;
-	return (1);
-}
-
-/* yajl callback: a number, kept as its text for lax typing and echoes. */
-static int
-request_tree_number_cb(void *arg, const char *s, size_t len)
-{
-	struct request_tree	*t = arg;
-	uint32_t		 off;
-
-	off = request_tree_text(t, s, len);
-	if (request_tree_add(t, REQUEST_NUMBER) == NULL)
-		return (0);
-	t->nodes[t->n - 1].text = off;
-	t->nodes[t->n - 1].textlen = (uint32_t)len;
-	return (1);
-}
-
-/* yajl callback: a string. */
-static int
-request_tree_string_cb(void *arg, const unsigned char *s, size_t len)
-{
-	struct request_tree	*t = arg;
-	uint32_t		 off;
-
-	if (request_tree_check(t, s, len) == -1)
-		return (0);
-	off = request_tree_text(t, s, len);
-	if (request_tree_add(t, REQUEST_STRING) == NULL)
-		return (0);
-	t->nodes[t->n - 1].text = off;
-	t->nodes[t->n - 1].textlen = (uint32_t)len;
-	return (1);
-}
-
-/* yajl callback: an object member's key, attached to the next value. */
-static int
-request_tree_key_cb(void *arg, const unsigned char *s, size_t len)
-{
-	struct request_tree	*t = arg;
-
-	if (request_tree_check(t, s, len) == -1)
-		return (0);
-	t->key = request_tree_text(t, s, len);
-	t->keylen = (uint32_t)len;
-	return (1);
-}
-
-/* Opens an array or object, refusing to nest too deep. */
-static int
-request_tree_open(struct request_tree *t, int type)
-{
-	if (t->depth == REQUEST_MAX_DEPTH) {
-		t->why = "nesting too deep";
-		return (0);
-	}
-	if (request_tree_add(t, type) == NULL)
-		return (0);
-	t->stack[t->depth++] = t->n - 1;
-	return (1);
-}
-
-/* yajl callback: {. */
-static int
-request_tree_map_cb(void *arg)
-{
-	return (request_tree_open(arg, REQUEST_OBJECT));
-}
-
-/* yajl callback: [. */
-static int
-request_tree_array_cb(void *arg)
-{
-	return (request_tree_open(arg, REQUEST_ARRAY));
-}
-
-/* yajl callback: ] or }; the container now knows its size. */
-static int
-request_tree_close_cb(void *arg)
-{
-	struct request_tree	*t = arg;
-	size_t			 i;
-
-	i = t->stack[--t->depth];
-	t->nodes[i].size = (uint32_t)(t->n - i);
-	return (1);
-}
-
-static const yajl_callbacks request_tree_cbs = {
-	request_tree_null_cb,
-	request_tree_bool_cb,
-	NULL,
-	NULL,
-	request_tree_number_cb,
-	request_tree_string_cb,
-	request_tree_map_cb,
-	request_tree_key_cb,
-	request_tree_close_cb,
-	request_tree_array_cb,
-	request_tree_close_cb
-};
-
-/* Reads four hex digits (the JSON text is already known to be valid). */
-static unsigned
-request_hex4(const char *s)
-{
-	unsigned	v = 0;
-	int		i;
-
-	for (i = 0; i < 4; i++) {
-		v <<= 4;
-		if (s[i] >= '0' && s[i] <= '9')
-			v |= (unsigned)(s[i] - '0');
-		else
-			v |= (unsigned)((s[i] | 0x20) - 'a' + 10);
-	}
-	return (v);
-}
-
-/*
- * yajl turns an unpaired \uD800-\uDBFF into "?" and passes an unpaired
- * low surrogate on as invalid UTF-8: find either in a valid JSON text
- * (where a backslash only ever starts an escape inside a string).
- */
-static int
-request_scan_surrogates(const char *s, size_t len, size_t *offset)
-{
-	size_t		i;
-	unsigned	u;
-
-	for (i = 0; i + 1 < len; i++) {
-		if (s[i] != '\\')
-			continue;
-		if (s[i + 1] != 'u' || i + 5 >= len) {
-			i++;
-			continue;
-		}
-		u = request_hex4(s + i + 2);
-		if (u >= 0xd800 && u <= 0xdbff && i + 11 < len &&
-		    s[i + 6] == '\\' && s[i + 7] == 'u' &&
-		    request_hex4(s + i + 8) >= 0xdc00 &&
-		    request_hex4(s + i + 8) <= 0xdfff)
-			i += 11;
-		else if (u >= 0xd800 && u <= 0xdfff) {
-			*offset = i;
-			return (-1);
-		} else
-			i += 5;
-	}
-	return (0);
-}
-
-/* Takes yajl's error text, without its trailing newline. */
-static char *
-request_yajl_error(yajl_handle h)
-{
-	unsigned char	*m;
-	char		*s;
-	size_t		 len;
-
-	m = yajl_get_error(h, 0, NULL, 0);
-	s = xstrdup(m != NULL ? (char *)m : "invalid JSON");
-	if (m != NULL)
-		yajl_free_error(h, m);
-	len = strlen(s);
-	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == ' '))
-		s[--len] = '\0';
-	return (s);
-}
-
-/*
- * Parses a JSON text into t. Returns 0; -1 for a syntax error, with an
- * allocated *why and the byte *offset; or -2 when the text is too big.
- */
-static int
-request_tree_parse(struct request_tree *t, const char *buf, size_t len,
-    char **why, size_t *offset)
-{
-	yajl_handle	h;
-	yajl_status	st;
-	int		rv = 0;
-
-	t->key = REQUEST_NOKEY;
-	if ((h = yajl_alloc(&request_tree_cbs, NULL, t)) == NULL)
-		fatalx("%s: out of memory", __func__);
-	st = yajl_parse(h, (const unsigned char *)buf, len);
-	*offset = yajl_get_bytes_consumed(h);
-	if (st == yajl_status_ok) {
-		st = yajl_complete_parse(h);
-		*offset = len;
-	}
-	if (t->toobig)
-		rv = -2;
-	else if (st != yajl_status_ok || t->n == 0) {
-		rv = -1;
-		*why = t->why != NULL ? xstrdup(t->why) : request_yajl_error(h);
-	} else if (request_scan_surrogates(buf, len, offset) == -1) {
-		rv = -1;
-		*why = xstrdup("unpaired UTF-16 surrogate in a \\u escape");
-	}
-	yajl_free(h);
-	return (rv);
-}
-
-/* Releases a tree. */
-static void
-request_tree_free(struct request_tree *t)
-{
-	free(t->nodes);
-	free(t->arena);
-}
-
-/* The text of a string or number node. */
-static const char *
-request_text(const struct request_tree *t, size_t i)
-{
-	return (t->arena + t->nodes[i].text);
-}
-
-/* The key of an object member. */
-static const char *
-request_key(const struct request_tree *t, size_t i)
-{
-	return (t->arena + t->nodes[i].key);
-}
-
-/* Writes a node back as JSON (for "input"); depth is bounded. */
-static void
-request_tree_gen(const struct request_tree *t, size_t i, yajl_gen g)
-{
-	const struct request_node	*nd = &t->nodes[i];
-	size_t				 j, end = i + nd->size;
-
-	switch (nd->type) {
-	case REQUEST_NULL:
-		yajl_gen_null(g);
-		break;
-	case REQUEST_BOOL:
-		yajl_gen_bool(g, nd->boolean);
-		break;
-	case REQUEST_NUMBER:
-		yajl_gen_number(g, request_text(t, i), nd->textlen);
-		break;
-	case REQUEST_STRING:
-		yajl_gen_string(g, (const unsigned char *)request_text(t, i),
-		    nd->textlen);
-		break;
-	default:
-		if (nd->type == REQUEST_OBJECT)
-			yajl_gen_map_open(g);
-		else
-			yajl_gen_array_open(g);
-		for (j = i + 1; j < end; j += t->nodes[j].size) {
-			if (nd->type == REQUEST_OBJECT)
-				yajl_gen_string(g, (const unsigned char *)
-				    request_key(t, j), t->nodes[j].keylen);
-			request_tree_gen(t, j, g);
-		}
-		if (nd->type == REQUEST_OBJECT)
-			yajl_gen_map_close(g);
-		else
-			yajl_gen_array_close(g);
-		break;
-	}
-}
-
-/* Orders dictionary members by key, then by position. */
-static int
-request_entry_keycmp(const void *a, const void *b)
-{
-	const struct request_entry	*x = a, *y = b;
-	int				 c;
-
-	if ((c = strcmp(x->key, y->key)) != 0)
-		return (c);
-	return (x->ord < y->ord ? -1 : x->ord > y->ord);
-}
-
-/* Orders dictionary members by position. */
-static int
-request_entry_ordcmp(const void *a, const void *b)
-{
-	const struct request_entry	*x = a, *y = b;
-
-	return (x->ord < y->ord ? -1 : x->ord > y->ord);
-}
-
-/*
- * Lists an object's members as a Python dict holds them: one per key, at
- * the first occurrence's position, with the last occurrence's value.
- * Sorting keeps this O(n log n) for hostile sizes.
- */
-static struct request_entry *
-request_dict_entries(const struct request_tree *t, size_t node, size_t *np)
-{
-	struct request_entry	*e;
-	size_t			 i, j, n = 0, m = 0, end;
-
-	end = node + t->nodes[node].size;
-	e = xcalloc(t->nodes[node].size, sizeof *e);
-	for (j = node + 1; j < end; j += t->nodes[j].size) {
-		e[n].key = request_key(t, j);
-		e[n].first = e[n].last = j;
-		e[n].ord = n;
-		n++;
-	}
-	qsort(e, n, sizeof *e, request_entry_keycmp);
-	for (i = 0; i < n; i++) {
-		if (m > 0 && strcmp(e[m - 1].key, e[i].key) == 0)
-			e[m - 1].last = e[i].last;
-		else
-			e[m++] = e[i];
-	}
-	qsort(e, m, sizeof *e, request_entry_ordcmp);
-	*np = m;
-	return (e);
-}
-
-/* --- errors --- */
-
-/* Records one error; only the first few are kept, all are counted. */
-static void
-request_fail(struct request_check *c, const struct request_where *w,
-    const struct request_fault *f)
-{
-	struct request_err	*e;
-
-	c->total++;
-	if (c->nerrs == REQUEST_MAX_ERRORS)
-		return;
-	if (c->errs == NULL)
-		c->errs = xcalloc(REQUEST_MAX_ERRORS, sizeof *c->errs);
-	e = &c->errs[c->nerrs++];
-	e->where = *w;
-	e->type = f->type;
-	e->msg = xstrdup(f->msg);
-	e->ctx_name = f->ctx_name;
-	e->ctx_str = f->ctx_str != NULL ? xstrdup(f->ctx_str) : NULL;
-	e->ctx_int = f->ctx_int;
-}
-
-/* Shorthand for an error about a whole field or a node in it. */
-static void
-request_fail_at(struct request_check *c, const char *field, long input,
-    const struct request_fault *f)
-{
-	struct request_where	w = { field, NULL, -1, 0, input, NULL };
-
-	request_fail(c, &w, f);
-}
-
-/* Reports a pattern mismatch with Pydantic's message and context. */
-static void
-request_fail_pattern(struct request_check *c, const struct request_where *w,
-    const struct request_pattern *p)
-{
-	struct request_fault	f = { "string_pattern_mismatch", NULL,
-	    "pattern", p->re, 0 };
-	char			*msg;
-
-	xasprintf(&msg, "String should match pattern '%s'", p->re);
-	f.msg = msg;
-	request_fail(c, w, &f);
-	free(msg);
-}
-
-/* Frees the recorded errors. */
-static void
-request_check_free(struct request_check *c)
-{
-	size_t	i;
-
-	for (i = 0; i < c->nerrs; i++) {
-		free(c->errs[i].msg);
-		free(c->errs[i].ctx_str);
-	}
-	free(c->errs);
-	c->errs = NULL;
-	c->nerrs = c->total = 0;
-}
-
-/* A key as shown in "detail": short, on one line. */
-static char *
-request_key_shown(const char *key)
-{
-	size_t	 len = strlen(key), i;
-	char	*s;
-
-	if (len > REQUEST_KEY_SHOWN) {
-		len = REQUEST_KEY_SHOWN;
-		while (len > 0 && ((unsigned char)key[len] & 0xc0) == 0x80)
-			len--;
-	}
-	s = xmalloc(len + 4);
-	memcpy(s, key, len);
-	strcpy(s + len, key[len] != '\0' ? "..." : "");
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			s[i] = '?';
-	return (s);
-}
-
-/* Renders a "loc" for people: packages[0], repositories[a b][key]. */
-static char *
-request_loc_text(const struct request_where *w)
-{
-	char	*key = NULL, *idx = NULL, *s;
-
-	if (w->field == NULL) {
-		if (w->index < 0)
-			return (xstrdup("request body"));
-		xasprintf(&s, "request body at byte %lld", w->index);
-		return (s);
-	}
-	if (w->key != NULL)
-		key = request_key_shown(w->key);
-	if (w->index >= 0)
-		xasprintf(&idx, "[%lld]", w->index);
-	xasprintf(&s, "%s%s%s%s%s%s", w->field, key != NULL ? "[" : "",
-	    key != NULL ? key : "", key != NULL ? "]" : "",
-	    idx != NULL ? idx : "", w->of_key ? "[key]" : "");
-	free(key);
-	free(idx);
-	return (s);
-}
-
-/* Builds the one-line "detail" from the first errors. */
-static char *
-request_detail(const struct request_check *c)
-{
-	struct strv		 parts = STRV_INITIALIZER;
-	const struct request_err *e;
-	size_t			 i;
-	char			*loc, *s;
-
-	for (i = 0; i < c->nerrs && i < REQUEST_DETAIL_ERRORS; i++) {
-		e = &c->errs[i];
-		loc = request_loc_text(&e->where);
-		if (strcmp(e->type, "json_invalid") == 0 && e->ctx_str != NULL)
-			strv_addf(&parts, "%s: %s (%s)", loc, e->msg,
-			    e->ctx_str);
-		else
-			strv_addf(&parts, "%s: %s", loc, e->msg);
-		free(loc);
-	}
-	if (c->total > i)
-		strv_addf(&parts, "and %zu more", c->total - i);
-	s = strv_join(&parts, "; ");
-	strv_clear(&parts);
-	return (s);
-}
-
-/* Writes a C string with yajl. */
-static void
-request_gen_cstr(yajl_gen g, const char *s)
-{
-	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-/* Writes one error in FastAPI's shape. */
-static void
-request_gen_err(const struct request_check *c, const struct request_err *e,
-    yajl_gen g)
-{
-	const struct request_where	*w = &e->where;
-
-	yajl_gen_map_open(g);
-	request_gen_cstr(g, "type");
-	request_gen_cstr(g, e->type);
-	request_gen_cstr(g, "loc");
-	yajl_gen_array_open(g);
-	request_gen_cstr(g, "body");
-	if (w->field != NULL)
-		request_gen_cstr(g, w->field);
-	if (w->key != NULL)
-		request_gen_cstr(g, w->key);
-	if (w->index >= 0)
-		yajl_gen_integer(g, w->index);
-	if (w->of_key)
-		request_gen_cstr(g, "[key]");
-	yajl_gen_array_close(g);
-	request_gen_cstr(g, "msg");
-	request_gen_cstr(g, e->msg);
-	request_gen_cstr(g, "input");
-	if (w->input_text != NULL)
-		request_gen_cstr(g, w->input_text);
-	else if (w->input == REQUEST_INPUT_EMPTY) {
-		yajl_gen_map_open(g);
-		yajl_gen_map_close(g);
-	} else if (w->input < 0 || c->t == NULL)
-		yajl_gen_null(g);
-	else
-		request_tree_gen(c->t, (size_t)w->input, g);
-	if (e->ctx_name != NULL) {
-		request_gen_cstr(g, "ctx");
-		yajl_gen_map_open(g);
-		request_gen_cstr(g, e->ctx_name);
-		if (e->ctx_str != NULL)
-			request_gen_cstr(g, e->ctx_str);
-		else
-			yajl_gen_integer(g, e->ctx_int);
-		yajl_gen_map_close(g);
-	}
-	yajl_gen_map_close(g);
-}
-
-/* Copies a generator's output into a new string. */
-static char *
-request_gen_take(yajl_gen g)
-{
-	const unsigned char	*buf;
-	size_t			 len;
-
-	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
-		fatalx("%s: yajl_gen_get_buf failed", __func__);
-	return (xstrndup((const char *)buf, len));
-}
-
-/* Fills err with the 422 response for the recorded errors. */
-static void
-request_render(const struct request_check *c, struct request_error *err)
-{
-	yajl_gen	g;
-	size_t		i;
-
-	if ((g = yajl_gen_alloc(NULL)) == NULL)
-		fatalx("%s: out of memory", __func__);
-	err->status = 422;
-	err->detail = request_detail(c);
-	yajl_gen_map_open(g);
-	request_gen_cstr(g, "status");
-	yajl_gen_integer(g, 422);
-	request_gen_cstr(g, "title");
-	request_gen_cstr(g, "Unprocessable Entity");
-	request_gen_cstr(g, "detail");
-	request_gen_cstr(g, err->detail);
-	request_gen_cstr(g, "errors");
-	yajl_gen_array_open(g);
-	for (i = 0; i < c->nerrs; i++)
-		request_gen_err(c, &c->errs[i], g);
-	yajl_gen_array_close(g);
-	yajl_gen_map_close(g);
-	err->body = request_gen_take(g);
-	yajl_gen_free(g);
-}
-
-/* Fills err with a 413 response. */
-static void
-request_too_big(struct request_error *err, const char *detail)
-{
-	yajl_gen	g;
-
-	if ((g = yajl_gen_alloc(NULL)) == NULL)
-		fatalx("%s: out of memory", __func__);
-	err->status = 413;
-	err->detail = xstrdup(detail);
-	yajl_gen_map_open(g);
-	request_gen_cstr(g, "status");
-	yajl_gen_integer(g, 413);
-	request_gen_cstr(g, "title");
-	request_gen_cstr(g, "Content Too Large");
-	request_gen_cstr(g, "detail");
-	request_gen_cstr(g, detail);
-	yajl_gen_map_close(g);
-	err->body = request_gen_take(g);
-	yajl_gen_free(g);
-}
-
 /* --- typing --- */
 
 /*
@@ -1079,18 +187,18 @@ request_too_big(struct request_error *err, const char *detail)
  * copy. Errors are recorded at w.
  */
 static int
-request_want_string(struct request_check *c, const struct request_where *w,
-    long node, const struct request_pattern *p, char **out)
+request_want_string(struct request_check *c, const struct reqerr_where *w,
+    long node, const struct reqchar_pattern *p, char **out)
 {
 	const char	*s;
 
-	if (c->t->nodes[node].type != REQUEST_STRING) {
-		request_fail(c, w, &request_f_string);
+	if (c->t->nodes[node].type != JTREE_STRING) {
+		reqerr_add(&c->errs, w, &request_f_string);
 		return (-1);
 	}
-	s = request_text(c->t, (size_t)node);
-	if (p != NULL && !request_match(p, s)) {
-		request_fail_pattern(c, w, p);
+	s = jtree_text(c->t, (size_t)node);
+	if (p != NULL && !reqchar_match(p, s)) {
+		reqerr_pattern(&c->errs, w, p->re);
 		return (-1);
 	}
 	*out = xstrdup(s);
@@ -1100,9 +208,9 @@ request_want_string(struct request_check *c, const struct request_where *w,
 /* A string field: required when dflt is NULL. */
 static void
 request_check_string(struct request_check *c, const char *field, long node,
-    const struct request_pattern *p, const char *dflt, char **out)
+    const struct reqchar_pattern *p, const char *dflt, char **out)
 {
-	struct request_where	w = { field, NULL, -1, 0, node, NULL };
+	struct reqerr_where	w = { field, NULL, -1, 0, node, NULL };
 
 	if (node >= 0)
 		(void)request_want_string(c, &w, node, p, out);
@@ -1110,7 +218,7 @@ request_check_string(struct request_check *c, const char *field, long node,
 		*out = xstrdup(dflt);
 	else {
 		w.input = 0;	/* Pydantic shows the whole body */
-		request_fail(c, &w, &request_f_missing);
+		reqerr_add(&c->errs, &w, &request_f_missing);
 	}
 }
 
@@ -1119,26 +227,26 @@ static void
 request_check_nullable(struct request_check *c, const char *field, long node,
     char **out)
 {
-	struct request_where	w = { field, NULL, -1, 0, node, NULL };
+	struct reqerr_where	w = { field, NULL, -1, 0, node, NULL };
 
-	if (node >= 0 && c->t->nodes[node].type != REQUEST_NULL)
+	if (node >= 0 && c->t->nodes[node].type != JTREE_NULL)
 		(void)request_want_string(c, &w, node, NULL, out);
 }
 
 /* A list of strings, each matching p when p is not NULL. */
 static void
 request_check_list(struct request_check *c, const char *field, long node,
-    const struct request_pattern *p, struct strv *out)
+    const struct reqchar_pattern *p, struct strv *out)
 {
-	const struct request_tree	*t = c->t;
-	struct request_where		 w = { field, NULL, 0, 0, 0, NULL };
-	size_t				 j, end;
-	char				*s;
+	const struct jtree	*t = c->t;
+	struct reqerr_where	 w = { field, NULL, 0, 0, 0, NULL };
+	size_t			 j, end;
+	char			*s;
 
 	if (node < 0)
 		return;
-	if (t->nodes[node].type != REQUEST_ARRAY) {
-		request_fail_at(c, field, node, &request_f_list);
+	if (t->nodes[node].type != JTREE_ARRAY) {
+		reqerr_at(&c->errs, field, node, &request_f_list);
 		return;
 	}
 	end = (size_t)node + t->nodes[node].size;
@@ -1153,17 +261,17 @@ request_check_list(struct request_check *c, const char *field, long node,
 /* One dictionary member: the key, then the value, as Pydantic checks. */
 static void
 request_check_member(struct request_check *c, const char *field,
-    const struct request_entry *e, const struct request_pattern *kp,
-    const struct request_pattern *vp, struct strv *names, struct strv *vals)
+    const struct jtree_entry *e, const struct reqchar_pattern *kp,
+    const struct reqchar_pattern *vp, struct strv *names, struct strv *vals)
 {
-	struct request_where	kw = { field, e->key, -1, 1, 0, e->key };
-	struct request_where	vw = { field, e->key, -1, 0, (long)e->last,
+	struct reqerr_where	kw = { field, e->key, -1, 1, 0, e->key };
+	struct reqerr_where	vw = { field, e->key, -1, 0, (long)e->last,
 	    NULL };
 	int			kok;
 	char			*v;
 
-	if (!(kok = request_match(kp, e->key)))
-		request_fail_pattern(c, &kw, kp);
+	if (!(kok = reqchar_match(kp, e->key)))
+		reqerr_pattern(&c->errs, &kw, kp->re);
 	if (request_want_string(c, &vw, (long)e->last, vp, &v) == -1)
 		return;
 	if (!kok) {
@@ -1177,19 +285,19 @@ request_check_member(struct request_check *c, const char *field,
 /* A dict[str, str] with patterns on keys and values. */
 static void
 request_check_dict(struct request_check *c, const char *field, long node,
-    const struct request_pattern *kp, const struct request_pattern *vp,
+    const struct reqchar_pattern *kp, const struct reqchar_pattern *vp,
     struct strv *names, struct strv *vals)
 {
-	struct request_entry	*e;
+	struct jtree_entry	*e;
 	size_t			 i, n;
 
 	if (node < 0)
 		return;
-	if (c->t->nodes[node].type != REQUEST_OBJECT) {
-		request_fail_at(c, field, node, &request_f_dict);
+	if (c->t->nodes[node].type != JTREE_OBJECT) {
+		reqerr_at(&c->errs, field, node, &request_f_dict);
 		return;
 	}
-	e = request_dict_entries(c->t, (size_t)node, &n);
+	e = jtree_dict_entries(c->t, (size_t)node, &n);
 	for (i = 0; i < n; i++)
 		request_check_member(c, field, &e[i], kp, vp, names, vals);
 	free(e);
@@ -1201,7 +309,7 @@ request_check_literal(struct request_check *c, const char *field, long node,
     const struct request_literal *l, int nullable, const char *dflt,
     char **out)
 {
-	struct request_fault	 f = { "literal_error", NULL, "expected",
+	struct reqerr_fault	 f = { "literal_error", NULL, "expected",
 	    l->expected, 0 };
 	const char		*s;
 	char			*msg;
@@ -1211,10 +319,10 @@ request_check_literal(struct request_check *c, const char *field, long node,
 		*out = dflt != NULL ? xstrdup(dflt) : NULL;
 		return;
 	}
-	if (nullable && c->t->nodes[node].type == REQUEST_NULL)
+	if (nullable && c->t->nodes[node].type == JTREE_NULL)
 		return;
-	if (c->t->nodes[node].type == REQUEST_STRING) {
-		s = request_text(c->t, (size_t)node);
+	if (c->t->nodes[node].type == JTREE_STRING) {
+		s = jtree_text(c->t, (size_t)node);
 		for (i = 0; l->values[i] != NULL; i++) {
 			if (strcmp(s, l->values[i]) == 0) {
 				*out = xstrdup(s);
@@ -1224,7 +332,7 @@ request_check_literal(struct request_check *c, const char *field, long node,
 	}
 	xasprintf(&msg, "Input should be %s", l->expected);
 	f.msg = msg;
-	request_fail_at(c, field, node, &f);
+	reqerr_at(&c->errs, field, node, &f);
 	free(msg);
 }
 
@@ -1302,18 +410,18 @@ request_num_int(const char *s, long long *v)
 
 /* Pydantic's lax int: bool, integer, integral float, numeric string. */
 static enum request_int
-request_lax_int(const struct request_tree *t, long node, long long *v)
+request_lax_int(const struct jtree *t, long node, long long *v)
 {
-	const struct request_node	*nd = &t->nodes[node];
+	const struct jtree_node	*nd = &t->nodes[node];
 
 	switch (nd->type) {
-	case REQUEST_BOOL:
+	case JTREE_BOOL:
 		*v = nd->boolean;
 		return (REQUEST_INT_OK);
-	case REQUEST_NUMBER:
-		return (request_num_int(request_text(t, (size_t)node), v));
-	case REQUEST_STRING:
-		return (request_str_int(request_text(t, (size_t)node), v));
+	case JTREE_NUMBER:
+		return (request_num_int(jtree_text(t, (size_t)node), v));
+	case JTREE_STRING:
+		return (request_str_int(jtree_text(t, (size_t)node), v));
 	default:
 		return (REQUEST_INT_TYPE);
 	}
@@ -1428,24 +536,24 @@ static void
 request_field_diff(struct request_check *c, const char *field, long node,
     struct request *r)
 {
-	const struct request_node	*nd;
-	int				 b;
+	const struct jtree_node	*nd;
+	int			 b;
 
 	if (node < 0)
 		return;
 	nd = &c->t->nodes[node];
-	if (nd->type == REQUEST_BOOL)
+	if (nd->type == JTREE_BOOL)
 		b = nd->boolean;
-	else if (nd->type == REQUEST_STRING)
-		b = request_str_bool(request_text(c->t, (size_t)node));
-	else if (nd->type == REQUEST_NUMBER)
-		b = request_num_bool(request_text(c->t, (size_t)node));
+	else if (nd->type == JTREE_STRING)
+		b = request_str_bool(jtree_text(c->t, (size_t)node));
+	else if (nd->type == JTREE_NUMBER)
+		b = request_num_bool(jtree_text(c->t, (size_t)node));
 	else
 		b = -2;
 	if (b == -1)
-		request_fail_at(c, field, node, &request_f_bool_parsing);
+		reqerr_at(&c->errs, field, node, &request_f_bool_parsing);
 	else if (b == -2)
-		request_fail_at(c, field, node, &request_f_bool_type);
+		reqerr_at(&c->errs, field, node, &request_f_bool_type);
 	else
 		r->diff_packages = b;
 }
@@ -1455,13 +563,13 @@ static void
 request_field_defaults(struct request_check *c, const char *field, long node,
     struct request *r)
 {
-	struct request_fault	 f = { "string_too_long", NULL, "max_length",
+	struct reqerr_fault	 f = { "string_too_long", NULL, "max_length",
 	    NULL, c->lim->max_defaults_length };
 	char			*s = NULL, *msg;
 
 	request_check_nullable(c, field, node, &s);
 	if (s == NULL ||
-	    request_utf8_count(s) <= (size_t)c->lim->max_defaults_length) {
+	    reqchar_utf8_count(s) <= (size_t)c->lim->max_defaults_length) {
 		r->defaults = s;
 		return;
 	}
@@ -1470,7 +578,7 @@ request_field_defaults(struct request_check *c, const char *field, long node,
 	    c->lim->max_defaults_length,
 	    c->lim->max_defaults_length == 1 ? "" : "s");
 	f.msg = msg;
-	request_fail_at(c, field, node, &f);
+	reqerr_at(&c->errs, field, node, &f);
 	free(msg);
 }
 
@@ -1479,20 +587,20 @@ static void
 request_field_rootfs(struct request_check *c, const char *field, long node,
     struct request *r)
 {
-	struct request_fault	 f = { "less_than_equal", NULL, "le", NULL,
+	struct reqerr_fault	 f = { "less_than_equal", NULL, "le", NULL,
 	    c->lim->max_custom_rootfs_size_mb };
 	enum request_int	 rc;
 	long long		 v = 0;
 	char			*msg;
 
-	if (node < 0 || c->t->nodes[node].type == REQUEST_NULL)
+	if (node < 0 || c->t->nodes[node].type == JTREE_NULL)
 		return;
 	if ((rc = request_lax_int(c->t, node, &v)) != REQUEST_INT_OK) {
-		request_fail_at(c, field, node, &request_int_faults[rc]);
+		reqerr_at(&c->errs, field, node, &request_int_faults[rc]);
 		return;
 	}
 	if (v < 1) {
-		request_fail_at(c, field, node, &request_f_ge);
+		reqerr_at(&c->errs, field, node, &request_f_ge);
 		return;
 	}
 	if (v <= c->lim->max_custom_rootfs_size_mb) {
@@ -1502,7 +610,7 @@ request_field_rootfs(struct request_check *c, const char *field, long node,
 	xasprintf(&msg, "Input should be less than or equal to %d",
 	    c->lim->max_custom_rootfs_size_mb);
 	f.msg = msg;
-	request_fail_at(c, field, node, &f);
+	reqerr_at(&c->errs, field, node, &f);
 	free(msg);
 }
 
@@ -1555,15 +663,15 @@ request_field_client(struct request_check *c, const char *field, long node,
 static void
 request_check_object(struct request_check *c, struct request *r)
 {
-	const struct request_tree	*t = c->t;
-	long				 found[nitems(request_fields)];
-	size_t				 i, j, end = t->nodes[0].size;
+	const struct jtree	*t = c->t;
+	long			 found[nitems(request_fields)];
+	size_t			 i, j, end = t->nodes[0].size;
 
 	for (i = 0; i < nitems(request_fields); i++)
 		found[i] = -1;
 	for (j = 1; j < end; j += t->nodes[j].size) {
 		for (i = 0; i < nitems(request_fields); i++)
-			if (strcmp(request_key(t, j),
+			if (strcmp(jtree_key(t, j),
 			    request_fields[i].name) == 0)
 				found[i] = (long)j;
 	}
@@ -1571,28 +679,16 @@ request_check_object(struct request_check *c, struct request *r)
 		request_fields[i].check(c, request_fields[i].name, found[i], r);
 }
 
-/* Records a JSON syntax error the way FastAPI reports json_invalid. */
-static void
-request_fail_json(struct request_check *c, size_t offset, const char *why)
-{
-	struct request_where	w = { NULL, NULL, (long long)offset, 0,
-	    REQUEST_INPUT_EMPTY, NULL };
-	struct request_fault	f = { "json_invalid", "JSON decode error",
-	    "error", why, 0 };
-
-	request_fail(c, &w, &f);
-}
-
 /* Parses the body into a tree and checks it; errors land in c. */
 static void
-request_run(struct request_check *c, struct request_tree *t,
-    const char *body, size_t len, struct request *r)
+request_run(struct request_check *c, struct jtree *t, const char *body,
+    size_t len, struct request *r)
 {
 	size_t	offset = 0;
 	char	*why = NULL;
 
 	if (len == 0) {
-		request_fail_at(c, NULL, REQUEST_INPUT_NULL,
+		reqerr_at(&c->errs, NULL, REQERR_INPUT_NULL,
 		    &request_f_missing);
 		return;
 	}
@@ -1600,17 +696,17 @@ request_run(struct request_check *c, struct request_tree *t,
 		body += 3;	/* Python's json.loads(bytes) skips a BOM */
 		len -= 3;
 	}
-	if (request_tree_parse(t, body, len, &why, &offset) == -1) {
-		request_fail_json(c, offset, why);
+	if (jtree_parse(t, body, len, &why, &offset) == -1) {
+		reqerr_json(&c->errs, offset, why);
 		free(why);
 		return;
 	}
 	c->t = t;
-	if (t->nodes[0].type == REQUEST_NULL)
-		request_fail_at(c, NULL, REQUEST_INPUT_NULL,
+	if (t->nodes[0].type == JTREE_NULL)
+		reqerr_at(&c->errs, NULL, REQERR_INPUT_NULL,
 		    &request_f_missing);
-	else if (t->nodes[0].type != REQUEST_OBJECT)
-		request_fail_at(c, NULL, 0, &request_f_model);
+	else if (t->nodes[0].type != JTREE_OBJECT)
+		reqerr_at(&c->errs, NULL, 0, &request_f_model);
 	else
 		request_check_object(c, r);
 }
@@ -1622,7 +718,7 @@ request_parse_capped(const char *body, size_t len,
     struct request *r, struct request_error *err)
 {
 	static const struct request_limits	 dflt = { 20480, 1024 };
-	struct request_tree			 t;
+	struct jtree				 t;
 	struct request_check			 c;
 	char					*msg;
 
@@ -1635,7 +731,7 @@ request_parse_capped(const char *body, size_t len,
 	if (len > maxbody) {
 		xasprintf(&msg, "request body is larger than %zu bytes",
 		    maxbody);
-		request_too_big(err, msg);
+		reqerr_too_big(err, msg);
 		free(msg);
 		return (-1);
 	}
@@ -1643,12 +739,12 @@ request_parse_capped(const char *body, size_t len,
 	if (t.toobig) {
 		xasprintf(&msg, "request body holds more than %zu JSON values",
 		    maxvalues);
-		request_too_big(err, msg);
+		reqerr_too_big(err, msg);
 		free(msg);
-	} else if (c.total > 0)
-		request_render(&c, err);
-	request_check_free(&c);
-	request_tree_free(&t);
+	} else if (c.errs.total > 0)
+		reqerr_render(&c.errs, c.t, err);
+	reqerr_free(&c.errs);
+	jtree_free(&t);
 	if (err->status == 0)
 		return (0);
 	request_free(r);
@@ -1700,6 +796,13 @@ const struct strv *
 request_package_names(const struct request *r)
 {
 	return (r->pv_names.n > 0 ? &r->pv_names : &r->packages);
+}
+
+/* Writes a C string with yajl. */
+static void
+request_gen_cstr(yajl_gen g, const char *s)
+{
+	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
 }
 
 /* Writes "key": "value", or null for a NULL value. */
