@@ -324,6 +324,7 @@ main(int argc, char **argv)
 	http_free();
 	sched_free(a.sched);
 	anscache_free(a.anscache);
+	a.anscache = NULL;	/* a late record write forgets nothing */
 	ibcache_free(a.ibcache);
 	usign_keys_free(a.keys);
 	job_killall();
