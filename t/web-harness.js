@@ -113,7 +113,8 @@ function report() {
 const deadline = Date.now() + 120000;
 (function wait() {
 	const s = ids.state.textContent;
-	if ((/^done/.test(s) && ids.images.children.length > 0) ||
+	if ((/^done/.test(s) && ids.images.children.length > 0 &&
+	    ids.log.textContent !== "") ||
 	    /^(Error|no such build)/.test(s) || Date.now() > deadline)
 		return report();
 	setTimeout(wait, 50);

@@ -67,6 +67,12 @@ for my $link (@{ $shown->{images} // [] }) {
 	    "the link $link gives the built bytes");
 }
 
+# Followed after its end: the page shows the stored log instead.
+my $after = run_page($h);
+like($after->{state} // '', qr/^done/, 'a finished build: done');
+is($after->{log}, $t->get("/api/v1/build/$h/log")->{content},
+    'a finished build: the page shows its stored log');
+
 my $none = run_page('0' x 64);
 is($none->{state}, 'no such build, or the server went away',
     'an unknown hash: the page says so');
