@@ -10,6 +10,13 @@
 #include "lib/xmalloc.h"
 #include "server/jsonw.h"
 
+/*
+ * The deepest nesting of arrays and objects read: yajl frees a tree
+ * recursively, and its generator reads and writes past its 128-level state
+ * array when jsonw_tree echoes anything deeper.
+ */
+#define JSONW_MAX_DEPTH	64
+
 /* A compact generator; validation of strings is done by jsonw_strn. */
 yajl_gen
 jsonw_new(void)
@@ -211,6 +218,29 @@ jsonw_tree(yajl_gen g, yajl_val v)
 	}
 }
 
+/* Whether the arrays and objects of a text nest at most JSONW_MAX_DEPTH. */
+static int
+jsonw_depth_ok(const char *p)
+{
+	int	depth = 0, in_string = 0;
+
+	for (; *p != '\0'; p++) {
+		if (in_string) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '"')
+				in_string = 0;
+		} else if (*p == '"')
+			in_string = 1;
+		else if (*p == '[' || *p == '{') {
+			if (++depth > JSONW_MAX_DEPTH)
+				return (0);
+		} else if (*p == ']' || *p == '}')
+			depth--;
+	}
+	return (1);
+}
+
 /* Parses JSON text into a tree. */
 yajl_val
 jsonw_parse(const char *text, char **cause)
@@ -218,6 +248,11 @@ jsonw_parse(const char *text, char **cause)
 	char		errbuf[256];
 	yajl_val	v;
 
+	if (!jsonw_depth_ok(text)) {
+		xasprintf(cause, "invalid JSON: nested deeper than %d levels",
+		    JSONW_MAX_DEPTH);
+		return (NULL);
+	}
 	errbuf[0] = '\0';
 	if ((v = yajl_tree_parse(text, errbuf, sizeof errbuf)) == NULL) {
 		errbuf[strcspn(errbuf, "\n")] = '\0';

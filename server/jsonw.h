@@ -25,7 +25,10 @@ void		 jsonw_kv_bool(yajl_gen g, const char *key, int val);
 void		 jsonw_kv_null(yajl_gen g, const char *key);
 /* Emits a parsed tree as it is. */
 void		 jsonw_tree(yajl_gen g, yajl_val v);
-/* Parses text (NUL-terminated) into a tree; NULL with *cause on error. */
+/*
+ * Parses text (NUL-terminated) into a tree; NULL with *cause on error or
+ * when arrays and objects nest more than 64 deep.
+ */
 yajl_val	 jsonw_parse(const char *text, char **cause);
 /* Looks up key in an object tree; NULL if absent or not an object. */
 yajl_val	 jsonw_get(yajl_val obj, const char *key);
