@@ -39,6 +39,7 @@ struct upstream_entry {
 	struct fetch			*fetch;
 	struct upstream_waiters		 waiters;
 	int				 notifying;
+	uint64_t			 start_clock;	/* u->clock at the last start */
 	uint64_t			 done_clock;	/* u->clock at the last end */
 	struct upstream_entry		*next;	/* hash chain */
 };
@@ -48,7 +49,7 @@ struct upstream {
 	struct upstream_entry	*buckets[UPSTREAM_BUCKETS];
 	uint64_t		 errors;
 	uint64_t		 generation;
-	uint64_t		 clock;		/* fetches ended so far */
+	uint64_t		 clock;		/* fetch starts and ends */
 	int			 stopping;
 };
 
@@ -425,6 +426,7 @@ upstream_start(struct upstream *u, struct upstream_entry *e)
 	o.max_size = UPSTREAM_MAX_BODY;
 	o.timeout = u->a->conf->upstream_timeout;
 	o.connect_timeout = o.timeout < 10 ? o.timeout : 10;
+	e->start_clock = ++u->clock;
 	xasprintf(&url, "%s/%s", u->a->conf->upstream_url, e->doc.path);
 	e->fetch = fetch_start(url, &o, upstream_fetched, e, &cause);
 	free(url);
@@ -451,7 +453,7 @@ upstream_wait(struct upstream_entry *e, upstream_cb cb, void *arg)
 	TAILQ_INSERT_TAIL(&e->waiters, w, link);
 }
 
-/* The count of fetches ended so far; see upstream_want's since. */
+/* Fetch starts and ends so far; see upstream_want's since. */
 uint64_t
 upstream_clock(const struct upstream *u)
 {
@@ -468,10 +470,17 @@ upstream_want(struct upstream *u, const char *path, int force,
 	int			 have, answered, need, ttl;
 
 	e = upstream_entry(u, path, 1);
-	if (!upstream_enabled(u) || e->notifying || u->stopping)
+	if (!upstream_enabled(u) || u->stopping)
 		return (1);
-	if (e->done_clock > since)
-		return (1);	/* fetched already for this caller */
+	/*
+	 * Fetched already for this caller. A forced one (a validation miss)
+	 * takes no fetch that started before it: that answer may have been
+	 * made before the change it missed.
+	 */
+	if (e->done_clock > since && (!force || e->start_clock > since))
+		return (1);
+	if (e->notifying && !force)
+		return (1);	/* waiters take this answer as it is */
 	have = e->doc.body != NULL;
 	if (e->fetch != NULL) {
 		if (have && !force)

@@ -48,13 +48,14 @@ yajl_val	 upstream_json(struct upstream_doc *);
  * Makes sure path is cached. Returns 1 when the cache can answer now (a
  * stale copy is refreshed in the background, an error is the answer);
  * 0 when cb will be called after a fetch. force asks for a fetch even of
- * a fresh copy (a validation miss). A caller passes since =
- * upstream_clock() taken when it started, so that a path fetched once for
- * it is never fetched again for it. Concurrent fetches of a path are one.
+ * a fresh copy (a validation miss), one that starts after since. A caller
+ * passes since = upstream_clock() taken when it started, so that a path
+ * fetched once for it is never fetched again for it. Concurrent fetches
+ * of a path are one.
  */
 int		 upstream_want(struct upstream *, const char *path, int force,
 		    uint64_t since, upstream_cb cb, void *arg);
-/* A counter of ended fetches, for upstream_want's since. */
+/* A counter of fetch starts and ends, for upstream_want's since. */
 uint64_t	 upstream_clock(const struct upstream *);
 /* Number of fetch errors seen (metrics). */
 uint64_t	 upstream_errors(const struct upstream *);

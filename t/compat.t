@@ -813,6 +813,32 @@ part($h, 'http: metadata', sub {
 	is($m->count($pj), $n, 'http: profiles.json is cached too');
 });
 part($h, 'http: new release', sub { check_new_release($h, 'http:', '1.2.5') });
+# A release added while a fetch of .versions.json is under way (its answer
+# made before the change, sent after it) is still accepted: the second
+# validation miss asks upstream again instead of taking that old answer.
+part($h, 'http: new release during a fetch', sub {
+	$m->fault('/.versions.json', 'late', 2);
+	my $mark = $m->mark;
+	my $body = $JSON->encode({ %BASE, version => '1.2.9',
+	    packages => ['early'] });
+	my $early = $h->raw_send("POST /api/v1/build HTTP/1.1\r\n"
+	    . "Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
+	    . 'Content-Length: ' . length($body) . "\r\n"
+	    . "Connection: close\r\n\r\n$body");
+	my $deadline = time + 30;
+	sleep 0.05 while time < $deadline
+	    && !$m->count('/.versions.json', since => $mark);
+	ok($m->count('/.versions.json', since => $mark) >= 1,
+	    'http: a validation miss is fetching .versions.json');
+	add_release($h, '1.2.3', '1.2.7');
+	my $res = $h->post('/api/v1/build', { %BASE, version => '1.2.7',
+	    packages => ['late'] });
+	is($res->{status}, 202, 'http: 1.2.7, added during that fetch, is '
+	    . 'accepted') or diag($res->{content});
+	is_400($h->raw_read($early, 30) // {}, 'Unsupported version: 1.2.9',
+	    'http: the earlier miss is answered too');
+	$m->clear_faults;
+});
 part($h, 'http: 400', sub { check_400($h, 'http:', disabled => 1) });
 # The allow-list: scheme, host and path prefix as parsed (asu-api.md §5.5).
 part($h, 'http: allow-list', sub {

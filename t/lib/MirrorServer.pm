@@ -7,12 +7,14 @@
 # each request:
 #
 #   $m->fault('/releases/23.05.4/', 'slow', 5);   # sleep 5 s, then serve
+#   $m->fault('/.versions.json', 'late', 2);      # read, 2 s, then send
 #   $m->fault('/.versions.json', '404');          # also 500, malformed,
 #   $m->fault('/', 'drop');                       # truncate, drop
 #   $m->fault('/', undef);  $m->clear_faults;
 #
 # The longest matching prefix wins. Modes: `404` and `500` (JSON-less
-# error pages), `slow N` (sleep N seconds, then answer normally),
+# error pages), `slow N` (sleep N seconds, then answer normally), `late N`
+# (make the answer from the file as it is now, send it N seconds later),
 # `malformed` (200 with a body of junk JSON), `truncate` (a Content-Length
 # larger than the body, then close), `drop` (close without answering).
 package MirrorServer;
@@ -89,7 +91,7 @@ sub fault {
 	my ($self, $prefix, $mode, $arg) = @_;
 	die "MirrorServer: prefix must start with /\n" unless $prefix =~ m{^/};
 	die "MirrorServer: unknown fault mode $mode\n" if defined $mode
-	    && $mode !~ /^(?:404|500|slow|malformed|truncate|drop)$/;
+	    && $mode !~ /^(?:404|500|slow|late|malformed|truncate|drop)$/;
 	my $f = $self->faults;
 	if (defined $mode) {
 		$f->{$prefix} = [$mode, $arg];
@@ -351,6 +353,12 @@ sub answer_fault {
 		sleep($arg // 5);
 		return $self->answer_file($c, $req, $path, 1);
 	}
+	if ($mode eq 'late') {
+		my @answer = $self->file_answer($req, $path);
+		$self->log_request($req, $path, 'late');
+		sleep($arg // 5);
+		return $self->respond($c, $req, @answer);
+	}
 	$self->log_request($req, $path, $mode);
 	if ($mode eq '404' || $mode eq '500') {
 		return $self->respond($c, $req, $mode,
@@ -376,12 +384,19 @@ sub answer_fault {
 # Serves a plain file, with the validators and conditional answers.
 sub answer_file {
 	my ($self, $c, $req, $path, $logged) = @_;
+	my ($code, $h, $body) = $self->file_answer($req, $path);
+
+	$self->log_request($req, $path, $code) unless $logged;
+	return $self->respond($c, $req, $code, $h, $body);
+}
+
+# The answer to a request for a file as it is now: code, headers, body.
+sub file_answer {
+	my ($self, $req, $path) = @_;
 	my $file = $self->{root} . $path;
 
 	if ($path =~ m{/$} || !-f $file || !open(my $fh, '<:raw', $file)) {
-		$self->log_request($req, $path, 404) unless $logged;
-		return $self->respond($c, $req, 404,
-		    ['Content-Type' => 'text/html'],
+		return (404, ['Content-Type' => 'text/html'],
 		    "<html><body>404 Not Found</body></html>\n");
 	} else {
 		local $/;
@@ -397,9 +412,7 @@ sub answer_file {
 		    ? (grep { $_ eq $etag || $_ eq "W/$etag" || $_ eq '*' }
 		    split /\s*,\s*/, $inm) > 0
 		    : (defined $ims && $mtime <= $ims);
-		my $code = $fresh ? 304 : 200;
-		$self->log_request($req, $path, $code) unless $logged;
-		return $self->respond($c, $req, $code, \@h, $body);
+		return ($fresh ? 304 : 200, \@h, $body);
 	}
 }
 
