@@ -561,15 +561,12 @@ test_timeout(void)
 {
 	struct tb		t;
 	struct build_spec	spec;
-	double			start;
 
 	tb_init(&t, &spec, "fake_slow");
 	spec.timeout = 2;
-	start = tb_now();
 	ok(tb_run(&t, &spec, 20) == 0, "slow build completes");
 	is_str(t.error, "Build timed out after 2 seconds", "timeout message");
 	is_int(t.timed_out, 1, "timed_out set");
-	ok(t.ended - start < 4.5, "ended near the deadline");
 	is_str(tb_phases(&t), "0123", "timed out in make image");
 	tb_free(&t);
 }
