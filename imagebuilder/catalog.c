@@ -19,15 +19,22 @@
 #include "lib/xmalloc.h"
 #include "imagebuilder/catalog.h"
 
-/* Limits well above real data (ath79/generic: 349 profiles). */
-#define CATALOG_MAX_PROFILES	65536
+/*
+ * Limits well above real data (ath79/generic: 349 profiles, 518 aliases).
+ * Profiles and aliases live in sorted arrays, so these also bound the
+ * work of building a target from a hostile profiles.json: every alias
+ * ever added counts, also those of a profile that was replaced.
+ */
+#define CATALOG_MAX_PROFILES	8192
 #define CATALOG_MAX_DEVICES	256
+#define CATALOG_MAX_ALIASES	8192
 #define CATALOG_MAX_NAME	256
 #define CATALOG_MAX_TARGETINFO	(64 * 1024 * 1024)
 
 struct catalog_profile {
 	char		*id;
 	struct strv	 devices;	/* supported_devices, commas kept */
+	size_t		 naliases;	/* aliases that point here */
 };
 
 struct catalog_alias {
@@ -47,6 +54,7 @@ struct catalog_target {
 	struct catalog_alias	 *aliases;	/* sorted by name, then id */
 	size_t			  naliases;
 	size_t			  aliascap;
+	size_t			  aliasadds;	/* aliases ever added */
 };
 
 struct catalog_version {
@@ -91,7 +99,7 @@ static struct catalog_version *catalog_version(const struct catalog *,
 		    const char *);
 static void	catalog_target_free(struct catalog_target *);
 static void	catalog_drop_aliases(struct catalog_target *,
-		    const struct catalog_profile *);
+		    struct catalog_profile *);
 static void	catalog_add_alias(struct catalog_target *,
 		    struct catalog_profile *, const char *, int);
 static char	*catalog_underscore(const char *);
@@ -310,10 +318,13 @@ catalog_underscore(const char *s)
 
 /* Removes every alias that points at profile p. */
 static void
-catalog_drop_aliases(struct catalog_target *t, const struct catalog_profile *p)
+catalog_drop_aliases(struct catalog_target *t, struct catalog_profile *p)
 {
 	size_t	i, j;
 
+	if (p->naliases == 0)
+		return;
+	p->naliases = 0;
 	for (i = 0, j = 0; i < t->naliases; i++) {
 		if (t->aliases[i].profile == p)
 			free(t->aliases[i].name);
@@ -343,6 +354,12 @@ catalog_add_alias(struct catalog_target *t, struct catalog_profile *p,
 		free(a.name);
 		return;
 	}
+	if (t->aliasadds >= CATALOG_MAX_ALIASES) {
+		free(a.name);
+		return;
+	}
+	t->aliasadds++;
+	p->naliases++;
 	t->aliases = catalog_insert(t->aliases, &t->naliases, &t->aliascap,
 	    sizeof *t->aliases, i, &a);
 }

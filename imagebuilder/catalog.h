@@ -44,7 +44,10 @@ struct catalog_target *catalog_add_target(struct catalog *, const char *version,
  * Adds a profile with its supported_devices (board names, commas kept);
  * adding a known id replaces its devices. supported_devices may be NULL.
  * An id or device that is empty, longer than 256 bytes or holds anything
- * but letters, digits and "._-,+" is ignored.
+ * but letters, digits and "._-,+" is ignored. A target holds at most 8192
+ * profiles of 256 devices each and takes at most 8192 aliases over its
+ * life, those of replaced profiles included (a rescan belongs in a new
+ * catalog); beyond, the rest is ignored.
  */
 void		 catalog_add_profile(struct catalog_target *, const char *id,
 		    const struct strv *supported_devices);

@@ -24,6 +24,7 @@ static void	catalog_test_rules(void);
 static void	catalog_test_lookup(void);
 static void	catalog_test_write(const char *, const char *, const char *);
 static void	catalog_test_scan(void);
+static void	catalog_test_hostile(void);
 
 /* Checks what a name resolves to. */
 #define RESOLVES(t, name, want) do {					\
@@ -482,6 +483,50 @@ catalog_test_scan(void)
 	free(root);
 }
 
+/*
+ * A hostile profiles.json: each alias went into a sorted array, so 800
+ * profiles of 250 devices in reverse order (2.4 MB) kept the event loop
+ * busy for 50 seconds. A target now takes 8192 profiles and 8192 aliases,
+ * replaced ones included.
+ */
+static void
+catalog_test_hostile(void)
+{
+	struct catalog		*c;
+	struct catalog_target	*t;
+	struct strv		 sv = STRV_INITIALIZER;
+	char			 id[32];
+	int			 i, j, k = 1000000;
+
+	c = catalog_new();
+	t = catalog_add_target(c, "1.0", "t/s");
+	for (i = 20000; i > 0; i--) {
+		for (j = 0; j < (i > 19800 ? 250 : 1); j++)
+			strv_addf(&sv, "d%07d", --k);
+		snprintf(id, sizeof id, "p%05d", i);
+		catalog_add_profile(t, id, &sv);
+		strv_clear(&sv);
+	}
+	is_int(catalog_nprofiles(t), 8192, "hostile: 8192 profiles kept");
+	RESOLVES(t, "d0999999", "p20000");
+	RESOLVES(t, "d0991808", "p19968");
+	RESOLVES(t, "d0991807", NULL);
+	RESOLVES(t, "p11809", "p11809");
+	RESOLVES(t, "p11808", NULL);
+
+	/* Replacing one profile over and over takes no more aliases. */
+	for (i = 0; i < 100000; i++) {
+		strv_addf(&sv, "again%d", i % 7);
+		catalog_add_profile(t, "p20000", &sv);
+		strv_clear(&sv);
+	}
+	RESOLVES(t, "p20000", "p20000");
+	RESOLVES(t, "d0999999", NULL);
+	RESOLVES(t, "again6", NULL);
+	RESOLVES(t, "d0991808", "p19968");
+	catalog_free(c);
+}
+
 int
 main(void)
 {
@@ -489,5 +534,6 @@ main(void)
 	catalog_test_rules();
 	catalog_test_lookup();
 	catalog_test_scan();
+	catalog_test_hostile();
 	return (done_testing());
 }
