@@ -547,7 +547,7 @@ pkgchanges_affix(const char *s, const char *prefix, const char *suffix)
 static void
 pkgchanges_do(const struct pkgchanges_rule *r, struct strv *pkgs)
 {
-	size_t	i;
+	size_t	i, j;
 	char	*renamed;
 
 	switch (r->action) {
@@ -575,13 +575,17 @@ pkgchanges_do(const struct pkgchanges_rule *r, struct strv *pkgs)
 		}
 		break;
 	case PKGCHANGES_REMOVE_MATCHING:
-		for (i = 0; i < pkgs->n; ) {
+		/* One pass: a list of matches is not moved once per match. */
+		for (i = 0, j = 0; i < pkgs->n; i++) {
 			if (pkgchanges_affix(pkgs->v[i], r->args.v[0],
 			    r->args.v[1]))
-				pkgchanges_strv_remove(pkgs, i);
+				free(pkgs->v[i]);
 			else
-				i++;
+				pkgs->v[j++] = pkgs->v[i];
 		}
+		pkgs->n = j;
+		if (pkgs->v != NULL)
+			pkgs->v[j] = NULL;
 		break;
 	}
 }

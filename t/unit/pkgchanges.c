@@ -339,6 +339,7 @@ pkgchanges_test_actions(void)
 	struct pkgchanges	*pc;
 	struct strv		 sv = STRV_INITIALIZER;
 	char			*cause = NULL;
+	size_t			 i;
 	const char		*text =
 	    "# a comment\n"
 	    "\n"
@@ -402,6 +403,22 @@ pkgchanges_test_actions(void)
 	pc = pkgchanges_parse("", 0, "empty", &cause);
 	ok(pc != NULL && pkgchanges_rule_count(pc) == 0 &&
 	    pkgchanges_client_count(pc) == 0, "an empty file is no rules");
+	pkgchanges_free(pc);
+
+	/*
+	 * A request of 200000 packages that all match remove-matching took
+	 * 9 seconds of the event loop: each match moved the rest of the
+	 * list. Found while writing t/fuzz/pkgchanges.c.
+	 */
+	text = "remove-matching * * luci-i18n- -en\n";
+	pc = pkgchanges_parse(text, strlen(text), "t", &cause);
+	for (i = 0; i < 200000; i++)
+		strv_addf(&sv, i % 2 ? "luci-i18n-%zu-en" : "k%zu", i);
+	pkgchanges_apply(pc, "1", "a/b", "p", &sv);
+	ok(sv.n == 100000 && strcmp(sv.v[0], "k0") == 0 &&
+	    strcmp(sv.v[99999], "k199998") == 0 && sv.v[100000] == NULL,
+	    "remove-matching over 200000 packages keeps the rest in order");
+	strv_clear(&sv);
 	pkgchanges_free(pc);
 }
 
