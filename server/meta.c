@@ -14,6 +14,12 @@
 #include "server/meta.h"
 #include "server/upstream.h"
 
+/*
+ * The most entries of versions_list read: upstream lists a few dozen, and
+ * each entry is checked against those taken, on every build request.
+ */
+#define META_MAX_VERSIONS	1024
+
 /* The names of the configured branches. */
 static void
 meta_branch_names(struct asud *a, struct strv *names)
@@ -91,7 +97,7 @@ meta_versions(struct asud *a, struct upstream_doc *doc, struct strv *versions,
 	meta_add_version(a, versions, meta_str(root, "upcoming_version"));
 	list = jsonw_get(root, "versions_list");
 	for (i = 0; list != NULL && YAJL_IS_ARRAY(list) &&
-	    i < list->u.array.len; i++)
+	    i < list->u.array.len && i < META_MAX_VERSIONS; i++)
 		if (YAJL_IS_STRING(list->u.array.values[i]))
 			meta_add_version(a, versions,
 			    YAJL_GET_STRING(list->u.array.values[i]));

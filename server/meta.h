@@ -20,8 +20,8 @@ struct conf_branch *meta_branch_of(struct asud *, const char *version);
 char		*meta_version_path(struct asud *, const char *version);
 /*
  * The versions list and the latest list of §6.1, from .versions.json
- * (doc may be NULL) and the configured branches; versions on disk are
- * added too.
+ * (doc may be NULL; the first 1024 entries of its versions_list) and the
+ * configured branches; versions on disk are added too.
  */
 void		 meta_versions(struct asud *, struct upstream_doc *doc,
 		    struct strv *versions, struct strv *latest);
