@@ -188,9 +188,11 @@ is($slow->stop, 0, 'clean stop after a timeout');
 $slow->check_log_clean;
 
 # 12. Results expire: answered until their time is up, then gone (also
-# from the answers kept in memory), and a new POST builds again.
+# from the answers kept in memory), and a new POST builds again. Expiry
+# is counted in whole seconds, so a result lives between 4 and 5 s here:
+# time enough for the polls that see it before it goes.
 my $ttl = AsudTest->new(only => ['1.2.3/testtarget/testsubtarget'],
-    conf => { map { $_ => '2s' } qw(build_ttl build_ttl_unversioned
+    conf => { map { $_ => '5s' } qw(build_ttl build_ttl_unversioned
     build_defaults_ttl build_failure_ttl) });
 $ttl->start;
 my $done = $ttl->build({ %base, packages => ['test1'] });
@@ -200,7 +202,7 @@ is($ttl->get("/api/v1/build/$th")->{status}, 200, 'ttl: answered again');
 is($ttl->get("/api/v1/build/$th")->{content}, $done->{content},
     'ttl: the same bytes');
 my $gone;
-my $until = time + 10;
+my $until = time + 30;
 while (time < $until) {
 	$gone = $ttl->get("/api/v1/build/$th");
 	last if $gone->{status} != 200;
