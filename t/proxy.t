@@ -8,6 +8,7 @@ use Test::More;
 use File::Basename qw(dirname);
 use HTTP::Tiny;
 use IO::Socket::INET;
+use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 use AsudTest;
 
@@ -43,18 +44,33 @@ $t->start;
 # The shipped server block, pointed at this asud and a free port.
 my $site = do { local $/; open(my $fh, '<', AsudTest::srcdir()
     . '/conf/nginx-asud.conf') or die "nginx-asud.conf: $!"; <$fh> };
-my $port = free_port();
 my $n = $site =~ s/server 127\.0\.0\.1:8000;/server 127.0.0.1:${\ $t->port};/;
 is($n, 1, 'the example names the sample listen address once');
 $site =~ s/^\s*listen \[::\]:80;\n//m;
-$site =~ s/^(\s*)listen 80;/$1listen 127.0.0.1:$port;/m;
 my $dir = $t->dir . '/nginx';
 mkdir $dir;
 for my $sub (qw(body proxy fastcgi uwsgi scgi)) { mkdir "$dir/$sub" }
-open(my $fh, '>', "$dir/site.conf") or die;
-print $fh $site;
-close $fh;
-open($fh, '>', "$dir/nginx.conf") or die;
+
+# Writes the server block listening on port.
+sub write_site {
+	my ($port) = @_;
+	(my $text = $site) =~ s/^(\s*)listen 80;/$1listen 127.0.0.1:$port;/m;
+	open(my $fh, '>', "$dir/site.conf") or die;
+	print $fh $text;
+	close $fh;
+}
+
+# The pid in nginx's pid file, which it writes once it has its port.
+sub nginx_pid {
+	open(my $fh, '<', "$dir/nginx.pid") or return 0;
+	my $p = <$fh> // '';
+	close $fh;
+	return $p =~ /^(\d+)/ ? $1 : 0;
+}
+
+my $port = free_port();
+write_site($port);
+open(my $fh, '>', "$dir/nginx.conf") or die;
 print $fh ($> == 0 ? "user root;\n" : '')
     . "daemon off; worker_processes 1; pid $dir/nginx.pid;\n"
     . "error_log $dir/error.log; events { worker_connections 256; }\n"
@@ -65,14 +81,33 @@ print $fh ($> == 0 ? "user root;\n" : '')
 close $fh;
 my $check = `$nginx -t -p $dir -c $dir/nginx.conf 2>&1`;
 is($? >> 8, 0, 'nginx accepts the example') or diag($check);
-my $pid = fork() // die "fork: $!";
-if ($pid == 0) {
-	exec($nginx, '-p', $dir, '-c', "$dir/nginx.conf") or exit 127;
-}
-my $up = 0;
-for (1 .. 100) {
-	last if $up = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
-	sleep 0.05;
+# free_port lets its port go, so another test's server may take it
+# before nginx does: nginx then exits, and another port is tried.
+my ($pid, $up);
+for my $try (1 .. 5) {
+	$pid = fork() // die "fork: $!";
+	if ($pid == 0) {
+		exec($nginx, '-p', $dir, '-c', "$dir/nginx.conf") or exit 127;
+	}
+	my ($exited, $deadline) = (0, time + 30);
+	until ($up || time > $deadline) {
+		if (waitpid($pid, WNOHANG) == $pid) {
+			$exited = 1;
+			last;
+		}
+		$up = nginx_pid() == $pid
+		    && IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
+		sleep 0.05 unless $up;
+	}
+	last if $up;
+	if (!$exited) {
+		kill('TERM', $pid);
+		waitpid($pid, 0);
+	}
+	diag("nginx did not start on port $port:\n"
+	    . (`cat $dir/error.log 2>/dev/null` // ''));
+	$port = free_port();
+	write_site($port);
 }
 ok($up, 'nginx listens');
 my $via = "http://127.0.0.1:$port";
