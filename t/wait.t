@@ -15,6 +15,12 @@ $t->start(args => ['-v']);
 my %base = (version => '1.2.3', target => 'testtarget/testsubtarget',
     profile => 'testprofile');
 
+# The number of held polls, as /metrics says.
+sub waiters {
+	my ($n) = $t->get('/metrics')->{content} =~ /^asud_waiters (\d+)$/m;
+	return $n // 0;
+}
+
 my $a = $t->post('/api/v1/build', { %base, packages => ['test1'] });
 my $b = $t->post('/api/v1/build', { %base, packages => ['test2'] });
 my ($ha, $hb) = ($a->{json}{request_hash}, $b->{json}{request_hash});
@@ -60,8 +66,7 @@ my $fin = $t->raw_send("GET /api/v1/build/$ha?wait=25 HTTP/1.1\r\n"
 my $held = 0;
 $deadline = time + 60;
 until (IO::Select->new($fin)->can_read(0.05) || time > $deadline) {
-	my ($n) = $t->get('/metrics')->{content} =~ /^asud_waiters (\d+)$/m;
-	$held ||= ($n // 0) > 0;
+	$held ||= waiters() > 0;
 }
 my $fres = $t->raw_read($fin, 30);
 is($fres && $fres->{status}, 200, 'a finished build answers at once');
@@ -69,9 +74,17 @@ ok(!$held, 'without holding a waiter');
 is($t->get('/api/v1/build/' . ('0' x 64) . '?wait=5')->{status}, 404,
     'an unknown hash answers 404 at once');
 
-# A client that goes away is forgotten.
-my $s = $t->raw_send("GET /api/v1/build/$hb?wait=25 HTTP/1.1\r\nHost: x\r\n\r\n");
-sleep 0.3;
+# A client that goes away is forgotten. Its poll is of a third build,
+# queued behind the second one, which has just started: nothing about
+# the third changes until the second ends, so nothing answers the poll
+# before its client leaves (the second's phases would).
+my $c = $t->post('/api/v1/build', { %base, packages => ['zzz'] });
+is($c->{status}, 202, 'a third build waits');
+my $hc = $c->{json}{request_hash};
+my $s = $t->raw_send("GET /api/v1/build/$hc?wait=25 HTTP/1.1\r\nHost: x\r\n\r\n");
+$deadline = time + 30;
+sleep 0.05 while time < $deadline && waiters() < 1;
+is(waiters(), 1, 'its poll is held');
 close($s);
 $deadline = time + 30;
 sleep 0.1 while time < $deadline && $t->log_text !~ /waiter of \S+ gone/;
