@@ -282,11 +282,12 @@ sub raw {
 	return $self->raw_read($self->raw_send($text), $timeout);
 }
 
-# Whether the daemon still answers a trivial request within a few seconds.
+# Whether the daemon still answers a trivial request (within 30 s: a
+# loaded machine is slow, a hung daemon never answers).
 sub alive {
 	my ($self) = @_;
 	return 0 unless $self->{pid} && $self->{base};
-	my $res = HTTP::Tiny->new(timeout => 5)
+	my $res = HTTP::Tiny->new(timeout => 30)
 	    ->get($self->{base} . '/api/v1/stats');
 	return $res->{status} == 200;
 }
