@@ -369,6 +369,13 @@ apijson_profiles_path(struct apijson_op *op)
 	return (p);
 }
 
+/* Orders object keys, for bsearch. */
+static int
+apijson_key_cmp(const void *a, const void *b)
+{
+	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+}
+
 /* /json/v1/<path>/targets/<t>/<s>/<profile>.json */
 static int
 apijson_profile(struct apijson_op *op)
@@ -377,9 +384,9 @@ apijson_profile(struct apijson_op *op)
 	struct upstream_doc		*doc;
 	yajl_val			 root, prof;
 	yajl_gen			 g;
-	const char			*id;
+	const char			*id, **keys;
 	char				*path;
-	size_t				 i;
+	size_t				 i, n;
 
 	path = apijson_profiles_path(op);
 	doc = apijson_need(op, path);
@@ -397,13 +404,21 @@ apijson_profile(struct apijson_op *op)
 	g = jsonw_new();
 	yajl_gen_map_open(g);
 	if (prof != NULL && YAJL_IS_OBJECT(prof) && YAJL_IS_OBJECT(root)) {
+		/* Sorted, so that hostile key counts cost n log n, not n^2. */
+		n = prof->u.object.len;
+		keys = xreallocarray(NULL, n + 1, sizeof *keys);
+		if (n > 0)
+			memcpy(keys, prof->u.object.keys, n * sizeof *keys);
+		qsort(keys, n, sizeof *keys, apijson_key_cmp);
 		for (i = 0; i < root->u.object.len; i++) {
 			if (strcmp(root->u.object.keys[i], "profiles") == 0 ||
-			    jsonw_get(prof, root->u.object.keys[i]) != NULL)
+			    bsearch(&root->u.object.keys[i], keys, n,
+			    sizeof *keys, apijson_key_cmp) != NULL)
 				continue;
 			jsonw_str(g, root->u.object.keys[i]);
 			jsonw_tree(g, root->u.object.values[i]);
 		}
+		free(keys);
 		for (i = 0; i < prof->u.object.len; i++) {
 			jsonw_str(g, prof->u.object.keys[i]);
 			jsonw_tree(g, prof->u.object.values[i]);
