@@ -11,7 +11,10 @@
 #include "lib/xmalloc.h"
 #include "imagebuilder/info.h"
 
-/* Far more than any target has; beyond is junk. */
+/*
+ * Far more than any target has; beyond is junk. Profile headers are
+ * counted too, repeated ones included: each is looked up among the kept.
+ */
 #define INFO_MAX_PROFILES	4096
 /* Longest package or device list accepted on one line. */
 #define INFO_MAX_LIST		1024
@@ -24,6 +27,7 @@ struct info_parser {
 	int		 bad;		/* the current profile is rejected */
 	int		 keyed;		/* a key line seen in this profile */
 	size_t		 cur;		/* current profile + 1, 0 for none */
+	size_t		 headers;	/* profile headers seen */
 	unsigned char	*drop;		/* per profile: 1 to drop at the end */
 	size_t		 dropcap;
 	char		*cause;
@@ -147,6 +151,8 @@ info_new_profile(struct info_parser *ip, const char *line)
 
 	ip->cur = 0;
 	ip->keyed = 0;
+	if (++ip->headers > INFO_MAX_PROFILES)
+		return;
 	id = xstrndup(line, strlen(line) - 1);
 	if (!info_name_ok(id, ",") || info_profile(info, id) != NULL ||
 	    info->nprofiles >= INFO_MAX_PROFILES) {

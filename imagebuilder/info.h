@@ -32,6 +32,7 @@ struct info {
  * then empty. Unknown lines are ignored, only bytes within len are read.
  * Names are checked (letters, digits, "._+-", and "," in ids and devices):
  * a profile whose Packages or SupportedDevices line fails is left out.
+ * Profile headers after the 4096th (repeated ones count) are ignored.
  */
 int	info_parse(const char *text, size_t len, struct info *, char **cause);
 void	info_free(struct info *);

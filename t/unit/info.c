@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "lib/strv.h"
+#include "lib/xmalloc.h"
 #include "imagebuilder/info.h"
 #include "imagebuilder/pkglist.h"
 #include "t/unit/tap.h"
@@ -289,7 +290,8 @@ info_test_hostile(void)
 {
 	struct info			 info;
 	const struct info_profile	*p;
-	char				*cause;
+	char				*cause, *text, *p2;
+	size_t				 i;
 	const char			 junk[] =
 	    "make[1]: Entering directory '/x'\n"
 	    "WARNING: something\n"
@@ -363,6 +365,27 @@ info_test_hostile(void)
 	ok(cause != NULL && strstr(cause, "default package") != NULL,
 	    "and say so");
 	free(cause);
+
+	/*
+	 * Each profile header was looked up among all those kept: 4095
+	 * profiles then 4 MB of one repeated header took 29 s. Only 4096
+	 * headers are read now, repeated ones included.
+	 */
+	text = xmalloc(4 * 1024 * 1024 + 64);
+	p2 = text + sprintf(text, "Current Revision: \"r1\"\n"
+	    "Available Profiles:\n");
+	for (i = 0; i < 4095; i++)
+		p2 += sprintf(p2, "p%zu:\n", i);
+	while (p2 - text < 4 * 1024 * 1024)
+		p2 += sprintf(p2, "p4094:\n");
+	p2 += sprintf(p2, "late:\n");
+	is_int(info_test_parse(text, (size_t)(p2 - text), &info, &cause), 0,
+	    "4 MB of repeated profile headers parse");
+	is_int(info.nprofiles, 4095, "the distinct ones are kept");
+	ok(info_profile(&info, "late") == NULL,
+	    "a header after the 4096th is ignored");
+	info_free(&info);
+	free(text);
 }
 
 int
