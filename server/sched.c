@@ -969,14 +969,28 @@ sched_ib_done(const char *dir, const char *error, void *arg)
 static void
 sched_prepare(struct sched *s)
 {
-	struct queue_entry	*e;
-	struct sched_job	*j;
-	char			*vpath;
+	const struct catalog_target	*t;
+	struct queue_entry		*e;
+	struct sched_job		*j;
+	const char			*dir;
+	char				*vpath;
 
 	for (e = queue_first(s->q); e != NULL; e = TAILQ_NEXT(e, link)) {
 		j = e->data;
 		if (e->running || e->ready || j->wait != NULL)
 			continue;
+		/*
+		 * Validated just before its ImageBuilder was installed (in
+		 * the same turn of the loop): it is on disk now, and a second
+		 * download could not be installed over it.
+		 */
+		t = catalog_target(s->a->catalog, j->req.version,
+		    j->req.target);
+		if (t != NULL && (dir = catalog_target_dir(t)) != NULL &&
+		    !sched_ib_moved(j, dir)) {
+			queue_set_ready(e, dir);
+			continue;
+		}
 		vpath = meta_version_path(s->a, j->req.version);
 		j->phase = "download_imagebuilder";
 		j->wait = ibcache_ensure(s->a->ibcache, j->req.version,
