@@ -28,6 +28,7 @@
 #include "lib/log.h"
 #include "lib/sha256.h"
 #include "lib/strv.h"
+#include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/build.h"
 #include "imagebuilder/info.h"
@@ -792,32 +793,6 @@ build_run_image(struct build *b)
 	free(list);
 }
 
-/* Refuses JSON nested deeper than we are willing to free recursively. */
-static int
-build_json_depth_ok(const char *p, size_t len)
-{
-	size_t	i;
-	int	depth = 0, in_string = 0;
-
-	for (i = 0; i < len; i++) {
-		if (in_string) {
-			if (p[i] == '\\')
-				i++;
-			else if (p[i] == '"')
-				in_string = 0;
-			continue;
-		}
-		if (p[i] == '"')
-			in_string = 1;
-		else if (p[i] == '[' || p[i] == '{') {
-			if (++depth > BUILD_JSON_DEPTH)
-				return (0);
-		} else if (p[i] == ']' || p[i] == '}')
-			depth--;
-	}
-	return (1);
-}
-
 /* Checks that profiles.json parses and has profiles.<profile>. */
 static int
 build_json_check(struct build *b, const char *buf, size_t len, char **cause)
@@ -827,7 +802,7 @@ build_json_check(struct build *b, const char *buf, size_t len, char **cause)
 	char		 errbuf[256];
 	int		 rc = 0;
 
-	if (!build_json_depth_ok(buf, len)) {
+	if (!text_json_depth_ok(buf, len, BUILD_JSON_DEPTH)) {
 		*cause = xstrdup("Could not parse JSON file: nested too deep");
 		return (-1);
 	}

@@ -42,3 +42,27 @@ text_utf8_locale(void)
 	}
 	return (loc);
 }
+
+/* Counts brackets outside strings; stops at the first level past max. */
+int
+text_json_depth_ok(const char *p, size_t len, int max)
+{
+	size_t	i;
+	int	depth = 0, in_string = 0;
+
+	for (i = 0; i < len; i++) {
+		if (in_string) {
+			if (p[i] == '\\')
+				i++;
+			else if (p[i] == '"')
+				in_string = 0;
+		} else if (p[i] == '"')
+			in_string = 1;
+		else if (p[i] == '[' || p[i] == '{') {
+			if (++depth > max)
+				return (0);
+		} else if (p[i] == ']' || p[i] == '}')
+			depth--;
+	}
+	return (1);
+}

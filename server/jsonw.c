@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "lib/log.h"
+#include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "server/jsonw.h"
 
@@ -218,29 +219,6 @@ jsonw_tree(yajl_gen g, yajl_val v)
 	}
 }
 
-/* Whether the arrays and objects of a text nest at most JSONW_MAX_DEPTH. */
-static int
-jsonw_depth_ok(const char *p)
-{
-	int	depth = 0, in_string = 0;
-
-	for (; *p != '\0'; p++) {
-		if (in_string) {
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			else if (*p == '"')
-				in_string = 0;
-		} else if (*p == '"')
-			in_string = 1;
-		else if (*p == '[' || *p == '{') {
-			if (++depth > JSONW_MAX_DEPTH)
-				return (0);
-		} else if (*p == ']' || *p == '}')
-			depth--;
-	}
-	return (1);
-}
-
 /* Parses JSON text into a tree. */
 yajl_val
 jsonw_parse(const char *text, char **cause)
@@ -248,7 +226,7 @@ jsonw_parse(const char *text, char **cause)
 	char		errbuf[256];
 	yajl_val	v;
 
-	if (!jsonw_depth_ok(text)) {
+	if (!text_json_depth_ok(text, strlen(text), JSONW_MAX_DEPTH)) {
 		xasprintf(cause, "invalid JSON: nested deeper than %d levels",
 		    JSONW_MAX_DEPTH);
 		return (NULL);
