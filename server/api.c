@@ -521,7 +521,8 @@ api_store_get(struct asud *a, struct evhttp_request *req, const char *rest)
 		return;
 	}
 	xasprintf(&path, "%s/%s/%s", a->store_dir, decoded, slash + 1);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* A FIFO must not block the loop in open(): only files are served. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	free(path);
 	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		if (fd != -1)

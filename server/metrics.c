@@ -217,15 +217,21 @@ metrics_one(struct evbuffer *b, const char *name, const char *type,
 static uint64_t
 metrics_size_file(int dirfd, const char *name)
 {
+	struct stat		 st;
 	char			 buf[32];
 	char			*end;
 	ssize_t			 n;
 	unsigned long long	 v;
 	int			 fd;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC);
 	if (fd == -1)
 		return (0);
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return (0);
+	}
 	n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	if (n <= 0)
