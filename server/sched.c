@@ -249,7 +249,7 @@ sched_disk_free(const char *path)
 {
 	struct statvfs	sv;
 
-	if (path == NULL || *path != '/' || statvfs(path, &sv) == -1)
+	if (path == NULL || statvfs(path, &sv) == -1)
 		return (-1);
 	return ((long long)sv.f_bavail * (long long)sv.f_frsize);
 }
@@ -264,7 +264,7 @@ sched_disk_low(const char *path)
 	struct statvfs		sv;
 	unsigned long long	avail, low;
 
-	if (path == NULL || *path != '/' || statvfs(path, &sv) == -1)
+	if (path == NULL || statvfs(path, &sv) == -1)
 		return (0);
 	avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
 	low = (unsigned long long)sv.f_blocks * sv.f_frsize / 100;
@@ -285,15 +285,20 @@ sched_disk_full_set(struct sched *s, const char *cause)
 }
 
 /*
- * Whether space is back: the state directory's file system has room
- * again and a small write to the store works.
+ * Whether space is back: the file systems of the builds and of the store
+ * (the state directory's tmp/ and db/) have room again, and a small write
+ * to the store works.
  */
 static int
 sched_disk_back(struct sched *s)
 {
-	char	*cause = NULL;
+	char	*cause = NULL, *db;
+	int	 low;
 
-	if (sched_disk_low(s->a->tmp_dir))
+	xasprintf(&db, "%s/db", s->a->conf->state_dir);
+	low = sched_disk_low(s->a->tmp_dir) || sched_disk_low(db);
+	free(db);
+	if (low)
 		return (0);
 	if (!store_full(s->a->store))
 		return (1);
@@ -493,8 +498,8 @@ sched_out_of_space(struct sched_job *j)
 		    NULL).pos != -1;
 	if (!hit)
 		return (0);
-	return (sched_disk_low(j->s->a->tmp_dir) ||
-	    (j->qe != NULL && sched_disk_low(j->qe->ib_key)));
+	return (sched_disk_low(j->s->a->tmp_dir) || (j->qe != NULL &&
+	    *j->qe->ib_key == '/' && sched_disk_low(j->qe->ib_key)));
 }
 
 /* A build that failed for lack of disk space: not the request's fault. */
