@@ -127,7 +127,7 @@ my $mount_err = $> != 0 ? 'not root' :
 push @mounted, [ $d, $state ] unless $mount_err;
 
 SKIP: {
-	skip "cannot mount a tmpfs: $mount_err", 25 if $mount_err;
+	skip "cannot mount a tmpfs: $mount_err", 27 if $mount_err;
 	$d->start;
 	my $keep = $d->build({ %base, packages => ['test2'] });
 	is($keep->{status}, 200, 'a build before the disk fills');
@@ -160,9 +160,19 @@ SKIP: {
 	my %req2 = (%base, packages => ['test1', 'test2']);
 	my $p2 = $d->post('/api/v1/build', \%req2);
 	is($p2->{status}, 202, 'a build is accepted');
+	my $h2 = $p2->{json}{request_hash} // '';
+	my $ev = $d->raw_send("GET /api/v1/build/$h2/events HTTP/1.1\r\n"
+	    . "Host: x\r\nConnection: close\r\n\r\n");
 	$file = fill($state);
-	my $end2 = $d->wait_build($p2->{json}{request_hash} // '');
+	my $end2 = $d->wait_build($h2);
 	disk_failure($p2, $end2, 'full during the build');
+	my $evr = $d->raw_read($ev, 60);
+	my @states = ($evr ? $evr->{content} : '')
+	    =~ /^data: (\{.*"request_hash".*\})\r?$/mg;
+	like($states[-1] // '', qr/"status":500/,
+	    'the event stream ends with the failure');
+	like($d->get("/api/v1/build/$h2/events")->{content} // '',
+	    qr/"status":500/, 'and a new one tells it at once');
 	is(metric($d, 'asud_disk_full'), 1, '/metrics says the disk is full');
 	my $still = $d->get("/api/v1/build/$p2->{json}{request_hash}");
 	isnt($still->{status}, 202, 'a poll after the failure is no 202');
