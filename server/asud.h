@@ -36,6 +36,8 @@ struct asud {
 	char			*store_dir;	/* <state_dir>/store */
 	char			*tmp_dir;	/* <state_dir>/tmp */
 	long long		 catalog_scanned_ms;
+	int			 sandboxed;	/* builds run under bwrap */
+	int			 repos_refused;	/* no sandbox, none asked off */
 };
 
 #endif

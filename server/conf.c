@@ -50,6 +50,8 @@ static const struct conf_key conf_keys[] = {
 	CONF_I(max_request_body, 1024, 64 * 1048576),
 	CONF_I(store_map_size_mb, 1, 1048576),
 	CONF_S(build_wrapper),
+	CONF_B(sandbox),
+	CONF_S(sandbox_bwrap),
 	CONF_S(upstream_url),
 	CONF_D(metadata_refresh, 1, 7 * 86400),
 	CONF_D(upstream_timeout, 1, 3600),
@@ -139,6 +141,8 @@ conf_defaults(struct conf *c)
 	c->max_request_body = 1048576;
 	c->store_map_size_mb = 4096;
 	c->build_wrapper = NULL;
+	c->sandbox = 1;
+	c->sandbox_bwrap = xstrdup("bwrap");
 	c->upstream_url = xstrdup("https://downloads.openwrt.org");
 	c->metadata_refresh = 300;
 	c->max_wait = 60;
@@ -492,6 +496,7 @@ conf_free(struct conf *c)
 	free(c->state_dir);
 	free(c->imagebuilder_dir);
 	free(c->build_wrapper);
+	free(c->sandbox_bwrap);
 	free(c->upstream_url);
 	free(c->package_changes);
 	free(c->contact);

@@ -35,6 +35,8 @@ struct conf {
 	int	 max_request_body;		/* bytes */
 	int	 store_map_size_mb;		/* LMDB map size */
 	char	*build_wrapper;			/* argv before "make", or NULL */
+	int	 sandbox;			/* builds under bubblewrap */
+	char	*sandbox_bwrap;			/* the bwrap program */
 	char	*upstream_url;			/* NULL: no upstream ("none") */
 	int	 metadata_refresh;		/* seconds */
 	int	 upstream_timeout;		/* seconds per metadata fetch */
