@@ -244,6 +244,20 @@ client_key_set(struct client_key *k, const unsigned char addr[16])
 		memset(k->b + 8, 0, 8);
 }
 
+/* A peer's address in the 16-byte form (all zero when unknown). */
+static void
+client_peer(const struct sockaddr *peer, unsigned char addr[16])
+{
+	memset(addr, 0, 16);
+	if (peer != NULL && peer->sa_family == AF_INET) {
+		addr[10] = addr[11] = 0xff;
+		memcpy(addr + 12, &((const struct sockaddr_in *)(const void *)
+		    peer)->sin_addr, 4);
+	} else if (peer != NULL && peer->sa_family == AF_INET6)
+		memcpy(addr, &((const struct sockaddr_in6 *)(const void *)
+		    peer)->sin6_addr, 16);
+}
+
 /*
  * Parses one X-Forwarded-For entry: an address, "[v6]" or "[v6]:port",
  * or "v4:port" (spaces around are allowed).
@@ -291,14 +305,7 @@ client_resolve(const struct clients *c, const struct sockaddr *peer,
 	const char	*end, *comma;
 	int		 n;
 
-	memset(addr, 0, sizeof addr);
-	if (peer != NULL && peer->sa_family == AF_INET) {
-		addr[10] = addr[11] = 0xff;
-		memcpy(addr + 12, &((const struct sockaddr_in *)(const void *)
-		    peer)->sin_addr, 4);
-	} else if (peer != NULL && peer->sa_family == AF_INET6)
-		memcpy(addr, &((const struct sockaddr_in6 *)(const void *)
-		    peer)->sin6_addr, 16);
+	client_peer(peer, addr);
 	if (xff != NULL && client_trusted(c, addr)) {
 		end = xff + strlen(xff);
 		for (n = 0; n < CLIENT_XFF_HOPS && end > xff; n++) {
@@ -317,29 +324,37 @@ client_resolve(const struct clients *c, const struct sockaddr *peer,
 	client_key_set(k, addr);
 }
 
-/* Every X-Forwarded-For of req joined with commas (the right-most part). */
+/*
+ * Every X-Forwarded-For of req joined with commas, in one pass; only the
+ * right-most CLIENT_XFF_MAX bytes are kept. NULL when there is none.
+ */
 static char *
 client_xff(struct evhttp_request *req)
 {
 	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
 	struct evkeyval		*kv;
-	char			*all = NULL, *next;
-	size_t			 len;
+	char			*all;
+	size_t			 len = 0, n;
 
+	TAILQ_FOREACH(kv, h, next)
+		if (strcasecmp(kv->key, "X-Forwarded-For") == 0)
+			len += strlen(kv->value) + 1;
+	if (len == 0)
+		return (NULL);
+	all = xmalloc(len);
+	len = 0;
 	TAILQ_FOREACH(kv, h, next) {
 		if (strcasecmp(kv->key, "X-Forwarded-For") != 0)
 			continue;
-		if (all == NULL)
-			all = xstrdup(kv->value);
-		else {
-			xasprintf(&next, "%s,%s", all, kv->value);
-			free(all);
-			all = next;
-		}
-		if ((len = strlen(all)) > CLIENT_XFF_MAX)
-			memmove(all, all + len - CLIENT_XFF_MAX,
-			    CLIENT_XFF_MAX + 1);
+		if (len > 0)
+			all[len++] = ',';
+		n = strlen(kv->value);
+		memcpy(all + len, kv->value, n);
+		len += n;
 	}
+	all[len] = '\0';
+	if (len > CLIENT_XFF_MAX)
+		memmove(all, all + len - CLIENT_XFF_MAX, CLIENT_XFF_MAX + 1);
 	return (all);
 }
 
@@ -350,16 +365,18 @@ client_of(const struct clients *c, struct evhttp_request *req,
 {
 	struct evhttp_connection	*evcon;
 	const struct sockaddr		*peer = NULL;
+	unsigned char			 addr[16];
 	char				*xff = NULL;
 
+	memset(k, 0, sizeof *k);
+	if (c == NULL)
+		return;
 	if ((evcon = evhttp_request_get_connection(req)) != NULL)
 		peer = evhttp_connection_get_addr(evcon);
-	if (c != NULL && c->nproxies > 0)
-		xff = client_xff(req);
-	if (c != NULL)
-		client_resolve(c, peer, xff, k);
-	else
-		memset(k, 0, sizeof *k);
+	client_peer(peer, addr);
+	if (client_trusted(c, addr))
+		xff = client_xff(req);	/* nobody else is believed */
+	client_resolve(c, peer, xff, k);
 	free(xff);
 }
 
@@ -497,7 +514,7 @@ client_build_admit(struct clients *c, const struct client_key *k, int take,
 	}
 	if (take && e == NULL) {
 		*retry_after = 60;	/* the table is full of holders */
-		return (-1);
+		return (-2);
 	}
 	if (take)
 		e->tat = tat + c->interval;
@@ -524,19 +541,23 @@ client_build_check(struct clients *c, struct evhttp_request *req, int take)
 {
 	struct client_key	 k;
 	char			*detail, who[64];
-	int			 retry;
+	int			 retry, rc;
 
 	if (c == NULL || c->rate == 0)
 		return (0);
 	client_of(c, req, &k);
-	if (client_build_admit(c, &k, take, &retry) == 0)
+	if ((rc = client_build_admit(c, &k, take, &retry)) == 0)
 		return (0);
 	log_debug("new builds of %s refused for %d s",
 	    client_key_text(&k, who), retry);
-	metrics_refused(METRICS_REFUSED_BUILD_RATE);
-	xasprintf(&detail, "Error: too many new build requests from this "
-	    "address (at most %d a minute); try again in %d seconds", c->rate,
-	    retry);
+	if (rc == -1) {
+		metrics_refused(METRICS_REFUSED_BUILD_RATE);
+		xasprintf(&detail, "Error: too many new build requests from "
+		    "this address (at most %d a minute); try again in %d "
+		    "seconds", c->rate, retry);
+	} else
+		xasprintf(&detail, "Error: too many clients at once; try "
+		    "again in %d seconds", retry);
 	client_reply_limited(req, retry, detail);
 	free(detail);
 	return (-1);

@@ -59,8 +59,9 @@ void		 client_of(const struct clients *, struct evhttp_request *,
 const char	*client_key_text(const struct client_key *, char buf[64]);
 /*
  * Whether one more new build of key is allowed now: 0, or -1 with
- * *retry_after (seconds until one is). With take, an allowed build is
- * counted.
+ * *retry_after (seconds until one is), or -2 when take found no room in
+ * the table (every entry holds followers or waiters). With take, an
+ * allowed build is counted.
  */
 int		 client_build_admit(struct clients *, const struct client_key *,
 		    int take, int *retry_after);

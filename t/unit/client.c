@@ -233,6 +233,8 @@ test_holds(void)
 	ok(strstr(text, "asud_refused_total{reason=\"client_table_full\"} 1\n")
 	    != NULL, "and /metrics says so");
 	free(text);
+	is_int(client_build_admit(c, &a, 1, &n), -2,
+	    "and a new client's build (no room)");
 	memset(&k, 0, sizeof k);
 	client_release(c, &k, CLIENT_WAITER);
 	is_int(client_hold_key(c, &a, CLIENT_WAITER), 0,
