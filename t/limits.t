@@ -84,7 +84,8 @@ sub read_head {
 my $t = AsudTest->new(conf => { build_jobs => 1, rate_limit_builds => 2,
     max_waiters_per_client => 1, max_followers_per_client => 1,
     max_wait => 60 });
-my $hold = $t->dir . '/hold';
+# In the ImageBuilder's directory: the sandbox shows the build no other.
+my $hold = $t->ib_dir . '/1.2.3/testtarget/testsubtarget/.hold';
 open(my $hf, '>', $hold) or die;
 close $hf;
 END { unlink $hold if defined $hold }
@@ -175,6 +176,10 @@ my $f5 = $t->raw("GET /api/v1/build/$ha/log HTTP/1.1\r\nHost: x\r\n"
     . "Connection: close\r\n\r\n");
 is($f5 && $f5->{status}, 429, 'followers: and taken by that one');
 
+is($t->get("/api/v1/build/$ha")->{json}{detail}, 'started',
+    'the first build stood still all along');
+is($t->get("/api/v1/build/$hb")->{json}{detail}, 'queued',
+    'and the second waited behind it');
 unlink $hold;
 is($t->wait_build($ha, timeout => 90)->{status}, 200, 'the builds go on');
 ok(eventually(sub { metric($t, 'asud_log_followers') == 0 }),

@@ -43,8 +43,9 @@ sub free_port {
 my $t = AsudTest->new(env => { STANDIN_TIME_SCALE => 1 },
     conf => { trusted_proxies => '127.0.0.1', rate_limit_builds => 2,
     max_followers_per_client => 1 });
-# Builds stand still while this file exists (the limits part below).
-my $hold = $t->dir . '/hold';
+# Builds stand still while this file exists (the limits part below); it
+# is in the ImageBuilder's directory, the one the sandbox shows a build.
+my $hold = $t->ib_dir . '/1.2.3/testtarget/testsubtarget/.hold';
 $t->{env}{STANDIN_MISBEHAVE} = "hold=$hold";
 $t->start;
 
@@ -217,6 +218,8 @@ my ($f3, $c3) = follow_head(3);
 is($c3, 200, 'limits: another client too (one each)');
 my ($f4, $c4) = follow_head(2);
 is($c4, 429, 'limits: the first client\'s second follower is refused');
+is(($t->get("/api/v1/build/$lh")->{json}{detail} // ''), 'started',
+    'limits: the build stood still all along');
 close($_) for $f2, $f3, $f4;
 unlink $hold;
 like($t->wait_build($lh, timeout => 120)->{status} // 0, qr/^(?:200|500)$/,
