@@ -12,6 +12,7 @@
 
 #include "lib/compat.h"
 #include "lib/xmalloc.h"
+#include "server/client.h"
 #include "server/conf.h"
 
 enum conf_type { CONF_STRING, CONF_INT, CONF_BOOL, CONF_DURATION, CONF_LIST,
@@ -63,6 +64,10 @@ static const struct conf_key conf_keys[] = {
 	CONF_D(max_wait, 0, 3600),
 	CONF_Z(log_follow_max),
 	CONF_Z(answer_cache_max),
+	CONF_I(rate_limit_builds, 0, 10000),
+	CONF_I(max_followers_per_client, 0, 1000000),
+	CONF_I(max_waiters_per_client, 0, 1000000),
+	CONF_L(trusted_proxies),
 };
 
 static char	*conf_trim(char *);
@@ -149,6 +154,9 @@ conf_defaults(struct conf *c)
 	c->log_follow_max = 1024 * 1024;
 	c->answer_cache_max = 32 * 1024 * 1024;
 	c->upstream_timeout = 30;
+	c->rate_limit_builds = 10;
+	c->max_followers_per_client = 20;
+	c->max_waiters_per_client = 100;
 	xasprintf(&c->package_changes, "%s/package-changes.conf",
 	    ASUD_PKGDATADIR);
 	for (i = 0; i < nitems(conf_default_branches); i++) {
@@ -393,6 +401,11 @@ conf_set(struct conf *c, const char *key, const char *value, char **cause)
 		    (long long *)((char *)c + k->off), cause));
 	case CONF_LIST:
 		strv_clear((struct strv *)((char *)c + k->off));
+		if (strcmp(key, "trusted_proxies") == 0) {
+			strv_split(&c->trusted_proxies, value, " \t,");
+			return (client_check_proxies(&c->trusted_proxies,
+			    cause));
+		}
 		strv_split((struct strv *)((char *)c + k->off), value, " \t");
 		return (0);
 	case CONF_INT:
@@ -502,6 +515,7 @@ conf_free(struct conf *c)
 	free(c->contact);
 	free(c->upstream_keys);
 	strv_clear(&c->repository_allow_list);
+	strv_clear(&c->trusted_proxies);
 	for (i = 0; i < c->nbranches; i++) {
 		free(c->branches[i].name);
 		free(c->branches[i].path);

@@ -48,6 +48,10 @@ struct conf {
 	int	 max_wait;			/* seconds a long poll may wait */
 	long long log_follow_max;		/* bytes unsent to one follower */
 	long long answer_cache_max;		/* bytes of answers in memory */
+	int	 rate_limit_builds;		/* new builds a client a minute */
+	int	 max_followers_per_client;	/* log followers; 0: no cap */
+	int	 max_waiters_per_client;	/* long polls; 0: no cap */
+	struct strv trusted_proxies;		/* addresses, ADDR/LEN */
 	int	 package_changes_set;		/* set in the file */
 	struct conf_branch *branches;
 	size_t	 nbranches;

@@ -20,6 +20,7 @@
 #include "lib/xmalloc.h"
 #include "store/store.h"
 #include "server/asud.h"
+#include "server/client.h"
 #include "server/follow.h"
 #include "server/http.h"
 #include "server/jsonw.h"
@@ -32,6 +33,7 @@ struct follower {
 	struct followers	*f;
 	struct http_hold	*hold;
 	char			 hash[65];
+	struct client_key	 client;	/* counted per client */
 	size_t			 sent;		/* log offset sent so far */
 	int			 sse;		/* an event stream */
 	struct evbuffer		*partial;	/* sse: a line not yet ended */
@@ -67,6 +69,7 @@ follow_forget(struct follower *x)
 {
 	LIST_REMOVE(x, link);
 	x->f->count--;
+	client_release(x->f->a->clients, &x->client, CLIENT_FOLLOWER);
 	http_hold_free(x->hold);
 	if (x->partial != NULL)
 		evbuffer_free(x->partial);
@@ -247,11 +250,17 @@ static void
 follow_start(struct followers *f, struct evhttp_request *req,
     const char *hash, size_t since, int sse)
 {
-	struct follower	*x;
-	struct evbuffer	*live;
-	unsigned char	*p;
-	size_t		 len;
+	struct follower		*x;
+	struct evbuffer		*live;
+	struct client_key	 k;
+	unsigned char		*p;
+	size_t			 len;
 
+	if (client_hold(f->a->clients, req, CLIENT_FOLLOWER, &k) == -1) {
+		client_reply_limited(req, CLIENT_FOLLOWER_RETRY, "Error: too "
+		    "many log followers from this address");
+		return;
+	}
 	http_header(req, "Access-Control-Allow-Origin", "*");
 	http_header(req, "Content-Type", sse ? "text/event-stream" :
 	    "text/plain; charset=utf-8");
@@ -260,6 +269,7 @@ follow_start(struct followers *f, struct evhttp_request *req,
 	http_reply_start(req, 200);
 	x = xcalloc(1, sizeof *x);
 	x->f = f;
+	x->client = k;
 	snprintf(x->hash, sizeof x->hash, "%s", hash);
 	x->hold = http_hold_new_cb(req, follow_gone, x);
 	x->sent = since;

@@ -39,6 +39,7 @@
 #include "server/upstream.h"
 #include "server/validate.h"
 #include "server/wait.h"
+#include "server/client.h"
 #include "server/follow.h"
 #include "server/api.h"
 
@@ -249,6 +250,7 @@ main_open(struct asud *a)
 	a->ibcache = ibcache_new(a->base, a->conf->imagebuilder_dir,
 	    a->conf->upstream_url, a->keys);
 	a->sched = sched_new(a);
+	a->clients = client_new(a->conf, NULL);
 	a->waiters = wait_new(a, api_wait_answer);
 	a->followers = follow_new(a, sched_live_log,
 	    (size_t)a->conf->log_follow_max);
@@ -366,6 +368,7 @@ main(int argc, char **argv)
 	wait_free(a.waiters);
 	follow_free(a.followers);
 	http_free();
+	client_free(a.clients);
 	sched_free(a.sched);
 	anscache_free(a.anscache);
 	a.anscache = NULL;	/* a late record write forgets nothing */
