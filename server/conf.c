@@ -63,6 +63,7 @@ static const struct conf_key conf_keys[] = {
 	CONF_Z(imagebuilder_cache_max),
 	CONF_D(max_wait, 0, 3600),
 	CONF_Z(log_follow_max),
+	CONF_D(events_keepalive, 0, 3600),
 	CONF_Z(answer_cache_max),
 	CONF_I(rate_limit_builds, 0, 10000),
 	CONF_I(max_followers_per_client, 0, 1000000),
@@ -152,6 +153,7 @@ conf_defaults(struct conf *c)
 	c->metadata_refresh = 300;
 	c->max_wait = 60;
 	c->log_follow_max = 1024 * 1024;
+	c->events_keepalive = 15;
 	c->answer_cache_max = 32 * 1024 * 1024;
 	c->upstream_timeout = 30;
 	c->rate_limit_builds = 10;

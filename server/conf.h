@@ -47,6 +47,7 @@ struct conf {
 	long long imagebuilder_cache_max;	/* bytes; 0: no limit */
 	int	 max_wait;			/* seconds a long poll may wait */
 	long long log_follow_max;		/* bytes unsent to one follower */
+	int	 events_keepalive;		/* s between event comments */
 	long long answer_cache_max;		/* bytes of answers in memory */
 	int	 rate_limit_builds;		/* new builds a client a minute */
 	int	 max_followers_per_client;	/* log followers; 0: no cap */

@@ -253,7 +253,7 @@ main_open(struct asud *a)
 	a->clients = client_new(a->conf, NULL);
 	a->waiters = wait_new(a, api_wait_answer);
 	a->followers = follow_new(a, sched_live_log,
-	    (size_t)a->conf->log_follow_max);
+	    (size_t)a->conf->log_follow_max, a->conf->events_keepalive);
 	if (sched_restore(a->sched, &cause) == -1)
 		fatalx("queue: %s", cause);
 }
