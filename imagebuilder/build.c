@@ -37,6 +37,7 @@
 #include "imagebuilder/pkgerr.h"
 #include "imagebuilder/pkglist.h"
 #include "imagebuilder/repos.h"
+#include "imagebuilder/sandbox.h"
 
 /* The most of one stream of one command kept for the result. */
 #define BUILD_OUTPUT_MAX	(4 * 1024 * 1024)
@@ -77,6 +78,8 @@ struct build {
 	struct strv		 pv_names;
 	struct strv		 pv_versions;
 	struct strv		 wrapper;
+	char			*sandbox_bwrap;
+	struct strv		 sandbox_hide;
 	int			 diff_packages;
 	int			 rootfs_size_mb;
 	int			 timeout;
@@ -281,6 +284,8 @@ build_free(struct build *b)
 	strv_clear(&b->pv_names);
 	strv_clear(&b->pv_versions);
 	strv_clear(&b->wrapper);
+	free(b->sandbox_bwrap);
+	strv_clear(&b->sandbox_hide);
 	strv_clear(&b->repo_names);
 	strv_clear(&b->repo_urls);
 	free(b->repositories_mode);
@@ -457,7 +462,51 @@ build_job_output(struct job *job __unused, int which, const char *buf,
 	build_leave(b);
 }
 
-/* Starts wrapper + args in the ImageBuilder; on failure ends the build. */
+/* The directories of file:// repositories, which the sandbox shows. */
+static void
+build_repo_dirs(struct build *b, struct strv *dirs)
+{
+	const char	*url, *path;
+	size_t		 i;
+
+	for (i = 0; i < b->repo_urls.n; i++) {
+		url = b->repo_urls.v[i];
+		if (strncmp(url, "file://", 7) != 0)
+			continue;
+		path = url + 7;
+		if (*path == '/')
+			strv_add(dirs, path);
+	}
+}
+
+/* Appends the sandbox's part of the argv for the current step. */
+static void
+build_sandbox(struct build *b, struct strv *argv)
+{
+	struct sandbox_spec	spec;
+	struct strv		rw = STRV_INITIALIZER;
+	struct strv		ro = STRV_INITIALIZER;
+
+	strv_add(&rw, b->ib_dir);
+	strv_add(&rw, b->work_dir);
+	strv_add(&rw, b->bin_dir);
+	build_repo_dirs(b, &ro);
+	memset(&spec, 0, sizeof spec);
+	spec.bwrap = b->sandbox_bwrap;
+	spec.hide = &b->sandbox_hide;
+	spec.rw = &rw;
+	spec.ro = &ro;
+	/* make info reads only the ImageBuilder; the others fetch. */
+	spec.net = b->step != BUILD_STEP_INFO;
+	sandbox_argv(argv, &spec);
+	strv_clear(&rw);
+	strv_clear(&ro);
+}
+
+/*
+ * Starts wrapper + sandbox + args in the ImageBuilder; on failure ends
+ * the build.
+ */
 static int
 build_spawn(struct build *b, const struct strv *args)
 {
@@ -470,6 +519,8 @@ build_spawn(struct build *b, const struct strv *args)
 		return (-1);
 	}
 	strv_copy(&argv, &b->wrapper);
+	if (b->sandbox_bwrap != NULL)
+		build_sandbox(b, &argv);
 	strv_copy(&argv, args);
 	build_capture_reset(&b->out);
 	build_capture_reset(&b->err);
@@ -926,6 +977,8 @@ build_start(const struct build_spec *spec, build_phase_cb phase_cb,
 	build_strv_copy(&b->pv_names, spec->pv_names);
 	build_strv_copy(&b->pv_versions, spec->pv_versions);
 	build_strv_copy(&b->wrapper, spec->wrapper);
+	b->sandbox_bwrap = build_strdup(spec->sandbox_bwrap);
+	build_strv_copy(&b->sandbox_hide, spec->sandbox_hide);
 	build_strv_copy(&b->repo_names, spec->repo_names);
 	build_strv_copy(&b->repo_urls, spec->repo_urls);
 	b->repositories_mode = build_strdup(spec->repositories_mode);

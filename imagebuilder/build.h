@@ -47,7 +47,17 @@ struct build_spec {
 	int			 rootfs_size_mb;	/* 0: not set */
 	const char		*filesystem;	/* NULL: not set */
 	int			 timeout;	/* seconds for the whole build */
-	const struct strv	*wrapper;	/* argv placed before "make", or NULL */
+	const struct strv	*wrapper;	/* argv placed first, or NULL */
+	/*
+	 * Runs each command under bubblewrap (imagebuilder/sandbox.h):
+	 * sandbox_bwrap is the program (NULL: no sandbox), sandbox_hide
+	 * the directories the build must not see. ib_dir, work_dir and
+	 * bin_dir stay writable; file:// repositories readable; only
+	 * make manifest and make image get the network. The wrapper
+	 * comes before bwrap: "wrapper... bwrap ... -- make ...".
+	 */
+	const char		*sandbox_bwrap;
+	const struct strv	*sandbox_hide;
 	build_changes_cb	 changes_cb;	/* NULL: no package changes */
 	void			*changes_arg;
 	/*

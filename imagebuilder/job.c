@@ -41,6 +41,12 @@
 #define JOB_READ_MAX		(256 * 1024)
 /* The PATH searched when the environment has none. */
 #define JOB_DEFAULT_PATH	"/usr/bin:/bin"
+/* The variable that names a job in the environment of its descendants. */
+#define JOB_MARK		"ASUD_JOB="
+/* The most of a process's environment read to find the mark. */
+#define JOB_ENVIRON_MAX		(256 * 1024)
+/* Seconds after a job's end when orphans are looked for once more. */
+#define JOB_SWEEP_AGAIN		1
 
 /* What a child reports through its exec pipe when it cannot exec. */
 enum job_stage {
@@ -58,6 +64,7 @@ struct job_report {
 
 struct job {
 	pid_t			 pid;
+	unsigned long		 id;		/* JOB_MARK's value */
 	int			 status;
 	int			 dead;		/* reaped */
 	int			 killed;	/* by job_kill: no callbacks */
@@ -85,6 +92,8 @@ struct job_watch {
 
 static struct event_base	*job_base;
 static char			*job_piddir;
+static unsigned long		 job_next_id;
+static struct event		*job_sweep_ev;
 static LIST_HEAD(, job)		 job_list = LIST_HEAD_INITIALIZER(job_list);
 static LIST_HEAD(, job_watch)	 job_watches =
 	    LIST_HEAD_INITIALIZER(job_watches);
@@ -94,6 +103,8 @@ static void	job_read_cb(struct bufferevent *, void *);
 static void	job_event_cb(struct bufferevent *, short, void *);
 static void	job_timeout_cb(evutil_socket_t, short, void *);
 static void	job_linger_cb(evutil_socket_t, short, void *);
+static void	job_sweep_cb(evutil_socket_t, short, void *);
+static void	job_sweep(void);
 
 /* Keeps descriptors 0-2 taken so that pipes never land on them. */
 static void
@@ -206,12 +217,23 @@ job_set_piddir(const char *dir)
 	closedir(d);
 }
 
-/* Remembers the daemon's event base for every later job. */
+/*
+ * Remembers the daemon's event base for every later job, and makes the
+ * daemon the reaper of its orphans: a descendant that leaves its job's
+ * group (setsid) and loses its parent becomes our child, not init's, so
+ * job_sweep can find it.
+ */
 void
 job_init(struct event_base *base)
 {
 	job_base = base;
 	job_reserve_stdio();
+#ifdef __linux__
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		log_warn("prctl PR_SET_CHILD_SUBREAPER");
+#endif
+	if ((job_sweep_ev = evtimer_new(base, job_sweep_cb, NULL)) == NULL)
+		fatalx("out of memory");
 }
 
 /* Gives other imagebuilder modules the base the jobs run on. */
@@ -483,15 +505,40 @@ job_new(pid_t pid, int outfd, int errfd, int timeout,
 	return (job);
 }
 
+/*
+ * envp with the job's mark instead of an inherited one, so that its
+ * descendants can be told from those of other jobs. The strings are
+ * envp's but *mark, which the caller frees with the vector.
+ */
+static char **
+job_env_mark(char *const envp[], unsigned long id, char **mark)
+{
+	char	**v;
+	size_t	  n, i, j = 0;
+
+	for (n = 0; envp[n] != NULL; n++)
+		;
+	v = xcalloc(n + 2, sizeof *v);
+	for (i = 0; i < n; i++) {
+		if (strncmp(envp[i], JOB_MARK, strlen(JOB_MARK)) != 0)
+			v[j++] = envp[i];
+	}
+	xasprintf(mark, JOB_MARK "%lu", id);
+	v[j] = *mark;
+	return (v);
+}
+
 /* Forks and execs argv; see job.h. */
 struct job *
 job_run(char *const argv[], const char *cwd, char *const envp[], int timeout,
     job_output_cb output_cb, job_complete_cb complete_cb, void *arg,
     char **cause)
 {
-	char	*path;
-	int	 fds[6] = { -1, -1, -1, -1, -1, -1 };
-	pid_t	 pid;
+	struct job	 *job;
+	char		 *path, **env, *mark;
+	int		  fds[6] = { -1, -1, -1, -1, -1, -1 }, rc;
+	unsigned long	  id;
+	pid_t		  pid;
 
 	if (job_base == NULL)
 		fatalx("%s: job_init was not called", __func__);
@@ -510,15 +557,21 @@ job_run(char *const argv[], const char *cwd, char *const envp[], int timeout,
 		free(path);
 		return (NULL);
 	}
-	if (job_fork(path, argv, cwd, envp, fds, &pid, cause) == -1) {
+	id = ++job_next_id;
+	env = job_env_mark(envp, id, &mark);
+	rc = job_fork(path, argv, cwd, env, fds, &pid, cause);
+	free(env);
+	free(mark);
+	free(path);
+	if (rc == -1) {
 		job_close_fds(fds, nitems(fds));
-		free(path);
 		return (NULL);
 	}
-	free(path);
 	log_debug("job %ld started: %s", (long)pid, argv[0]);
-	return (job_new(pid, fds[0], fds[2], timeout, output_cb, complete_cb,
-	    arg));
+	job = job_new(pid, fds[0], fds[2], timeout, output_cb, complete_cb,
+	    arg);
+	job->id = id;
+	return (job);
 }
 
 /* Closes one pipe; its bufferevent may be the one calling us. */
@@ -634,25 +687,176 @@ job_linger_cb(evutil_socket_t fd __unused, short events __unused, void *arg)
 	job_check(job);
 }
 
+/*
+ * Reads the state, parent, group and session of a process from /proc;
+ * -1 when it is gone or a zombie (which SIGCHLD reaps).
+ */
+static int
+job_proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp, pid_t *sid)
+{
+	char	 path[64], buf[1024], *p, state;
+	long	 a, b, c;
+	ssize_t	 n;
+	int	 fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return (-1);
+	buf[n] = '\0';
+	/* The command name may hold anything, parentheses too. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %c %ld %ld %ld", &state, &a, &b, &c) != 4 ||
+	    state == 'Z')
+		return (-1);
+	*ppid = (pid_t)a;
+	*pgrp = (pid_t)b;
+	*sid = (pid_t)c;
+	return (0);
+}
+
+/* The job named in a process's environment, or 0. */
+static unsigned long
+job_proc_mark(pid_t pid)
+{
+	char		 path[64], *buf, *p, *end;
+	ssize_t		 n;
+	size_t		 len = 0, mlen = strlen(JOB_MARK);
+	unsigned long	 id = 0;
+	int		 fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/environ", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (0);
+	buf = xmalloc(JOB_ENVIRON_MAX + 1);
+	while (len < JOB_ENVIRON_MAX && (n = read(fd, buf + len,
+	    JOB_ENVIRON_MAX - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	for (p = buf; p < buf + len; p += strlen(p) + 1) {
+		if (strncmp(p, JOB_MARK, mlen) == 0) {
+			id = strtoul(p + mlen, &end, 10);
+			if (*end != '\0')
+				id = 0;
+			break;
+		}
+	}
+	free(buf);
+	return (id);
+}
+
+/* Whether pid is a child we know: a job's process or a watched one. */
+static int
+job_known(pid_t pid)
+{
+	struct job		*job;
+	struct job_watch	*w;
+
+	LIST_FOREACH(job, &job_list, entry) {
+		if (job->pid == pid && !job->dead)
+			return (1);
+	}
+	LIST_FOREACH(w, &job_watches, entry) {
+		if (w->pid == pid)
+			return (1);
+	}
+	return (0);
+}
+
+/* Whether a running job may still own this orphan. */
+static int
+job_claimed(pid_t pid, pid_t pgrp, pid_t sid)
+{
+	struct job	*job;
+	unsigned long	 id = 0;
+	int		 read_mark = 0;
+
+	LIST_FOREACH(job, &job_list, entry) {
+		if (job->dead)
+			continue;
+		if (job->pid == pgrp || job->pid == sid)
+			return (1);
+		if (!read_mark) {
+			id = job_proc_mark(pid);
+			read_mark = 1;
+		}
+		if (id != 0 && job->id == id)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Kills the orphans re-parented to us (we are their subreaper) that are
+ * no child we started and that no running job may still own: what an
+ * ended job left behind, out of its process group.
+ */
+static void
+job_sweep(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	pid_t		 self = getpid(), pid, ppid, pgrp, sid;
+	char		*end;
+
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		pid = (pid_t)strtol(de->d_name, &end, 10);
+		if (*end != '\0' || pid <= 1 || pid == self)
+			continue;
+		if (job_proc_stat(pid, &ppid, &pgrp, &sid) == -1 ||
+		    ppid != self || job_known(pid) ||
+		    job_claimed(pid, pgrp, sid))
+			continue;
+		log_info("killing process %ld, left behind by a build",
+		    (long)pid);
+		if (pgrp == pid)
+			kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
+	closedir(d);
+}
+
+/* A while after a job ended: what was re-parented late. */
+static void
+job_sweep_cb(evutil_socket_t fd __unused, short events __unused,
+    void *arg __unused)
+{
+	job_sweep();
+}
+
 /* Records the exit of a job's process. */
 static void
 job_died(pid_t pid, int status)
 {
 	struct job	*job;
 	struct timeval	 tv = { JOB_LINGER, 0 };
+	struct timeval	 again = { JOB_SWEEP_AGAIN, 0 };
 
 	LIST_FOREACH(job, &job_list, entry) {
 		if (job->pid == pid)
 			break;
 	}
 	if (job == NULL) {
+		/* An orphan of ours died: its children are ours now. */
 		log_debug("reaped unknown child %ld", (long)pid);
+		job_sweep();
 		return;
 	}
 	log_debug("job %ld %s", (long)pid, job_status_string(status));
 	job->dead = 1;
 	job->status = status;
 	evtimer_del(job->timeout);
+	/* Nothing a job started may outlive it, after success too. */
+	kill(-job->pid, SIGKILL);
+	job_sweep();
+	if (job_sweep_ev != NULL)
+		evtimer_add(job_sweep_ev, &again);
 	if (!job->killed && (job->bev[0] != NULL || job->bev[1] != NULL))
 		evtimer_add(job->linger, &tv);
 	job_check(job);
@@ -752,6 +956,11 @@ job_killall(void)
 				;
 		}
 		job_free(job);
+	}
+	job_sweep();
+	if (job_sweep_ev != NULL) {
+		event_free(job_sweep_ev);
+		job_sweep_ev = NULL;
 	}
 }
 

@@ -5,9 +5,12 @@
  * bufferevents. A per-job timer kills the whole group (SIGTERM, then
  * SIGKILL after a grace period). A job is complete only when both pipes
  * have reached EOF and the process was reaped; then complete_cb runs once
- * and the job is freed right after it returns. If the process was reaped
- * but a descendant keeps the pipes open for a few seconds more, the group
- * is killed and the pipes closed.
+ * and the job is freed right after it returns. When the process is
+ * reaped, its group is killed, whatever its status: nothing a job started
+ * outlives it. The daemon is the subreaper of its descendants, so one
+ * that left the group (setsid) and lost its parent becomes the daemon's
+ * child; such orphans are killed once no running job can own them (by
+ * group, session, or the ASUD_JOB variable each job's environment gets).
  */
 #ifndef ASUD_JOB_H
 #define ASUD_JOB_H
@@ -31,7 +34,10 @@ typedef void (*job_output_cb)(struct job *, int which, const char *buf,
 typedef void (*job_complete_cb)(struct job *, int status, int timed_out,
 	    void *arg);
 
-/* Must be called once before the first job_run, with the daemon's base. */
+/*
+ * Must be called once before the first job_run, with the daemon's base;
+ * makes the process a child subreaper (Linux).
+ */
 void	job_init(struct event_base *);
 /* The base given to job_init, for timers of modules built on jobs. */
 struct event_base *job_get_base(void);

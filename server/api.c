@@ -27,6 +27,7 @@
 #include "server/anscache.h"
 #include "server/api.h"
 #include "server/asud.h"
+#include "server/client.h"
 #include "server/conf.h"
 #include "server/http.h"
 #include "server/jsonw.h"
@@ -274,10 +275,9 @@ api_build_get(struct asud *a, struct evhttp_request *req, const char *hash)
 		if (store_record_view(a->store, hash, api_in_progress_cb, &busy,
 		    &cause) == -1)
 			free(cause);
-		if (busy) {
-			wait_add(a->waiters, req, hash, wait);
+		/* A client at max_waiters_per_client gets a plain poll. */
+		if (busy && wait_add(a->waiters, req, hash, wait) == 0)
 			return;
-		}
 	}
 	api_wait_answer(a, req, hash);
 }
@@ -375,6 +375,9 @@ api_post_validated(int code, const char *msg, const char *profile_id,
 		api_reply_unstored(req, "the server's disk is full", full);
 		goto out;
 	}
+	/* Counted only now: cache hits and refused requests are free. */
+	if (client_build_check(a->clients, req, 1) == -1)
+		goto out;
 	klass = queue_class_of(p->r.client, p->user_agent);
 	if (sched_submit(a->sched, p->hash, &p->r, profile_id, ib_dir, klass,
 	    &cause) == -1) {
@@ -398,6 +401,9 @@ api_build_new(struct asud *a, struct evhttp_request *req,
 	struct api_post	*p;
 	const char	*ua;
 
+	/* Over the limit already: no validation work for it. */
+	if (client_build_check(a->clients, req, 0) == -1)
+		return;
 	p = xcalloc(1, sizeof *p);
 	p->a = a;
 	p->r = *r;

@@ -18,6 +18,7 @@ struct followers;
 struct anscache;
 struct usign_keys;
 struct stats;
+struct clients;
 
 struct asud {
 	struct event_base	*base;
@@ -33,9 +34,12 @@ struct asud {
 	struct followers	*followers;
 	struct anscache		*anscache;	/* finished answers */
 	struct usign_keys	*keys;
+	struct clients		*clients;	/* limits per client */
 	char			*store_dir;	/* <state_dir>/store */
 	char			*tmp_dir;	/* <state_dir>/tmp */
 	long long		 catalog_scanned_ms;
+	int			 sandboxed;	/* builds run under bwrap */
+	int			 repos_refused;	/* no sandbox, none asked off */
 };
 
 #endif

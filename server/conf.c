@@ -12,6 +12,7 @@
 
 #include "lib/compat.h"
 #include "lib/xmalloc.h"
+#include "server/client.h"
 #include "server/conf.h"
 
 enum conf_type { CONF_STRING, CONF_INT, CONF_BOOL, CONF_DURATION, CONF_LIST,
@@ -50,6 +51,8 @@ static const struct conf_key conf_keys[] = {
 	CONF_I(max_request_body, 1024, 64 * 1048576),
 	CONF_I(store_map_size_mb, 1, 1048576),
 	CONF_S(build_wrapper),
+	CONF_B(sandbox),
+	CONF_S(sandbox_bwrap),
 	CONF_S(upstream_url),
 	CONF_D(metadata_refresh, 1, 7 * 86400),
 	CONF_D(upstream_timeout, 1, 3600),
@@ -60,7 +63,12 @@ static const struct conf_key conf_keys[] = {
 	CONF_Z(imagebuilder_cache_max),
 	CONF_D(max_wait, 0, 3600),
 	CONF_Z(log_follow_max),
+	CONF_D(events_keepalive, 0, 3600),
 	CONF_Z(answer_cache_max),
+	CONF_I(rate_limit_builds, 0, 10000),
+	CONF_I(max_followers_per_client, 0, 1000000),
+	CONF_I(max_waiters_per_client, 0, 1000000),
+	CONF_L(trusted_proxies),
 };
 
 static char	*conf_trim(char *);
@@ -139,12 +147,18 @@ conf_defaults(struct conf *c)
 	c->max_request_body = 1048576;
 	c->store_map_size_mb = 4096;
 	c->build_wrapper = NULL;
+	c->sandbox = 1;
+	c->sandbox_bwrap = xstrdup("bwrap");
 	c->upstream_url = xstrdup("https://downloads.openwrt.org");
 	c->metadata_refresh = 300;
 	c->max_wait = 60;
 	c->log_follow_max = 1024 * 1024;
+	c->events_keepalive = 15;
 	c->answer_cache_max = 32 * 1024 * 1024;
 	c->upstream_timeout = 30;
+	c->rate_limit_builds = 10;
+	c->max_followers_per_client = 20;
+	c->max_waiters_per_client = 100;
 	xasprintf(&c->package_changes, "%s/package-changes.conf",
 	    ASUD_PKGDATADIR);
 	for (i = 0; i < nitems(conf_default_branches); i++) {
@@ -389,6 +403,11 @@ conf_set(struct conf *c, const char *key, const char *value, char **cause)
 		    (long long *)((char *)c + k->off), cause));
 	case CONF_LIST:
 		strv_clear((struct strv *)((char *)c + k->off));
+		if (strcmp(key, "trusted_proxies") == 0) {
+			strv_split(&c->trusted_proxies, value, " \t,");
+			return (client_check_proxies(&c->trusted_proxies,
+			    cause));
+		}
 		strv_split((struct strv *)((char *)c + k->off), value, " \t");
 		return (0);
 	case CONF_INT:
@@ -492,11 +511,13 @@ conf_free(struct conf *c)
 	free(c->state_dir);
 	free(c->imagebuilder_dir);
 	free(c->build_wrapper);
+	free(c->sandbox_bwrap);
 	free(c->upstream_url);
 	free(c->package_changes);
 	free(c->contact);
 	free(c->upstream_keys);
 	strv_clear(&c->repository_allow_list);
+	strv_clear(&c->trusted_proxies);
 	for (i = 0; i < c->nbranches; i++) {
 		free(c->branches[i].name);
 		free(c->branches[i].path);

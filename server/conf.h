@@ -35,6 +35,8 @@ struct conf {
 	int	 max_request_body;		/* bytes */
 	int	 store_map_size_mb;		/* LMDB map size */
 	char	*build_wrapper;			/* argv before "make", or NULL */
+	int	 sandbox;			/* builds under bubblewrap */
+	char	*sandbox_bwrap;			/* the bwrap program */
 	char	*upstream_url;			/* NULL: no upstream ("none") */
 	int	 metadata_refresh;		/* seconds */
 	int	 upstream_timeout;		/* seconds per metadata fetch */
@@ -45,7 +47,12 @@ struct conf {
 	long long imagebuilder_cache_max;	/* bytes; 0: no limit */
 	int	 max_wait;			/* seconds a long poll may wait */
 	long long log_follow_max;		/* bytes unsent to one follower */
+	int	 events_keepalive;		/* s between event comments */
 	long long answer_cache_max;		/* bytes of answers in memory */
+	int	 rate_limit_builds;		/* new builds a client a minute */
+	int	 max_followers_per_client;	/* log followers; 0: no cap */
+	int	 max_waiters_per_client;	/* long polls; 0: no cap */
+	struct strv trusted_proxies;		/* addresses, ADDR/LEN */
 	int	 package_changes_set;		/* set in the file */
 	struct conf_branch *branches;
 	size_t	 nbranches;

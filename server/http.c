@@ -159,6 +159,7 @@ http_reason(int code)
 	case 405: return ("Method Not Allowed");
 	case 413: return ("Content Too Large");
 	case 422: return ("Unprocessable Entity");
+	case 429: return ("Too Many Requests");
 	case 500: return ("Internal Server Error");
 	case 503: return ("Service Unavailable");
 	case 529: return ("Site is overloaded");

@@ -27,6 +27,7 @@
 #include "imagebuilder/usign.h"
 #include "imagebuilder/pkgchanges.h"
 #include "imagebuilder/job.h"
+#include "imagebuilder/sandbox.h"
 #include "store/store.h"
 #include "server/anscache.h"
 #include "server/asud.h"
@@ -38,6 +39,7 @@
 #include "server/upstream.h"
 #include "server/validate.h"
 #include "server/wait.h"
+#include "server/client.h"
 #include "server/follow.h"
 #include "server/api.h"
 
@@ -106,6 +108,48 @@ main_state_dirs(struct asud *a)
 		fatal("%s", jobs);
 	job_set_piddir(jobs);
 	free(jobs);
+}
+
+/*
+ * Checks once, before any build, that bubblewrap runs here, in the
+ * sandbox builds get. Where it cannot (not installed, no user
+ * namespaces), builds run without it and custom repositories are refused,
+ * unless the operator turned the sandbox off.
+ */
+static void
+main_sandbox(struct asud *a)
+{
+	const struct conf	*c = a->conf;
+	struct sandbox_spec	 spec;
+	struct strv		 hide = STRV_INITIALIZER;
+	struct strv		 rw = STRV_INITIALIZER;
+	char			*cause = NULL;
+
+	if (!c->sandbox) {
+		log_info("sandbox = off: builds run without a sandbox");
+		return;
+	}
+	strv_add(&hide, c->state_dir);
+	strv_add(&hide, c->imagebuilder_dir);
+	strv_add(&rw, a->tmp_dir);
+	memset(&spec, 0, sizeof spec);
+	spec.bwrap = c->sandbox_bwrap;
+	spec.hide = &hide;
+	spec.rw = &rw;
+	if (sandbox_probe(&spec, &cause) == 0) {
+		a->sandboxed = 1;
+		log_info("builds run in a sandbox (%s)", c->sandbox_bwrap);
+	} else {
+		a->repos_refused = 1;
+		log_warnx("sandbox: %s cannot run: %s", c->sandbox_bwrap,
+		    cause);
+		log_warnx("builds run WITHOUT a sandbox, and requests with "
+		    "custom repositories are refused (sandbox = off accepts "
+		    "them unsandboxed)");
+		free(cause);
+	}
+	strv_clear(&hide);
+	strv_clear(&rw);
 }
 
 /*
@@ -206,9 +250,10 @@ main_open(struct asud *a)
 	a->ibcache = ibcache_new(a->base, a->conf->imagebuilder_dir,
 	    a->conf->upstream_url, a->keys);
 	a->sched = sched_new(a);
+	a->clients = client_new(a->conf, NULL);
 	a->waiters = wait_new(a, api_wait_answer);
 	a->followers = follow_new(a, sched_live_log,
-	    (size_t)a->conf->log_follow_max);
+	    (size_t)a->conf->log_follow_max, a->conf->events_keepalive);
 	if (sched_restore(a->sched, &cause) == -1)
 		fatalx("queue: %s", cause);
 }
@@ -310,6 +355,7 @@ main(int argc, char **argv)
 	    event_add(ev_chld, NULL) == -1)
 		fatalx("cannot install signal events");
 	main_state_dirs(&a);
+	main_sandbox(&a);
 	main_open(&a);
 	if (http_init(&a, c.listen, &cause) == -1)
 		fatalx("%s", cause);
@@ -322,6 +368,7 @@ main(int argc, char **argv)
 	wait_free(a.waiters);
 	follow_free(a.followers);
 	http_free();
+	client_free(a.clients);
 	sched_free(a.sched);
 	anscache_free(a.anscache);
 	a.anscache = NULL;	/* a late record write forgets nothing */

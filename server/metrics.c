@@ -76,6 +76,15 @@ static uint64_t	 metrics_bucket_counts[METRICS_NBUCKETS];
 static uint64_t	 metrics_build_count;
 static double	 metrics_build_sum;
 static size_t	 metrics_waiter_gauge;
+static uint64_t	 metrics_refusals[METRICS_NREFUSALS];
+
+/* The reason labels of asud_refused_total, by enum metrics_refusal. */
+static const char *metrics_refusal_labels[METRICS_NREFUSALS] = {
+	"rate_limit_builds",
+	"max_followers_per_client",
+	"max_waiters_per_client",
+	"client_table_full",
+};
 static size_t	 metrics_follower_gauge;
 
 /* True when path starts with prefix. */
@@ -184,12 +193,21 @@ metrics_followers(void)
 	return (metrics_follower_gauge);
 }
 
+/* Counts one refused request (or one poll not held) by reason. */
+void
+metrics_refused(enum metrics_refusal why)
+{
+	if (why < METRICS_NREFUSALS)
+		metrics_refusals[why]++;
+}
+
 /* Forgets every counter, for unit tests. */
 void
 metrics_reset(void)
 {
 	memset(metrics_requests, 0, sizeof metrics_requests);
 	memset(metrics_bucket_counts, 0, sizeof metrics_bucket_counts);
+	memset(metrics_refusals, 0, sizeof metrics_refusals);
 	metrics_build_count = 0;
 	metrics_build_sum = 0;
 	metrics_waiter_gauge = 0;
@@ -336,6 +354,20 @@ metrics_text_requests(struct evbuffer *b)
 	}
 }
 
+/* The refusals by reason, every reason listed. */
+static void
+metrics_text_refusals(struct evbuffer *b)
+{
+	size_t	i;
+
+	metrics_head(b, "asud_refused_total", "counter",
+	    "Requests refused (or polls not held) by a limit per client.");
+	for (i = 0; i < METRICS_NREFUSALS; i++)
+		evbuffer_add_printf(b, "asud_refused_total{reason=\"%s\"} %"
+		    PRIu64 "\n", metrics_refusal_labels[i],
+		    metrics_refusals[i]);
+}
+
 /* The build duration histogram. */
 static void
 metrics_text_histogram(struct evbuffer *b)
@@ -426,6 +458,7 @@ metrics_text(struct asud *a, size_t *len)
 		    follow_count(a->followers) : 0);
 	}
 	metrics_text_requests(b);
+	metrics_text_refusals(b);
 	metrics_text_histogram(b);
 	metrics_one(b, "asud_waiters", "gauge",
 	    "Clients waiting on a long poll.", metrics_waiter_gauge);

@@ -33,6 +33,16 @@ void	metrics_set_waiters(size_t n);
 size_t	metrics_waiters(void);
 void	metrics_set_followers(size_t n);
 size_t	metrics_followers(void);
+/* Why a request was refused or not held (asud_refused_total{reason}). */
+enum metrics_refusal {
+	METRICS_REFUSED_BUILD_RATE,	/* rate_limit_builds: 429 */
+	METRICS_REFUSED_FOLLOWERS,	/* max_followers_per_client: 429 */
+	METRICS_REFUSED_WAITERS,	/* max_waiters_per_client: answered */
+	METRICS_REFUSED_CLIENT_TABLE,	/* no room for one more client */
+	METRICS_NREFUSALS
+};
+/* Counts one refusal. */
+void	metrics_refused(enum metrics_refusal);
 /* Forgets every counter (tests). */
 void	metrics_reset(void);
 /*

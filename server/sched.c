@@ -986,6 +986,7 @@ sched_start(struct sched *s, struct queue_entry *e)
 	const struct conf	*c = s->a->conf;
 	struct build_spec	 spec;
 	struct strv		 wrapper = STRV_INITIALIZER;
+	struct strv		 hide = STRV_INITIALIZER;
 	char			*label, *key, *cause = NULL;
 
 	if (sched_ib_moved(j, e->ib_key)) {
@@ -1046,6 +1047,12 @@ sched_start(struct sched *s, struct queue_entry *e)
 		strv_split(&wrapper, c->build_wrapper, " \t");
 		spec.wrapper = &wrapper;
 	}
+	if (s->a->sandboxed) {
+		strv_add(&hide, c->state_dir);
+		strv_add(&hide, c->imagebuilder_dir);
+		spec.sandbox_bwrap = c->sandbox_bwrap;
+		spec.sandbox_hide = &hide;
+	}
 	log_info("build %.12s started: %s %s %s", j->hash, j->req.version,
 	    j->req.target, j->profile_id);
 	j->started_ms = sched_now_ms();
@@ -1053,6 +1060,7 @@ sched_start(struct sched *s, struct queue_entry *e)
 	    sched_build_done, j, &cause);
 	free(label);
 	strv_clear(&wrapper);
+	strv_clear(&hide);
 	if (j->build == NULL) {
 		sched_fail(j, cause, NULL, NULL, NULL);
 		free(cause);

@@ -323,6 +323,11 @@ validate_local(struct validate *v)
 			return (-1);
 		}
 	}
+	if (r->repo_urls.n > 0 && v->a->repos_refused) {
+		validate_fail(v, 400, "Custom repositories are not accepted: "
+		    "builds on this server cannot run in a sandbox");
+		return (-1);
+	}
 	for (i = 0; i < r->repository_keys.n; i++) {
 		if (repos_key_check(r->repository_keys.v[i], &cause) == -1) {
 			validate_fail(v, 400, "Invalid repository key: %s",

@@ -14,6 +14,7 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "server/asud.h"
+#include "server/client.h"
 #include "server/http.h"
 #include "server/sched.h"
 #include "server/wait.h"
@@ -25,6 +26,7 @@ struct waiter {
 	struct http_hold	*hold;
 	struct event		*timer;
 	char			 hash[65];
+	struct client_key	 client;	/* counted per client */
 	int			 running;	/* the state last answered */
 	const char		*phase;
 	size_t			 position;
@@ -73,6 +75,7 @@ wait_release(struct waiter *x)
 
 	LIST_REMOVE(x, link);
 	x->w->count--;
+	client_release(x->w->a->clients, &x->client, CLIENT_WAITER);
 	if (req != NULL)
 		x->w->answer(x->w->a, req, x->hash);
 	http_hold_free(x->hold);
@@ -96,21 +99,26 @@ wait_gone(void *arg)
 	log_debug("waiter of %.12s gone", x->hash);
 	LIST_REMOVE(x, link);
 	x->w->count--;
+	client_release(x->w->a->clients, &x->client, CLIENT_WAITER);
 	http_hold_free(x->hold);
 	event_free(x->timer);
 	free(x);
 }
 
-/* Holds a poll. */
-void
+/* Holds a poll, unless its client holds max_waiters_per_client already. */
+int
 wait_add(struct waiters *w, struct evhttp_request *req, const char *hash,
     int seconds)
 {
 	struct waiter		*x;
 	struct sched_status	 st;
+	struct client_key	 k;
 	struct timeval		 tv = { seconds, 0 };
 
+	if (client_hold(w->a->clients, req, CLIENT_WAITER, &k) == -1)
+		return (-1);
 	x = xcalloc(1, sizeof *x);
+	x->client = k;
 	x->w = w;
 	snprintf(x->hash, sizeof x->hash, "%s", hash);
 	if (sched_status(w->a->sched, hash, &st)) {
@@ -124,6 +132,7 @@ wait_add(struct waiters *w, struct evhttp_request *req, const char *hash,
 	evtimer_add(x->timer, &tv);
 	LIST_INSERT_HEAD(&w->buckets[wait_bucket(hash)], x, link);
 	w->count++;
+	return (0);
 }
 
 /* Wakes every waiter of hash. */

@@ -21,8 +21,11 @@ typedef void (*wait_answer_cb)(struct asud *, struct evhttp_request *,
 struct waiters	*wait_new(struct asud *, wait_answer_cb);
 /* Answers every waiter now and frees. */
 void		 wait_free(struct waiters *);
-/* Holds req for hash for at most seconds. */
-void		 wait_add(struct waiters *, struct evhttp_request *,
+/*
+ * Holds req for hash for at most seconds. Returns -1 (nothing held: the
+ * caller answers at once) when its client holds max_waiters_per_client.
+ */
+int		 wait_add(struct waiters *, struct evhttp_request *,
 		    const char *hash, int seconds);
 /* Something about hash changed (state or phase): wake its waiters. */
 void		 wait_changed(struct waiters *, const char *hash);

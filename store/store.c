@@ -843,6 +843,39 @@ store_log_get(struct store *s, const char *hash, void **val, size_t *len,
 	    cause));
 }
 
+/*
+ * Copies a slice of the stored log of hash, so that a reader of a large
+ * log holds only the piece it is sending, never the whole log, and no read
+ * transaction outlives the call.
+ */
+int
+store_log_read(struct store *s, const char *hash, size_t offset, void *buf,
+    size_t *len, size_t *total, char **cause)
+{
+	struct store_txn	 t;
+	MDB_val			 v;
+	size_t			 n = 0;
+	int			 found;
+
+	if (store_hash_check(hash, cause) != 0)
+		return (-1);
+	store_txn_begin(s, &t, 0);
+	found = store_txn_get(&t, s->logs, hash, STORE_HASH_LEN, &v,
+	    "read a log");
+	if (found) {
+		if (offset < v.mv_size)
+			n = v.mv_size - offset < *len ? v.mv_size - offset :
+			    *len;
+		if (n > 0)
+			memcpy(buf, (const char *)v.mv_data + offset, n);
+		*total = v.mv_size;
+	}
+	if (store_txn_end(&t, cause) != 0)
+		return (-1);
+	*len = n;
+	return (found);
+}
+
 /* Copies a named value out of the store. */
 int
 store_meta_get(struct store *s, const char *name, void **val, size_t *len,

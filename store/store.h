@@ -83,6 +83,13 @@ int	store_queue_foreach(struct store *, store_queue_cb, void *arg,
 /* Copies the stored log of hash (as stored: zstd-compressed). */
 int	store_log_get(struct store *, const char *hash, void **val,
 	    size_t *len, char **cause);
+/*
+ * Copies at most *len bytes of the stored log of hash from offset into
+ * buf, in one short read transaction. *len becomes the bytes copied (0 at
+ * or past the end) and *total the stored log's size. 1 found, 0 not.
+ */
+int	store_log_read(struct store *, const char *hash, size_t offset,
+	    void *buf, size_t *len, size_t *total, char **cause);
 
 /* Small named values (counters, schema version). */
 int	store_meta_get(struct store *, const char *name, void **val,

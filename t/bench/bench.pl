@@ -28,7 +28,8 @@ sub wrk {
 
 die "wrk is needed (apt-get install wrk)\n" unless `which wrk` =~ /wrk/;
 my $t = AsudTest->new(only => ['1.2.3/testtarget/testsubtarget'],
-    env => { STANDIN_TIME_SCALE => 0 }, conf => { max_wait => 120 });
+    env => { STANDIN_TIME_SCALE => 0 }, conf => { max_wait => 120,
+    max_waiters_per_client => 0 });
 $t->start(args => ['-q']);
 my %req = (version => '1.2.3', target => 'testtarget/testsubtarget',
     profile => 'testprofile', packages => ['test1']);

@@ -116,6 +116,8 @@ sub write_conf {
 		($self->{upstream} && -f $changes
 		    ? (package_changes => $changes) : ()),
 		($self->{keys} ? (upstream_keys => $self->{keys}) : ()),
+		# Every test client is 127.0.0.1: t/limits.t sets its own.
+		rate_limit_builds => 0,
 		%{ $self->{conf} },
 	);
 	my $file = "$self->{dir}/asud.conf";

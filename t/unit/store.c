@@ -341,6 +341,37 @@ test_finish(struct store *s)
 	    "missing log: log get returns 0");
 }
 
+/* A log is read in slices: a piece, the tail, past the end, none. */
+static void
+test_log_read(struct store *s)
+{
+	char	 h[STORE_HASH_LEN + 1], buf[8], *cause = NULL;
+	size_t	 len, total = 0;
+
+	test_hash(h, 100 + 30);
+	len = 4;
+	ok(store_log_read(s, h, 2, buf, &len, &total, &cause) == 1 &&
+	    len == 4 && total == 9 && memcmp(buf, "G\0by", 4) == 0,
+	    "log read: a slice from an offset");
+	len = sizeof buf;
+	ok(store_log_read(s, h, 6, buf, &len, &total, &cause) == 1 &&
+	    len == 3 && memcmp(buf, "tes", 3) == 0,
+	    "log read: the tail is shorter than asked");
+	len = sizeof buf;
+	ok(store_log_read(s, h, 9, buf, &len, &total, &cause) == 1 &&
+	    len == 0, "log read: nothing at the end");
+	len = sizeof buf;
+	ok(store_log_read(s, h, 1000, buf, &len, &total, &cause) == 1 &&
+	    len == 0, "log read: nothing past the end");
+	test_hash(h, 4242);
+	len = sizeof buf;
+	is_int(store_log_read(s, h, 0, buf, &len, &total, &cause), 0,
+	    "log read: a missing log is 0");
+	len = sizeof buf;
+	test_refused(store_log_read(s, "zz", 0, buf, &len, &total, &cause),
+	    &cause, "log read: a bad hash is refused");
+}
+
 /* Small named values. */
 static void
 test_meta(struct store *s)
@@ -742,6 +773,7 @@ main(void)
 	test_bad_hashes(s);
 	test_queue_order(s);
 	test_finish(s);
+	test_log_read(s);
 	test_meta(s);
 	test_meta_batch(s);
 	store_close(s);
