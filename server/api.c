@@ -188,9 +188,16 @@ api_reply_record(struct asud *a, struct evhttp_request *req,
     const char *hash)
 {
 	struct api_view	 v;
+	const char	*lost;
 	char		*cause = NULL;
+	size_t		 len;
 	int		 rc;
 
+	if (sched_lost_answer(a->sched, hash, &lost, &len)) {
+		api_build_headers(req, "failed", 0);
+		http_reply_json(req, 500, lost, len);
+		return (RECORD_FAILED);
+	}
 	if ((rc = api_reply_cached(a, req, hash)) != 0)
 		return (rc);
 	memset(&v, 0, sizeof v);
@@ -263,7 +270,8 @@ api_build_get(struct asud *a, struct evhttp_request *req, const char *hash)
 	char	*cause = NULL;
 	int	 wait, busy = 0;
 
-	if (api_valid_hash(hash) && (wait = api_wait_seconds(a, req)) > 0) {
+	if (api_valid_hash(hash) && !sched_lost_answer(a->sched, hash, NULL,
+	    NULL) && (wait = api_wait_seconds(a, req)) > 0) {
 		if (store_record_view(a->store, hash, api_in_progress_cb, &busy,
 		    &cause) == -1)
 			free(cause);
@@ -289,6 +297,19 @@ api_body(struct evhttp_request *req, size_t max, size_t *len)
 	buf[n] = '\0';
 	*len = n;
 	return (buf);
+}
+
+/* Sends the 503 of a build that cannot be stored now, naming why. */
+static void
+api_reply_unstored(struct evhttp_request *req, const char *what,
+    const char *why)
+{
+	char	*detail;
+
+	xasprintf(&detail, "Error: %s (%s); try again later", what, why);
+	http_header(req, "Retry-After", "60");
+	http_reply_detail(req, 503, detail);
+	free(detail);
 }
 
 /* Sends the 529 of a full queue. */
@@ -330,6 +351,7 @@ api_post_validated(int code, const char *msg, const char *profile_id,
 	struct api_post		*p = arg;
 	struct asud		*a = p->a;
 	struct evhttp_request	*req = http_hold_req(p->hold);
+	const char		*full;
 	char			*cause = NULL;
 	size_t			 n;
 	int			 klass;
@@ -348,6 +370,11 @@ api_post_validated(int code, const char *msg, const char *profile_id,
 		api_reply_overload(req, n);
 		goto out;
 	}
+	/* A build would fail for lack of space: say so now, not later. */
+	if ((full = sched_disk_full(a->sched)) != NULL) {
+		api_reply_unstored(req, "the server's disk is full", full);
+		goto out;
+	}
 	/* Counted only now: cache hits and refused requests are free. */
 	if (client_build_check(a->clients, req, 1) == -1)
 		goto out;
@@ -355,10 +382,9 @@ api_post_validated(int code, const char *msg, const char *profile_id,
 	if (sched_submit(a->sched, p->hash, &p->r, profile_id, ib_dir, klass,
 	    &cause) == -1) {
 		log_warnx("cannot queue %.12s: %s", p->hash, cause);
+		api_reply_unstored(req, "the build could not be stored",
+		    cause);
 		free(cause);
-		http_header(req, "Retry-After", "60");
-		http_reply_detail(req, 503, "Error: the build could not be "
-		    "stored; try again later");
 		goto out;
 	}
 	if (api_reply_record(a, req, p->hash) == 0)
@@ -450,6 +476,7 @@ api_build_post(struct asud *a, struct evhttp_request *req)
 	struct request		 r;
 	struct request_error	 err;
 	char			*body, hash[SHA256_HEX_LEN + 1], client[64];
+	char			*cause = NULL;
 	const char		*ua;
 	size_t			 len;
 	int			 state;
@@ -477,6 +504,13 @@ api_build_post(struct asud *a, struct evhttp_request *req)
 	    "User-Agent");
 	stats_client_name(r.client, ua, client, sizeof client);
 	stats_request(a->stats, time(NULL), client);
+	/* A result that could not be kept is built again when asked again. */
+	if (sched_lost_forget(a->sched, hash, &cause) == -1) {
+		api_reply_unstored(req, "the build could not be stored", cause);
+		free(cause);
+		request_free(&r);
+		return;
+	}
 	if (api_result_stale(a, hash, &r)) {
 		stats_cache_miss(a->stats, time(NULL));
 		api_build_new(a, req, &r, hash);
@@ -527,7 +561,8 @@ api_store_get(struct asud *a, struct evhttp_request *req, const char *rest)
 		return;
 	}
 	xasprintf(&path, "%s/%s/%s", a->store_dir, decoded, slash + 1);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* A FIFO must not block the loop in open(): only files are served. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	free(path);
 	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		if (fd != -1)

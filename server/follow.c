@@ -333,9 +333,14 @@ follow_state_json(struct followers *f, const char *hash)
 	struct sched_status	 st;
 	yajl_gen		 g;
 	yajl_val		 body, detail;
+	const char		*lost;
 	char			*cause = NULL;
+	size_t			 len;
 
-	if (store_record_view(f->a->store, hash, follow_rec_cb, &fr,
+	if (sched_lost_answer(f->a->sched, hash, &lost, &len)) {
+		fr.state = RECORD_FAILED;	/* not kept: see sched_lost */
+		fr.body = xmemdup(lost, len);
+	} else if (store_record_view(f->a->store, hash, follow_rec_cb, &fr,
 	    &cause) == -1)
 		free(cause);
 	g = jsonw_new();
@@ -877,7 +882,9 @@ follow_events_get(struct followers *f, struct evhttp_request *req,
 	struct evbuffer		*b;
 	char			*cause = NULL, *state;
 
-	if (store_record_view(f->a->store, hash, follow_rec_cb, &fr,
+	if (sched_lost_answer(f->a->sched, hash, NULL, NULL))
+		fr.state = RECORD_FAILED;
+	else if (store_record_view(f->a->store, hash, follow_rec_cb, &fr,
 	    &cause) == -1)
 		free(cause);
 	free(fr.body);

@@ -23,6 +23,7 @@
 #include "imagebuilder/fetch.h"
 #include "imagebuilder/ibcache.h"
 #include "imagebuilder/unpack.h"
+#include "store/store.h"
 #include "server/anscache.h"
 #include "server/asud.h"
 #include "server/conf.h"
@@ -235,15 +236,21 @@ metrics_one(struct evbuffer *b, const char *name, const char *type,
 static uint64_t
 metrics_size_file(int dirfd, const char *name)
 {
+	struct stat		 st;
 	char			 buf[32];
 	char			*end;
 	ssize_t			 n;
 	unsigned long long	 v;
 	int			 fd;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC);
 	if (fd == -1)
 		return (0);
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return (0);
+	}
 	n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	if (n <= 0)
@@ -425,6 +432,12 @@ metrics_text_daemon(struct evbuffer *b, struct asud *a)
 	metrics_one(b, "asud_answer_cache_bytes", "gauge",
 	    "Bytes of the finished build answers kept in memory.",
 	    a->anscache != NULL ? anscache_bytes(a->anscache) : 0);
+	metrics_one(b, "asud_disk_full", "gauge",
+	    "1 while the disk of the state directory or the store is full.",
+	    a->sched != NULL && sched_disk_full(a->sched) != NULL);
+	metrics_one(b, "asud_store_write_failures_total", "counter",
+	    "Write transactions of the store that failed.",
+	    a->store != NULL ? store_write_failures(a->store) : 0);
 }
 
 /* The whole exposition text. */

@@ -4,8 +4,10 @@
  * sched_submit committed; everything here can be rebuilt from the store.
  */
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/time.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include <event2/event.h>
 #include <zstd.h>
 
+#include "lib/compat.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strv.h"
@@ -46,6 +49,11 @@
 #define SCHED_LOG_MAX		(64 * 1024 * 1024)
 #define SCHED_SWEEP_SECONDS	60
 #define SCHED_REVISION_FILE	".asud-revision"
+#define SCHED_RETRY_SECONDS	5	/* a full disk is looked at again */
+#define SCHED_LOST_KEEP		600	/* a lost result is answered */
+#define SCHED_LOST_MAX		1024
+#define SCHED_DISK_LOW		((unsigned long long)16 << 20)
+#define SCHED_PROBE_NAME	"sched:space-probe"
 
 struct sched_job {
 	struct sched		*s;
@@ -70,11 +78,30 @@ struct sched_job {
 	char			*revision;	/* what make info said */
 };
 
+/*
+ * A build whose result could not be stored (or that failed for lack of
+ * disk space): its 500 is answered from memory, not cached, and its queued
+ * record is deleted from the store as soon as the store lets us.
+ */
+struct sched_lost {
+	TAILQ_ENTRY(sched_lost)	 link;
+	char			 hash[65];
+	char			*body;
+	size_t			 len;
+	time_t			 since;
+	int			 gone;	/* its queued record is deleted */
+};
+TAILQ_HEAD(sched_lost_list, sched_lost);
+
 struct sched {
 	struct asud		*a;
 	struct queue		*q;
 	struct event		*kick;
 	struct event		*sweep;
+	struct event		*retry;
+	struct sched_lost_list	 lost;
+	size_t			 nlost;
+	char			*full;	/* why the disk is full, or NULL */
 };
 
 static void	sched_kick(struct sched *);
@@ -85,6 +112,11 @@ static char	*sched_ib_revision(const char *, const char *);
 static void	sched_ib_replace(struct sched *, const char *, const char *);
 static void	sched_finish(struct sched_job *, const char *body,
 		    size_t body_len, int state, int64_t expires);
+static void	sched_forget(struct sched_job *);
+static void	sched_fail_unstored(struct sched_job *, const char *, int);
+static void	sched_build_log(const char *, size_t, void *);
+static void	sched_lost(struct sched_job *, const char *detail);
+static void	sched_disk_full_set(struct sched *, const char *cause);
 
 /* Wall-clock milliseconds, for enqueue times and durations. */
 long long
@@ -211,6 +243,124 @@ sched_sweep_cb(evutil_socket_t fd, short events, void *arg)
 	sched_sweep(arg);
 }
 
+/* Bytes free for asud in the file system of path; -1 when unknown. */
+static long long
+sched_disk_free(const char *path)
+{
+	struct statvfs	sv;
+
+	if (path == NULL || statvfs(path, &sv) == -1)
+		return (-1);
+	return ((long long)sv.f_bavail * (long long)sv.f_frsize);
+}
+
+/*
+ * True when the file system of path is (nearly) full: less than 16 MiB
+ * free, or on a small one less than 1 % of it.
+ */
+static int
+sched_disk_low(const char *path)
+{
+	struct statvfs		sv;
+	unsigned long long	avail, low;
+
+	if (path == NULL || statvfs(path, &sv) == -1)
+		return (0);
+	avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
+	low = (unsigned long long)sv.f_blocks * sv.f_frsize / 100;
+	if (low > SCHED_DISK_LOW)
+		low = SCHED_DISK_LOW;
+	return (avail < low);
+}
+
+/* Remembers (and says once) that the disk or the store is full. */
+static void
+sched_disk_full_set(struct sched *s, const char *cause)
+{
+	if (s->full != NULL)
+		return;
+	s->full = xstrdup(cause);
+	log_warnx("the disk is full: %s; builds fail until there is space "
+	    "again", cause);
+}
+
+/*
+ * Whether space is back: the file systems of the builds and of the store
+ * (the state directory's tmp/ and db/) have room again, and a small write
+ * to the store works.
+ */
+static int
+sched_disk_back(struct sched *s)
+{
+	char	*cause = NULL, *db;
+	int	 low;
+
+	xasprintf(&db, "%s/db", s->a->conf->state_dir);
+	low = sched_disk_low(s->a->tmp_dir) || sched_disk_low(db);
+	free(db);
+	if (low)
+		return (0);
+	if (!store_full(s->a->store))
+		return (1);
+	if (store_meta_put(s->a->store, SCHED_PROBE_NAME, "1", 1,
+	    &cause) == -1) {
+		free(cause);
+		return (0);
+	}
+	return (1);
+}
+
+/* Drops one lost result. */
+static void
+sched_lost_free(struct sched *s, struct sched_lost *l)
+{
+	TAILQ_REMOVE(&s->lost, l, link);
+	s->nlost--;
+	free(l->body);
+	free(l);
+}
+
+/* Deletes the queued record of a lost result; 0 once it is gone. */
+static int
+sched_lost_delete(struct sched *s, struct sched_lost *l, char **cause)
+{
+	if (l->gone)
+		return (0);
+	if (store_record_del(s->a->store, l->hash, cause) == -1)
+		return (-1);
+	l->gone = 1;
+	return (0);
+}
+
+/*
+ * Every few seconds: deletes the queued records of lost results, forgets
+ * old ones, and notices when space is back after a full disk.
+ */
+static void
+sched_retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct sched		*s = arg;
+	struct sched_lost	*l, *next;
+	char			*cause = NULL;
+	time_t			 now = time(NULL);
+
+	TAILQ_FOREACH_SAFE(l, &s->lost, link, next) {
+		if (sched_lost_delete(s, l, &cause) == -1) {
+			free(cause);
+			cause = NULL;
+		} else if (l->since + SCHED_LOST_KEEP <= now)
+			sched_lost_free(s, l);
+	}
+	if (s->full == NULL && store_full(s->a->store))
+		sched_disk_full_set(s, "the store cannot be written");
+	if (s->full != NULL && sched_disk_back(s)) {
+		log_info("there is space again (%lld MiB free for the state "
+		    "directory)", sched_disk_free(s->a->tmp_dir) >> 20);
+		free(s->full);
+		s->full = NULL;
+	}
+}
+
 /* Sets up the scheduler and its timers. */
 struct sched *
 sched_new(struct asud *a)
@@ -223,9 +373,13 @@ sched_new(struct asud *a)
 	s->q = queue_new();
 	s->kick = event_new(a->base, -1, 0, sched_kick_cb, s);
 	s->sweep = event_new(a->base, -1, EV_PERSIST, sched_sweep_cb, s);
-	if (s->kick == NULL || s->sweep == NULL)
+	s->retry = event_new(a->base, -1, EV_PERSIST, sched_retry_cb, s);
+	if (s->kick == NULL || s->sweep == NULL || s->retry == NULL)
 		fatalx("sched_new: out of memory");
+	TAILQ_INIT(&s->lost);
 	event_add(s->sweep, &tv);
+	tv.tv_sec = SCHED_RETRY_SECONDS;
+	event_add(s->retry, &tv);
 	return (s);
 }
 
@@ -236,16 +390,15 @@ sched_kick_later(struct sched *s)
 	event_active(s->kick, 0, 0);
 }
 
-/* Writes a failure record for a job and forgets it. */
-static void
-sched_fail(struct sched_job *j, const char *msg, const char *out,
-    const char *err, const struct strv *build_cmd)
+/* The 500 body of a failed build (the reference's fields). */
+static char *
+sched_fail_body(struct sched_job *j, const char *msg, const char *out,
+    const char *err, const struct strv *build_cmd, size_t *len)
 {
-	struct sched	*s = j->s;
 	yajl_gen	 g;
 	yajl_val	 req;
 	char		*detail, *body, *cause = NULL, stamp[40];
-	size_t		 len, i;
+	size_t		 i;
 
 	xasprintf(&detail, "Error: %s", msg);
 	g = jsonw_new();
@@ -272,14 +425,95 @@ sched_fail(struct sched_job *j, const char *msg, const char *out,
 	jsonw_kv_str(g, "enqueued_at", stamp);
 	jsonw_kv_str(g, "request_hash", j->hash);
 	yajl_gen_map_close(g);
-	body = jsonw_finish(g, &len);
+	body = jsonw_finish(g, len);
+	free(detail);
+	return (body);
+}
+
+/* Writes a failure record for a job and forgets it. */
+static void
+sched_fail(struct sched_job *j, const char *msg, const char *out,
+    const char *err, const struct strv *build_cmd)
+{
+	struct sched	*s = j->s;
+	char		*body;
+	size_t		 len;
+
+	body = sched_fail_body(j, msg, out, err, build_cmd, &len);
 	log_info("build %.12s failed: %s", j->hash, msg);
 	stats_failure(s->a->stats, time(NULL), j->req.version, j->req.target,
 	    j->profile_id, msg);
 	sched_finish(j, body, len, RECORD_FAILED,
 	    time(NULL) + s->a->conf->build_failure_ttl);
 	free(body);
+}
+
+/*
+ * Answers a build that could not be kept with a 500 from memory, not
+ * cached: its record goes (now, or when the store lets us), its images
+ * too, and the same request builds again when it is posted again.
+ */
+static void
+sched_lost(struct sched_job *j, const char *detail)
+{
+	struct sched		*s = j->s;
+	struct sched_lost	*l;
+	char			*dir, *cause = NULL;
+
+	/* Bounded: the oldest answers go first, never a pending delete. */
+	TAILQ_FOREACH(l, &s->lost, link)
+		if (s->nlost >= SCHED_LOST_MAX && l->gone) {
+			sched_lost_free(s, l);
+			break;
+		}
+	l = xcalloc(1, sizeof *l);
+	snprintf(l->hash, sizeof l->hash, "%s", j->hash);
+	l->body = sched_fail_body(j, detail, NULL, NULL, NULL, &l->len);
+	l->since = time(NULL);
+	TAILQ_INSERT_TAIL(&s->lost, l, link);
+	s->nlost++;
+	if (sched_lost_delete(s, l, &cause) == -1) {
+		log_warnx("build %.12s: %s (tried again later)", j->hash,
+		    cause);
+		free(cause);
+	}
+	xasprintf(&dir, "%s/%s", s->a->store_dir, j->hash);
+	if (fs_rmtree(dir) == -1)
+		log_warn("cannot remove %s", dir);
+	free(dir);
+	log_warnx("build %.12s failed and is not kept: %s", j->hash, detail);
+}
+
+/* True when a failed build ran out of disk space (and the disk is low). */
+static int
+sched_out_of_space(struct sched_job *j)
+{
+	static const char	*said[] = { "No space left on device",
+				    "Disk quota exceeded" };
+	size_t			 i;
+	int			 hit = 0;
+
+	for (i = 0; j->log != NULL && i < nitems(said) && !hit; i++)
+		hit = evbuffer_search(j->log, said[i], strlen(said[i]),
+		    NULL).pos != -1;
+	if (!hit)
+		return (0);
+	return (sched_disk_low(j->s->a->tmp_dir) || (j->qe != NULL &&
+	    *j->qe->ib_key == '/' && sched_disk_low(j->qe->ib_key)));
+}
+
+/* A build that failed for lack of disk space: not the request's fault. */
+static void
+sched_fail_space(struct sched_job *j, const char *msg)
+{
+	char	*detail;
+
+	xasprintf(&detail, "the server's disk is full (No space left on "
+	    "device: %s); try again later", msg);
+	sched_disk_full_set(j->s, "No space left on device during a build");
+	sched_lost(j, detail);
 	free(detail);
+	sched_forget(j);
 }
 
 /* True for the keys asud itself sets in a done answer. */
@@ -387,17 +621,116 @@ sched_result_ttl(struct sched_job *j)
 	return (c->build_ttl_unversioned);
 }
 
-/* Moves the built images into the store under the request hash. */
+/* What a file that is not a regular one is, for the build log. */
+static const char *
+sched_file_kind(mode_t mode)
+{
+	static const struct {
+		mode_t		 type;
+		const char	*name;
+	} kinds[] = {
+		{ S_IFIFO, "a FIFO" },
+		{ S_IFLNK, "a symbolic link" },
+		{ S_IFSOCK, "a socket" },
+		{ S_IFDIR, "a directory" },
+		{ S_IFCHR, "a device" },
+		{ S_IFBLK, "a device" },
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(kinds); i++)
+		if ((mode & S_IFMT) == kinds[i].type)
+			return (kinds[i].name);
+	return ("of an unknown type");
+}
+
+/* Tells the build log (and its followers) that a file was left out. */
+static void
+sched_note_skipped(struct sched_job *j, const char *name, mode_t mode)
+{
+	char	*safe, *line, *p;
+
+	safe = xstrdup(name);
+	for (p = safe; *p != '\0'; p++)	/* a name is hostile text */
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
+	xasprintf(&line, "[asud: %s left out of the store: %s, not a regular "
+	    "file]", safe, sched_file_kind(mode));
+	log_info("build %.12s: %s", j->hash, line);
+	if (j->log != NULL) {
+		sched_build_log(line, strlen(line), j);
+		sched_build_log("\n", 1, j);
+	}
+	free(line);
+	free(safe);
+}
+
+/*
+ * Keeps only regular files where the ImageBuilder wrote its images: a
+ * FIFO, a socket, a device, a link or a directory is removed and named
+ * in the build log, so that nothing else is ever stored or served.
+ */
 static int
-sched_install(struct sched_job *j, char **cause)
+sched_keep_files(struct sched_job *j, char **cause)
+{
+	struct strv	 odd = STRV_INITIALIZER;
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	char		*path;
+	size_t		 i;
+	int		 fd, rc = 0;
+
+	fd = open(j->bin_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
+		xasprintf(cause, "cannot read the images: %s",
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return (-1);
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		st.st_mode = 0;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode))
+			continue;
+		sched_note_skipped(j, de->d_name, st.st_mode);
+		strv_add(&odd, de->d_name);
+	}
+	closedir(d);
+	for (i = 0; i < odd.n && rc == 0; i++) {
+		xasprintf(&path, "%s/%s", j->bin_dir, odd.v[i]);
+		if ((rc = fs_rmtree(path)) == -1)
+			xasprintf(cause, "cannot remove what is not a file "
+			    "from the images: %s", strerror(errno));
+		free(path);
+	}
+	strv_clear(&odd);
+	return (rc);
+}
+
+/*
+ * Moves the built images into the store under the request hash; *room is
+ * set when that failed for lack of disk space.
+ */
+static int
+sched_install(struct sched_job *j, int *room, char **cause)
 {
 	char	*dst;
 	int	 rc = 0;
 
+	*room = 0;
+	if (sched_keep_files(j, cause) == -1)
+		return (-1);
 	xasprintf(&dst, "%s/%s", j->s->a->store_dir, j->hash);
 	if (fs_rmtree(dst) == -1 && errno != ENOENT)
 		log_warn("cannot remove old %s", dst);
 	if (chmod(j->bin_dir, 0755) == -1 || rename(j->bin_dir, dst) == -1) {
+		*room = errno == ENOSPC || errno == EDQUOT;
 		xasprintf(cause, "cannot move the images into the store: %s",
 		    strerror(errno));
 		rc = -1;
@@ -465,17 +798,22 @@ sched_build_done(const struct build_result *res, void *arg)
 {
 	struct sched_job	*j = arg;
 	yajl_val		 top = NULL, prof = NULL;
+	const char		*msg = res->error != NULL ? res->error : "failed";
 	char			*body, *cause = NULL;
 	size_t			 len;
+	int			 room;
 
 	j->build = NULL;	/* build.c frees itself after this callback */
 	if (res->revision != NULL) {
 		sched_ib_note_revision(j->qe->ib_key, res->revision, 0);
 		j->revision = sched_ib_revision(j->qe->ib_key, res->revision);
 	}
+	if (!res->ok && sched_out_of_space(j)) {
+		sched_fail_space(j, msg);
+		return;
+	}
 	if (!res->ok) {
-		sched_fail(j, res->error != NULL ? res->error : "failed",
-		    res->out, res->err, &res->build_cmd);
+		sched_fail(j, msg, res->out, res->err, &res->build_cmd);
 		return;
 	}
 	if ((top = jsonw_parse(res->profiles_json, &cause)) != NULL)
@@ -487,8 +825,12 @@ sched_build_done(const struct build_result *res, void *arg)
 		free(cause);
 		return;
 	}
-	if (sched_install(j, &cause) == -1) {
-		sched_fail(j, cause, res->out, res->err, &res->build_cmd);
+	if (sched_install(j, &room, &cause) == -1) {
+		if (room)
+			sched_fail_unstored(j, cause, 1);
+		else
+			sched_fail(j, cause, res->out, res->err,
+			    &res->build_cmd);
 		yajl_tree_free(top);
 		free(cause);
 		return;
@@ -557,10 +899,41 @@ sched_finish(struct sched_job *j, const char *body, size_t body_len,
 	    loglen, &cause) == -1) {
 		log_warnx("cannot store the result of %.12s: %s", j->hash,
 		    cause);
+		free(rec);
+		free(log);
+		sched_fail_unstored(j, cause, 0);
 		free(cause);
+		return;
 	}
 	free(rec);
 	free(log);
+	sched_forget(j);
+}
+
+/*
+ * A result that could not be stored (the record, or the images for lack
+ * of disk space) fails visibly and is not kept.
+ */
+static void
+sched_fail_unstored(struct sched_job *j, const char *cause, int room)
+{
+	char	*detail;
+
+	if (room || store_full(j->s->a->store))
+		sched_disk_full_set(j->s, cause);
+	xasprintf(&detail, "the result could not be stored (%s); try again "
+	    "later", cause);
+	sched_lost(j, detail);
+	free(detail);
+	sched_forget(j);
+}
+
+/* Drops a job that ended: its files, its entry, its waiters' wait. */
+static void
+sched_forget(struct sched_job *j)
+{
+	struct sched	*s = j->s;
+
 	if (j->tmp != NULL && fs_rmtree(j->tmp) == -1)
 		log_warn("cannot remove %s", j->tmp);
 	if (j->qe != NULL)
@@ -1073,6 +1446,8 @@ sched_submit(struct sched *s, const char *hash, const struct request *req,
 	rec = record_encode(&r, &reclen);
 	if (store_enqueue(s->a->store, hash, rec, reclen, j->qkey,
 	    cause) == -1) {
+		if (store_full(s->a->store))
+			sched_disk_full_set(s, *cause);
 		free(rec);
 		sched_job_free(j);
 		return (-1);
@@ -1202,6 +1577,54 @@ sched_queue_length(struct sched *s)
 	return (queue_waiting(s->q));
 }
 
+/* The lost result of hash (see sched_lost); 1 when there is one. */
+int
+sched_lost_answer(struct sched *s, const char *hash, const char **body,
+    size_t *len)
+{
+	struct sched_lost	*l;
+
+	TAILQ_FOREACH(l, &s->lost, link) {
+		if (strcmp(l->hash, hash) != 0)
+			continue;
+		if (body != NULL) {
+			*body = l->body;
+			*len = l->len;
+		}
+		return (1);
+	}
+	return (0);
+}
+
+/*
+ * Forgets the lost result of hash so that the request can be posted
+ * again: its queued record must be gone from the store first.
+ */
+int
+sched_lost_forget(struct sched *s, const char *hash, char **cause)
+{
+	struct sched_lost	*l;
+
+	TAILQ_FOREACH(l, &s->lost, link) {
+		if (strcmp(l->hash, hash) != 0)
+			continue;
+		if (sched_lost_delete(s, l, cause) == -1)
+			return (-1);
+		sched_lost_free(s, l);
+		return (0);
+	}
+	return (0);
+}
+
+/* Why the disk (or the store) is full, or NULL while it is not. */
+const char *
+sched_disk_full(struct sched *s)
+{
+	if (s->full == NULL && store_full(s->a->store))
+		return ("the store cannot be written");
+	return (s->full);
+}
+
 /* Stops everything; queued and running requests stay in the store. */
 void
 sched_free(struct sched *s)
@@ -1209,8 +1632,12 @@ sched_free(struct sched *s)
 	if (s == NULL)
 		return;
 	queue_free(s->q, sched_job_free);
+	while (!TAILQ_EMPTY(&s->lost))
+		sched_lost_free(s, TAILQ_FIRST(&s->lost));
 	event_free(s->kick);
 	event_free(s->sweep);
+	event_free(s->retry);
+	free(s->full);
 	free(s);
 }
 

@@ -37,6 +37,26 @@ int		 sched_status(struct sched *, const char *hash,
 struct evbuffer	*sched_live_log(struct asud *, const char *hash);
 /* Waiting requests (the 529 limit and /api/v1/stats). */
 size_t		 sched_queue_length(struct sched *);
+/*
+ * A build whose result could not be stored, or that ran out of disk
+ * space, is answered with a 500 kept in memory for a while (not cached in
+ * the store). sched_lost_answer gives that body (owned by the scheduler,
+ * valid until the next turn of the loop); 1 when there is one.
+ */
+int		 sched_lost_answer(struct sched *, const char *hash,
+		    const char **body, size_t *len);
+/*
+ * Before a lost request is built again: deletes what is left of it in the
+ * store and forgets it. 0 (also when there is none), or -1 with *cause
+ * when the store still refuses.
+ */
+int		 sched_lost_forget(struct sched *, const char *hash,
+		    char **cause);
+/*
+ * Why the disk of the state directory or the store is full (a write
+ * failed for lack of room and there is no space again yet), or NULL.
+ */
+const char	*sched_disk_full(struct sched *);
 /* Stops running builds (they run again at the next start) and frees. */
 void		 sched_free(struct sched *);
 /* Milliseconds since the epoch. */

@@ -49,6 +49,8 @@ struct store {
 	int		 incb;	/* depth of callbacks run inside a read */
 	store_watch_cb	 watch;
 	void		*watch_arg;
+	uint64_t	 wfail;	/* write transactions that failed */
+	int		 full;	/* the last write failed for lack of room */
 };
 
 struct store_txn {
@@ -57,6 +59,7 @@ struct store_txn {
 	int		 rw;
 	int		 ret;	/* first error, sticky */
 	const char	*what;	/* what was being done when ret was set */
+	int		 wrote;	/* a put or a delete changed something */
 };
 
 /* One walk over the records or the queue: exactly one cb is set. */
@@ -75,6 +78,8 @@ static uint64_t	store_be64_get(const unsigned char *);
 static void	store_qkey_make(unsigned char *, uint64_t, const char *);
 static int	store_hex_valid(const char *, size_t);
 static void	store_txn_fail(struct store_txn *, int, const char *);
+static int	store_room_code(int);
+static void	store_txn_note(struct store_txn *);
 static int	store_txn_start(struct store *, MDB_txn **, unsigned int);
 static void	store_txn_begin(struct store *, struct store_txn *, int);
 static int	store_txn_end(struct store_txn *, char **);
@@ -282,6 +287,30 @@ store_txn_begin(struct store *s, struct store_txn *t, int rw)
 	}
 }
 
+/* True for the codes that mean "no room": the map or the disk is full. */
+static int
+store_room_code(int rc)
+{
+	return (rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT);
+}
+
+/*
+ * Keeps the write health for store_full and store_write_failures: a write
+ * that failed for lack of room marks the store full, one that changed
+ * something and committed clears it.
+ */
+static void
+store_txn_note(struct store_txn *t)
+{
+	if (!t->rw || t->ret == STORE_EINCB)
+		return;
+	if (t->ret != 0) {
+		t->s->wfail++;
+		t->s->full = store_room_code(t->ret);
+	} else if (t->wrote)
+		t->s->full = 0;
+}
+
 /*
  * Ends a transaction: commits a good write, aborts a failed one, parks a
  * read handle for reuse. Returns 0, or -1 with the cause of the first error.
@@ -304,6 +333,7 @@ store_txn_end(struct store_txn *t, char **cause)
 			mdb_txn_abort(t->txn);
 		t->txn = NULL;
 	}
+	store_txn_note(t);
 	if (t->ret != 0) {
 		*cause = store_strerror(t->s, t->ret, t->what);
 		return (-1);
@@ -327,6 +357,8 @@ store_txn_put(struct store_txn *t, MDB_dbi dbi, const void *key,
 	v.mv_size = vlen;
 	if ((rc = mdb_put(t->txn, dbi, &k, &v, 0)) != 0)
 		store_txn_fail(t, rc, what);
+	else
+		t->wrote = 1;
 }
 
 /* Looks a key up; 1 found (v valid until the txn ends), 0 not or error. */
@@ -362,7 +394,9 @@ store_txn_del(struct store_txn *t, MDB_dbi dbi, const void *key,
 	k.mv_data = (void *)key;
 	k.mv_size = klen;
 	rc = mdb_del(t->txn, dbi, &k, NULL);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if (rc == 0)
+		t->wrote = 1;
+	else if (rc != MDB_NOTFOUND)
 		store_txn_fail(t, rc, what);
 }
 
@@ -598,6 +632,20 @@ store_set_watch(struct store *s, store_watch_cb cb, void *arg)
 {
 	s->watch = cb;
 	s->watch_arg = arg;
+}
+
+/* Whether the last write failed for lack of room, none succeeding since. */
+int
+store_full(struct store *s)
+{
+	return (s->full);
+}
+
+/* Write transactions that failed since the store was opened. */
+uint64_t
+store_write_failures(struct store *s)
+{
+	return (s->wfail);
 }
 
 /* Tells the watch that the record of hash was written; passes rc on. */

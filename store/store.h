@@ -35,6 +35,15 @@ void	store_close(struct store *);
 typedef void (*store_watch_cb)(const char *hash, void *arg);
 void	store_set_watch(struct store *, store_watch_cb, void *arg);
 
+/*
+ * 1 when the last write transaction failed for lack of room (the LMDB map
+ * is full, or the disk: ENOSPC, EDQUOT) and no write has succeeded since;
+ * writes that changed nothing do not count as a success.
+ */
+int	store_full(struct store *);
+/* Write transactions that failed (any cause) since store_open. */
+uint64_t store_write_failures(struct store *);
+
 /* Calls cb with the record of hash inside a read transaction (no copy). */
 typedef void (*store_view_cb)(const void *val, size_t len, void *arg);
 int	store_record_view(struct store *, const char *hash, store_view_cb,

@@ -645,6 +645,8 @@ test_full(const char *dir)
 	ok(store_meta_put(s, "full:a", "a", 1, &cause) == 0 &&
 	    store_meta_put(s, "full:b", "b", 1, &cause) == 0,
 	    "full map: two meta values written first");
+	ok(!store_full(s) && store_write_failures(s) == 0,
+	    "full map: not full, no failed write yet");
 	memset(blob, 'b', sizeof blob);
 	for (i = 0; i < 1000; i++) {
 		test_hash(h, 50000 + i);
@@ -653,6 +655,8 @@ test_full(const char *dir)
 			break;
 	}
 	ok(rc == -1 && i > 0 && i < 1000, "tiny map fills up");
+	ok(store_full(s) && store_write_failures(s) == 1,
+	    "full map: the store says it is full and counts the failure");
 	ok(cause != NULL && strstr(cause, "store is full") != NULL &&
 	    strstr(cause, "store_map_size") != NULL, "full map: clear cause");
 	if (cause != NULL)
@@ -671,8 +675,11 @@ test_full(const char *dir)
 	ops[0].op = ops[1].op = STORE_META_DEL;
 	ops[0].name = "full:a";
 	ops[1].name = "full:b";
+	ok(store_full(s) && store_write_failures(s) == 2,
+	    "full map: still full after a failed enqueue");
 	is_int(store_meta_apply(s, ops, 2, &cause), 0,
 	    "full map: a batch of meta deletes still works");
+	ok(!store_full(s), "full map: a write that worked clears full");
 	free(cause);
 	cause = NULL;
 	ok(store_meta_get(s, "full:a", (void **)&val, &len, &cause) == 0 &&
