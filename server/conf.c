@@ -61,6 +61,9 @@ static const struct conf_key conf_keys[] = {
 	CONF_D(max_wait, 0, 3600),
 	CONF_Z(log_follow_max),
 	CONF_Z(answer_cache_max),
+	CONF_D(request_timeout, 1, 3600),
+	CONF_D(keepalive_timeout, 1, 3600),
+	CONF_I(max_connections, 0, 1000000),
 };
 
 static char	*conf_trim(char *);
@@ -144,6 +147,9 @@ conf_defaults(struct conf *c)
 	c->max_wait = 60;
 	c->log_follow_max = 1024 * 1024;
 	c->answer_cache_max = 32 * 1024 * 1024;
+	c->request_timeout = 30;
+	c->keepalive_timeout = 75;
+	c->max_connections = 0;
 	c->upstream_timeout = 30;
 	xasprintf(&c->package_changes, "%s/package-changes.conf",
 	    ASUD_PKGDATADIR);

@@ -46,6 +46,9 @@ struct conf {
 	int	 max_wait;			/* seconds a long poll may wait */
 	long long log_follow_max;		/* bytes unsent to one follower */
 	long long answer_cache_max;		/* bytes of answers in memory */
+	int	 request_timeout;		/* seconds for a whole request */
+	int	 keepalive_timeout;		/* seconds idle between requests */
+	int	 max_connections;		/* 0: from the descriptor limit */
 	int	 package_changes_set;		/* set in the file */
 	struct conf_branch *branches;
 	size_t	 nbranches;

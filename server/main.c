@@ -2,6 +2,7 @@
  * main.c: asud's start and stop. main() owns the event base, the signal
  * events and the order in which modules are set up and torn down.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -277,6 +278,26 @@ main_event_base(void)
 }
 
 /* Starts, runs the loop, stops in order. */
+/*
+ * Each connection takes a descriptor: the soft limit (often 1024) is raised
+ * to the hard one, which only the administrator sets.
+ */
+static void
+main_rlimit(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit RLIMIT_NOFILE");
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		log_info("descriptor limit %ju", (uintmax_t)rl.rlim_cur);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -309,6 +330,7 @@ main(int argc, char **argv)
 	    event_add(ev_term, NULL) == -1 || event_add(ev_int, NULL) == -1 ||
 	    event_add(ev_chld, NULL) == -1)
 		fatalx("cannot install signal events");
+	main_rlimit();
 	main_state_dirs(&a);
 	main_open(&a);
 	if (http_init(&a, c.listen, &cause) == -1)
