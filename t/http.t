@@ -9,6 +9,8 @@ use warnings;
 use Test::More;
 use IO::Select;
 use IO::Socket::INET;
+use HTTP::Tiny;
+use POSIX ();
 use Time::HiRes qw(sleep time);
 use AsudTest;
 
@@ -259,4 +261,71 @@ for my $case (@bad) {
 ok($t->alive, 'the daemon is alive');
 $t->stop;
 $t->check_log_clean;
+
+# The daemon's CPU seconds so far (user and system, from /proc).
+sub cpu_seconds {
+	my ($pid) = @_;
+	open(my $fh, '<', "/proc/$pid/stat") or return undef;
+	my $stat = <$fh>;
+	$stat =~ s/^.*\)\s+//s;
+	my @f = split /\s+/, $stat;
+	return ($f[11] + $f[12]) / POSIX::sysconf(POSIX::_SC_CLK_TCK());
+}
+
+# Under `ulimit -n 64`, more connections than descriptors: asud must not
+# spin (CPU well below the wall time), must not flood its log, must keep
+# answering a connection it has, and must accept again once they go.
+sub at_the_limit {
+	my ($name, $conf, $says) = @_;
+	my $d = AsudTest->new(conf => $conf);
+	$d->start(args => ['-v'],
+	    wrap => ['sh', '-c', 'ulimit -n 64 && exec "$@"', 'sh']);
+	my $port = $d->port;
+	my $keep = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+	    PeerPort => $port, Proto => 'tcp') or die "connect: $!";
+	binmode($keep);
+	syswrite($keep, "GET /api/v1/stats HTTP/1.1\r\nHost: x\r\n\r\n");
+	like(read_one($keep) // '', qr{\AHTTP/1\.1 200 },
+	    "$name: a kept-alive connection is answered");
+	my @extra;
+	for (1 .. 120) {
+		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+		    PeerPort => $port, Proto => 'tcp', Timeout => 5) or last;
+		push @extra, $s;
+	}
+	cmp_ok(scalar @extra, '>', 64, "$name: more connections than "
+	    . "descriptors");
+	sleep 1;
+	my $log0 = -s "$d->{dir}/asud.log";
+	my ($c0, $w0) = (cpu_seconds($d->pid), time);
+	sleep 3;
+	my ($c1, $w1) = (cpu_seconds($d->pid), time);
+	my $log1 = -s "$d->{dir}/asud.log";
+	ok(defined $c0 && defined $c1, "$name: its CPU time is readable");
+	cmp_ok(($c1 // 0) - ($c0 // 0), '<', ($w1 - $w0) / 2,
+	    "$name: it does not spin (CPU seconds below half the wall time)");
+	cmp_ok($log1 - $log0, '<', 16384, "$name: its log stays small");
+	ok($d->log_text =~ $says, "$name: it says why it does not accept");
+	syswrite($keep, "GET /api/v1/stats HTTP/1.1\r\nHost: x\r\n\r\n");
+	like(read_one($keep) // '', qr{\AHTTP/1\.1 200 },
+	    "$name: the kept-alive connection is still answered");
+	close($_) for @extra;
+	close($keep);
+	# The extra connections go a moment later on the server's side.
+	my $status = 0;
+	my $deadline = time + 30;
+	while ($status != 200 && time < $deadline) {
+		$status = HTTP::Tiny->new(timeout => 10)
+		    ->get($d->base . '/api/v1/stats')->{status};
+		sleep 0.2 if $status != 200;
+	}
+	is($status, 200, "$name: new connections are answered again");
+	$d->stop;
+	$d->check_log_clean;
+}
+
+at_the_limit('out of descriptors', { max_connections => 10000 },
+    qr/out of file descriptors: not accepting for a moment/);
+at_the_limit('max_connections from the limit', {},
+    qr/max_connections \(\d+\) reached/);
 done_testing;
