@@ -258,6 +258,17 @@ for my $case (@bad) {
 	like($got // '', qr/\r\n0\r\n\r\n\z/, 'to the end of its build');
 }
 
+# What /metrics counted.
+sub metric {
+	my ($d, $name) = @_;
+	my ($v) = $d->get('/metrics')->{content} =~ /^\Q$name\E (\d+)$/m;
+	return $v // -1;
+}
+cmp_ok(metric($t, 'asud_http_heads_refused_total'), '>=', scalar @bad + 1,
+    '/metrics counts the refused heads');
+cmp_ok(metric($t, 'asud_connections_timed_out_total'), '>=', 2,
+    '/metrics counts the connections closed by a deadline');
+
 ok($t->alive, 'the daemon is alive');
 $t->stop;
 $t->check_log_clean;
@@ -276,7 +287,7 @@ sub cpu_seconds {
 # spin (CPU well below the wall time), must not flood its log, must keep
 # answering a connection it has, and must accept again once they go.
 sub at_the_limit {
-	my ($name, $conf, $says) = @_;
+	my ($name, $conf, $says, $shed) = @_;
 	my $d = AsudTest->new(conf => $conf);
 	$d->start(args => ['-v'],
 	    wrap => ['sh', '-c', 'ulimit -n 64 && exec "$@"', 'sh']);
@@ -320,12 +331,16 @@ sub at_the_limit {
 		sleep 0.2 if $status != 200;
 	}
 	is($status, 200, "$name: new connections are answered again");
+	cmp_ok(metric($d, 'asud_accept_pauses_total'), '>', 0,
+	    "$name: /metrics counts the pauses");
+	cmp_ok(metric($d, 'asud_connections_shed_total'), '>', 0,
+	    "$name: and the connections shed") if $shed;
 	$d->stop;
 	$d->check_log_clean;
 }
 
 at_the_limit('out of descriptors', { max_connections => 10000 },
-    qr/out of file descriptors: not accepting for a moment/);
+    qr/out of file descriptors: not accepting for a moment/, 1);
 at_the_limit('max_connections from the limit', {},
     qr/max_connections \(\d+\) reached/);
 done_testing;
