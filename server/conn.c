@@ -52,6 +52,8 @@
 #define CONN_PAUSE_SECS	1
 /* Seconds between two log lines about the listener pausing. */
 #define CONN_LOG_SECS	10
+/* Bytes a client may send ahead while its request is answered. */
+#define CONN_PIPELINED_MAX	(256 * 1024)
 /* Connections accepted and closed at once while out of descriptors. */
 #define CONN_SHED_MAX	64
 
@@ -448,7 +450,6 @@ conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	struct conn	*c = arg;
 	size_t		 d;
 
-	(void)buf;
 	if (c->busy)
 		return;
 	if (info->n_deleted > 0 && c->phase == CONN_BAD) {
@@ -471,8 +472,16 @@ conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	case CONN_BAD:
 		conn_bad_drain(c);
 		break;
-	case CONN_BODY:
 	case CONN_ANSWER:
+		/*
+		 * evhttp reads on while it writes an answer (to see the
+		 * client leave); what a client pipelines meanwhile is
+		 * held to a bound.
+		 */
+		if (evbuffer_get_length(buf) > CONN_PIPELINED_MAX)
+			bufferevent_disable(c->bev, EV_READ);
+		break;
+	case CONN_BODY:
 		break;
 	}
 }
