@@ -259,7 +259,7 @@ conn_check_framing(const struct conn_head *h)
  * Why a whole head (ending in an empty line) is refused, or NULL. Lines end
  * in LF, with an optional CR before it, as evhttp reads them.
  */
-static const char *
+const char *
 conn_head_check(const char *p, size_t len)
 {
 	struct conn_head	 h;

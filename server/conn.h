@@ -51,6 +51,12 @@ void	conn_attach(struct bufferevent *bev);
  * closes).
  */
 const char *conn_request(struct evhttp_request *req);
+/*
+ * Why a whole request head (request line, headers and the empty line, LF
+ * or CRLF ends) would be refused, or NULL when it passes. Reads len bytes
+ * of head, which need not be NUL-terminated.
+ */
+const char *conn_head_check(const char *head, size_t len);
 /* The counters. */
 void	conn_counts(struct conn_counts *c);
 /* Frees what is left (after evhttp_free). */
