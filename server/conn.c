@@ -45,7 +45,8 @@
 #include "server/conn.h"
 
 /* The request evhttp is given in place of a refused head. */
-#define CONN_STANDIN	"GET / HTTP/1.1\r\nHost: asud\r\nConnection: close\r\n\r\n"
+#define CONN_STANDIN \
+	"GET / HTTP/1.1\r\nHost: asud\r\nConnection: close\r\n\r\n"
 /* Descriptors kept for everything but connections, when derived. */
 #define CONN_RESERVE	64
 /* How long the listener rests after an accept error. */
@@ -69,12 +70,12 @@ struct conn {
 	struct bufferevent		*bev;		/* our own reference */
 	struct evhttp_connection	*evcon;		/* once adopted */
 	struct evbuffer_cb_entry	*cbent;
-	struct evbuffer			*stage;		/* a head not yet whole */
+	struct evbuffer			*stage;		/* a partial head */
 	struct event			*timer;
 	enum conn_phase			 phase;
 	int				 fd;
-	int				 busy;		/* moving bytes itself */
-	size_t				 scan;		/* head bytes searched */
+	int				 busy;		/* moving bytes */
+	size_t				 scan;		/* bytes searched */
 	int				 eol;		/* at a line's start */
 	size_t				 standin_left;	/* unread by evhttp */
 	const char			*bad;
@@ -95,7 +96,8 @@ static struct conn_settings	 conn_set;
 static void			(*conn_closed_hook)(struct evhttp_connection *);
 static struct conn		**conn_table;
 static size_t			 conn_ntable;
-static LIST_HEAD(, conn)	 conn_pendings = LIST_HEAD_INITIALIZER(conn_pendings);
+static LIST_HEAD(, conn)	 conn_pendings =
+				    LIST_HEAD_INITIALIZER(conn_pendings);
 static struct event		*conn_adopt_ev;
 static struct event		*conn_resume_ev;
 static struct evconnlistener	*conn_lev;
@@ -268,7 +270,9 @@ conn_head_check(const char *p, size_t len)
 	int			 first = 1;
 
 	memset(&h, 0, sizeof h);
-	while (len > 0 && (nl = memchr(p, '\n', len)) != NULL) {
+	for (;;) {
+		if (len == 0 || (nl = memchr(p, '\n', len)) == NULL)
+			return ("Incomplete request head");
 		n = (size_t)(nl - p);
 		if (n > 0 && p[n - 1] == '\r')
 			n--;

@@ -21,7 +21,7 @@ struct evhttp_request;
 struct conn_settings {
 	int	request_timeout;	/* seconds, head and body */
 	int	keepalive_timeout;	/* seconds idle between requests */
-	int	max_connections;	/* 0: derived from the descriptor limit */
+	int	max_connections;	/* 0: from the descriptor limit */
 	size_t	max_head;		/* bytes of request line and headers */
 };
 

@@ -42,6 +42,9 @@
 #include "server/follow.h"
 #include "server/api.h"
 
+/* The most the soft descriptor limit is raised to. */
+#define MAIN_NOFILE_MAX	65536
+
 static struct event_base	*main_base;
 
 /* Prints how to run asud. */
@@ -280,17 +283,20 @@ main_event_base(void)
 /* Starts, runs the loop, stops in order. */
 /*
  * Each connection takes a descriptor: the soft limit (often 1024) is raised
- * to the hard one, which only the administrator sets.
+ * towards the hard one, which only the administrator sets, up to a bound
+ * that builds (which inherit it) are not slowed by.
  */
 static void
 main_rlimit(void)
 {
 	struct rlimit	rl;
+	rlim_t		want;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
+	want = rl.rlim_max < MAIN_NOFILE_MAX ? rl.rlim_max : MAIN_NOFILE_MAX;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = want;
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 			log_warn("setrlimit RLIMIT_NOFILE");
 	}
