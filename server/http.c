@@ -59,6 +59,8 @@ http_hold_closed(struct evhttp_connection *evcon)
 {
 	struct http_hold	*h, *next;
 
+	if (LIST_EMPTY(&http_holds))
+		return;		/* the common case: nothing held */
 	LIST_FOREACH_SAFE(h, &http_holds, link, next) {
 		if (h->evcon != evcon)
 			continue;

@@ -221,6 +221,27 @@ for my $case (@bad) {
 	    'before its head was complete');
 }
 
+# The body counts too: a head at once and a body a byte every 0.5 s.
+{
+	my $s = conn("POST /api/v1/build HTTP/1.1\r\nHost: x\r\n"
+	    . "Content-Type: application/json\r\nContent-Length: 60\r\n\r\n");
+	my ($closed, $sent) = (0, 0);
+	my $sel = IO::Select->new($s);
+	local $SIG{PIPE} = 'IGNORE';
+	for (1 .. 60) {
+		if ($sel->can_read(0)) {
+			my $n = sysread($s, my $buf, 4096);
+			$closed = !$n;
+			last;
+		}
+		last if !defined syswrite($s, ' ');
+		$sent++;
+		sleep 0.5;
+	}
+	ok($closed, 'a client trickling its body is dropped');
+	cmp_ok($sent, '<', 60, 'before the body was complete');
+}
+
 # An idle keep-alive connection is closed after keepalive_timeout (3 s),
 # not before it answers a request sent in between.
 {
