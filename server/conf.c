@@ -69,6 +69,9 @@ static const struct conf_key conf_keys[] = {
 	CONF_I(max_followers_per_client, 0, 1000000),
 	CONF_I(max_waiters_per_client, 0, 1000000),
 	CONF_L(trusted_proxies),
+	CONF_D(request_timeout, 1, 3600),
+	CONF_D(keepalive_timeout, 1, 3600),
+	CONF_I(max_connections, 0, 1000000),
 };
 
 static char	*conf_trim(char *);
@@ -155,6 +158,9 @@ conf_defaults(struct conf *c)
 	c->log_follow_max = 1024 * 1024;
 	c->events_keepalive = 15;
 	c->answer_cache_max = 32 * 1024 * 1024;
+	c->request_timeout = 30;
+	c->keepalive_timeout = 75;
+	c->max_connections = 0;
 	c->upstream_timeout = 30;
 	c->rate_limit_builds = 10;
 	c->max_followers_per_client = 20;

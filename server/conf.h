@@ -53,6 +53,9 @@ struct conf {
 	int	 max_followers_per_client;	/* log followers; 0: no cap */
 	int	 max_waiters_per_client;	/* long polls; 0: no cap */
 	struct strv trusted_proxies;		/* addresses, ADDR/LEN */
+	int	 request_timeout;		/* seconds for a whole request */
+	int	 keepalive_timeout;		/* seconds idle between requests */
+	int	 max_connections;		/* 0: from the descriptor limit */
 	int	 package_changes_set;		/* set in the file */
 	struct conf_branch *branches;
 	size_t	 nbranches;

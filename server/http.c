@@ -27,6 +27,7 @@
 #include "server/follow.h"
 #include "server/asud.h"
 #include "server/conf.h"
+#include "server/conn.h"
 #include "server/http.h"
 #include "server/metrics.h"
 #include "server/opsview.h"
@@ -34,6 +35,10 @@
 
 /* The most written to one socket per wakeup (see http_bev_cb). */
 #define HTTP_MAX_SINGLE_WRITE	(256 * 1024)
+/* The longest request head (line and headers) taken. */
+#define HTTP_MAX_HEAD		(64 * 1024)
+/* evhttp's own timeout of a stalled read or write, at least. */
+#define HTTP_IO_TIMEOUT		120
 
 static struct evhttp	*http_server;
 static struct asud	*http_asud;
@@ -50,10 +55,12 @@ static LIST_HEAD(, http_hold)	 http_holds = LIST_HEAD_INITIALIZER(http_holds);
 
 /* A connection closed: its held requests can no longer be answered. */
 static void
-http_hold_closed(struct evhttp_connection *evcon, void *arg)
+http_hold_closed(struct evhttp_connection *evcon)
 {
 	struct http_hold	*h, *next;
 
+	if (LIST_EMPTY(&http_holds))
+		return;		/* the common case: nothing held */
 	LIST_FOREACH_SAFE(h, &http_holds, link, next) {
 		if (h->evcon != evcon)
 			continue;
@@ -73,8 +80,6 @@ http_hold_new(struct evhttp_request *req)
 	h = xcalloc(1, sizeof *h);
 	h->req = req;
 	h->evcon = evhttp_request_get_connection(req);
-	if (h->evcon != NULL)
-		evhttp_connection_set_closecb(h->evcon, http_hold_closed, NULL);
 	LIST_INSERT_HEAD(&http_holds, h, link);
 	return (h);
 }
@@ -497,8 +502,13 @@ static void
 http_gencb(struct evhttp_request *req, void *arg)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
-	const char		*path = NULL, *raw;
+	const char		*path = NULL, *raw, *why;
 
+	if ((why = conn_request(req)) != NULL) {
+		http_header(req, "Connection", "close");
+		http_reply_detail(req, 400, why);
+		return;
+	}
 	if (uri != NULL)
 		path = evhttp_uri_get_path(uri);
 	raw = evhttp_request_get_uri(req);
@@ -581,9 +591,25 @@ http_bev_cb(struct event_base *base, void *arg)
 
 	(void)arg;
 	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (bev != NULL)
-		bufferevent_set_max_single_write(bev, HTTP_MAX_SINGLE_WRITE);
+	if (bev == NULL)
+		fatalx("bufferevent_socket_new: out of memory");
+	bufferevent_set_max_single_write(bev, HTTP_MAX_SINGLE_WRITE);
+	conn_attach(bev);
 	return (bev);
+}
+
+/* Starts the connection module with the configured deadlines. */
+static void
+http_conn_init(struct asud *a)
+{
+	struct conn_settings	s;
+
+	memset(&s, 0, sizeof s);
+	s.request_timeout = a->conf->request_timeout;
+	s.keepalive_timeout = a->conf->keepalive_timeout;
+	s.max_connections = a->conf->max_connections;
+	s.max_head = HTTP_MAX_HEAD;
+	conn_init(a->base, &s, http_hold_closed);
 }
 
 /* Creates the server, binds and installs the callback. */
@@ -592,12 +618,13 @@ http_init(struct asud *a, const char *listen, char **cause)
 {
 	struct evhttp_bound_socket	*bound;
 	char				*addr;
-	int				 port, one;
+	int				 port, one, io;
 	ev_ssize_t			 hard;
 
 	if (http_split_listen(listen, &addr, &port, cause) == -1)
 		return (-1);
 	http_asud = a;
+	http_conn_init(a);
 	if ((http_server = evhttp_new(a->base)) == NULL)
 		fatalx("evhttp_new failed");
 	evhttp_set_allowed_methods(http_server, EVHTTP_REQ_GET |
@@ -609,8 +636,17 @@ http_init(struct asud *a, const char *listen, char **cause)
 	 */
 	hard = (ev_ssize_t)a->conf->max_request_body * 4;
 	evhttp_set_max_body_size(http_server, hard);
-	evhttp_set_max_headers_size(http_server, 64 * 1024);
-	evhttp_set_timeout(http_server, 120);
+	evhttp_set_max_headers_size(http_server, HTTP_MAX_HEAD);
+	/*
+	 * The deadlines are conn.c's; evhttp's own timeout (any stalled read
+	 * or write) stays longer than both, so it cuts neither short.
+	 */
+	io = HTTP_IO_TIMEOUT;
+	if (a->conf->request_timeout >= io)
+		io = a->conf->request_timeout + 1;
+	if (a->conf->keepalive_timeout >= io)
+		io = a->conf->keepalive_timeout + 1;
+	evhttp_set_timeout(http_server, io);
 	evhttp_set_gencb(http_server, http_gencb, NULL);
 	evhttp_set_bevcb(http_server, http_bev_cb, NULL);
 	bound = evhttp_bind_socket_with_handle(http_server, addr,
@@ -631,6 +667,7 @@ http_init(struct asud *a, const char *listen, char **cause)
 	if (setsockopt(evhttp_bound_socket_get_fd(bound), IPPROTO_TCP,
 	    TCP_NODELAY, &one, sizeof one) == -1)
 		log_warn("TCP_NODELAY");
+	conn_listen(evhttp_bound_socket_get_listener(bound));
 	http_say_listening(bound);
 	return (0);
 }
@@ -639,7 +676,9 @@ http_init(struct asud *a, const char *listen, char **cause)
 void
 http_free(void)
 {
+	conn_listen(NULL);	/* evhttp_free frees the listener first */
 	if (http_server != NULL)
 		evhttp_free(http_server);
 	http_server = NULL;
+	conn_free();
 }

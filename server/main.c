@@ -2,6 +2,7 @@
  * main.c: asud's start and stop. main() owns the event base, the signal
  * events and the order in which modules are set up and torn down.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -42,6 +43,9 @@
 #include "server/client.h"
 #include "server/follow.h"
 #include "server/api.h"
+
+/* The most the soft descriptor limit is raised to. */
+#define MAIN_NOFILE_MAX	65536
 
 static struct event_base	*main_base;
 
@@ -322,6 +326,29 @@ main_event_base(void)
 }
 
 /* Starts, runs the loop, stops in order. */
+/*
+ * Each connection takes a descriptor: the soft limit (often 1024) is raised
+ * towards the hard one, which only the administrator sets, up to a bound
+ * that builds (which inherit it) are not slowed by.
+ */
+static void
+main_rlimit(void)
+{
+	struct rlimit	rl;
+	rlim_t		want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	want = rl.rlim_max < MAIN_NOFILE_MAX ? rl.rlim_max : MAIN_NOFILE_MAX;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit RLIMIT_NOFILE");
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		log_info("descriptor limit %ju", (uintmax_t)rl.rlim_cur);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -354,6 +381,7 @@ main(int argc, char **argv)
 	    event_add(ev_term, NULL) == -1 || event_add(ev_int, NULL) == -1 ||
 	    event_add(ev_chld, NULL) == -1)
 		fatalx("cannot install signal events");
+	main_rlimit();
 	main_state_dirs(&a);
 	main_sandbox(&a);
 	main_open(&a);

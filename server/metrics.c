@@ -27,6 +27,7 @@
 #include "server/anscache.h"
 #include "server/asud.h"
 #include "server/conf.h"
+#include "server/conn.h"
 #include "server/http.h"
 #include "server/metrics.h"
 #include "server/wait.h"
@@ -440,6 +441,30 @@ metrics_text_daemon(struct evbuffer *b, struct asud *a)
 	    a->store != NULL ? store_write_failures(a->store) : 0);
 }
 
+/* The connections: open now, refused heads, deadlines, the listener. */
+static void
+metrics_text_conn(struct evbuffer *b)
+{
+	struct conn_counts	c;
+
+	conn_counts(&c);
+	metrics_one(b, "asud_connections", "gauge",
+	    "Open HTTP connections.", c.open);
+	metrics_one(b, "asud_connections_max", "gauge",
+	    "max_connections in effect.", c.max);
+	metrics_one(b, "asud_http_heads_refused_total", "counter",
+	    "Request heads refused with 400 by the strict check.", c.refused);
+	metrics_one(b, "asud_connections_timed_out_total", "counter",
+	    "Connections closed by request_timeout or keepalive_timeout.",
+	    c.timed_out);
+	metrics_one(b, "asud_connections_shed_total", "counter",
+	    "Connections accepted and closed at once, out of descriptors.",
+	    c.shed);
+	metrics_one(b, "asud_accept_pauses_total", "counter",
+	    "Times the listener paused (descriptors or max_connections).",
+	    c.paused);
+}
+
 /* The whole exposition text. */
 char *
 metrics_text(struct asud *a, size_t *len)
@@ -464,8 +489,10 @@ metrics_text(struct asud *a, size_t *len)
 	    "Clients waiting on a long poll.", metrics_waiter_gauge);
 	metrics_one(b, "asud_log_followers", "gauge",
 	    "Clients following a build log.", metrics_follower_gauge);
-	if (a != NULL)
+	if (a != NULL) {
 		metrics_text_daemon(b, a);
+		metrics_text_conn(b);
+	}
 	n = evbuffer_get_length(b);
 	out = xmalloc(n + 1);
 	evbuffer_remove(b, out, n);

@@ -147,7 +147,10 @@ sub start {
 		open(STDOUT, '>>', $log);
 		open(STDERR, '>>', $log);
 		my @cmd = $o{cmd} ? @{ $o{cmd} } : ('-c', $conf);
-		exec(bin(), @cmd, @{ $o{args} // [] }) or exit 127;
+		# `wrap` goes before the daemon's path (e.g. a shell that
+		# sets a ulimit and execs "$@").
+		exec(@{ $o{wrap} // [] }, bin(), @cmd, @{ $o{args} // [] })
+		    or exit 127;
 	}
 	$self->{pid} = $pid;
 	my $deadline = time + 30;
