@@ -294,16 +294,6 @@ ok($t->alive, 'the daemon is alive');
 $t->stop;
 $t->check_log_clean;
 
-# The daemon's CPU seconds so far (user and system, from /proc).
-sub cpu_seconds {
-	my ($pid) = @_;
-	open(my $fh, '<', "/proc/$pid/stat") or return undef;
-	my $stat = <$fh>;
-	$stat =~ s/^.*\)\s+//s;
-	my @f = split /\s+/, $stat;
-	return ($f[11] + $f[12]) / POSIX::sysconf(POSIX::_SC_CLK_TCK());
-}
-
 # Under `ulimit -n 64`, more connections than descriptors: asud must not
 # spin (CPU well below the wall time), must not flood its log, must keep
 # answering a connection it has, and must accept again once they go.
@@ -329,9 +319,9 @@ sub at_the_limit {
 	    . "descriptors");
 	sleep 1;
 	my $log0 = -s "$d->{dir}/asud.log";
-	my ($c0, $w0) = (cpu_seconds($d->pid), time);
+	my ($c0, $w0) = (AsudTest::cpu_seconds($d->pid), time);
 	sleep 3;
-	my ($c1, $w1) = (cpu_seconds($d->pid), time);
+	my ($c1, $w1) = (AsudTest::cpu_seconds($d->pid), time);
 	my $log1 = -s "$d->{dir}/asud.log";
 	ok(defined $c0 && defined $c1, "$name: its CPU time is readable");
 	cmp_ok(($c1 // 0) - ($c0 // 0), '<', ($w1 - $w0) / 2,

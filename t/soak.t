@@ -21,16 +21,6 @@ my $seed = $ENV{ASUD_SOAK_SEED} // time;
 srand($seed);
 diag("soak: " . ($long ? 'long' : 'short') . " run, seed $seed");
 
-# The daemon's resident memory in kB (from /proc).
-sub rss_kb {
-	my ($pid) = @_;
-	open(my $fh, '<', "/proc/$pid/status") or return 0;
-	while (<$fh>) {
-		return $1 if /^VmRSS:\s+(\d+)/;
-	}
-	return 0;
-}
-
 # The descendants of the daemon that are still running (by parent links).
 sub children_of {
 	my ($pid) = @_;
@@ -121,7 +111,7 @@ diag(sprintf('soak: %d kill -9 rounds in %.1f s, %d builds accepted, '
     time - $t0 - $killed_in));
 
 # 2. Many connections at once, opened idle, then each asks something.
-my $rss0 = rss_kb($t->pid);
+my $rss0 = AsudTest::rss_kb($t->pid);
 my @socks;
 for my $i (1 .. $n{conns}) {
 	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
@@ -139,7 +129,7 @@ for my $s (@socks) {
 }
 my $c0 = time;
 my $answered = grep { $_ eq '200' } read_all(\@socks, 120);
-my $rss1 = rss_kb($t->pid);
+my $rss1 = AsudTest::rss_kb($t->pid);
 is($answered, $n{conns}, "all $n{conns} connections got their 200");
 diag(sprintf('soak: %d connections answered in %.1f s, RSS %d kB -> %d kB',
     $n{conns}, time - $c0, $rss0, $rss1));

@@ -11,26 +11,6 @@ use POSIX ();
 use Time::HiRes qw(sleep time);
 use AsudTest;
 
-# The daemon's resident memory in kB.
-sub rss_kb {
-	my ($pid) = @_;
-	open(my $fh, '<', "/proc/$pid/status") or return 0;
-	while (<$fh>) {
-		return $1 if /^VmRSS:\s+(\d+)/;
-	}
-	return 0;
-}
-
-# The CPU seconds (user and system) the daemon has used.
-sub cpu_s {
-	my ($pid) = @_;
-	open(my $fh, '<', "/proc/$pid/stat") or return 0;
-	my $line = <$fh>;
-	$line =~ s/^.*\)\s+//s;
-	my @f = split ' ', $line;
-	return ($f[11] + $f[12]) / POSIX::sysconf(POSIX::_SC_CLK_TCK());
-}
-
 # Reads from every client at once until each has its whole answer (by
 # Content-Length) or the deadline passes; with $headers_only, until each
 # has its headers. Body bytes go into each client's digest.
@@ -93,7 +73,7 @@ undef $plain;
 undef $z;
 
 my $pid = $t->pid;
-my $rss0 = rss_kb($pid);
+my $rss0 = AsudTest::rss_kb($pid);
 my (@clients, $n);
 $n = 80;
 for my $kind (('plain') x $n, ('zstd') x $n) {
@@ -107,7 +87,7 @@ drain(\@clients, time + 120, 1);
 is(scalar(grep { $_->{head} } @clients), 2 * $n,
     'every client got its answer started');
 sleep 1;
-my $grown = rss_kb($pid) - $rss0;
+my $grown = AsudTest::rss_kb($pid) - $rss0;
 ok($grown < 200 * 1024, "memory stayed bounded with $n + $n readers that "
     . "do not read (grew by $grown kB)");
 diag("RSS grew by $grown kB with 2 x $n idle readers of a "
@@ -140,7 +120,7 @@ $t->check_log_clean;
 my $l = AsudTest->new(env => {
     STANDIN_MISBEHAVE => 'silence=2,longline=67108864' }, timeout => 600);
 $l->start;
-my $cpu0 = cpu_s($l->pid);
+my $cpu0 = AsudTest::cpu_seconds($l->pid);
 my $p = $l->post('/api/v1/build', { %$profile, packages => ['test2'] });
 is($p->{status}, 202, 'the long-line build is accepted');
 my $lh = $p->{json}{request_hash};
@@ -148,7 +128,7 @@ my $t0 = time;
 my $ev = HTTP::Tiny->new(timeout => 600)->get($l->base
     . "/api/v1/build/$lh/events");
 my $took = time - $t0;
-my $cpu = cpu_s($l->pid) - $cpu0;
+my $cpu = AsudTest::cpu_seconds($l->pid) - $cpu0;
 is($ev->{status}, 200, 'the event stream answered');
 my @events = map { /^event: (\w+)\ndata: (.*)$/s ? [$1, $2] : () }
     split /\n\n/, $ev->{content};

@@ -297,6 +297,27 @@ sub alive {
 	return $res->{status} == 200;
 }
 
+# The resident memory of a process in kB (from /proc; 0 when gone).
+sub rss_kb {
+	my ($pid) = @_;
+	open(my $fh, '<', "/proc/$pid/status") or return 0;
+	while (<$fh>) {
+		return $1 if /^VmRSS:\s+(\d+)/;
+	}
+	return 0;
+}
+
+# The CPU seconds (user and system) a process has used (from /proc;
+# undef when gone).
+sub cpu_seconds {
+	my ($pid) = @_;
+	open(my $fh, '<', "/proc/$pid/stat") or return undef;
+	my $stat = <$fh>;
+	$stat =~ s/^.*\)\s+//s;
+	my @f = split /\s+/, $stat;
+	return ($f[11] + $f[12]) / POSIX::sysconf(POSIX::_SC_CLK_TCK());
+}
+
 sub get { my ($s, $p, $h) = @_; $s->request('GET', $p, undef, $h) }
 sub head { my ($s, $p, $h) = @_; $s->request('HEAD', $p, undef, $h) }
 sub post { my ($s, $p, $b, $h) = @_; $s->request('POST', $p, $b, $h) }
