@@ -210,9 +210,9 @@ sub wait_idle {
 	my ($t) = @_;
 	my $deadline = time + 30;
 	while (time < $deadline) {
-		my $j = $t->get('/api/v1/stats')->{json};
-		return 1 if ref $j eq 'HASH' && defined $j->{queue_length}
-		    && $j->{queue_length} == 0;
+		my $j = $t->get('/api/v1/queue')->{json};
+		return 1 if ref $j eq 'HASH' && defined $j->{queued}
+		    && $j->{queued} == 0 && ($j->{running} // 1) == 0;
 		sleep 0.1;
 	}
 	return 0;
