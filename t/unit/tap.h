@@ -8,7 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int tap_n, tap_failed;
+/*
+ * The checks so far and the failed ones: one pair per program, shared by
+ * every file of a test that reports checks (weak, so that each may define
+ * it).
+ */
+extern int	tap_n, tap_failed;
+int		tap_n __attribute__((weak)), tap_failed __attribute__((weak));
 
 #define plan(n)		printf("1..%d\n", (n))
 #define done_testing()	(printf("1..%d\n", tap_n), tap_failed ? 1 : 0)
