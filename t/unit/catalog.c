@@ -582,6 +582,7 @@ catalog_test_hostile(void)
 	catalog_free(c);
 }
 
+/* Runs every check; the exit code says whether all passed. */
 int
 main(void)
 {

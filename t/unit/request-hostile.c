@@ -364,6 +364,7 @@ t_fuzz(void)
 	ok(accepted > 0, "some damaged bodies are still valid");
 }
 
+/* Runs every check; the exit code says whether all passed. */
 int
 main(void)
 {

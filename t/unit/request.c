@@ -727,6 +727,7 @@ t_round_trip(void)
 	request_free(&b);
 }
 
+/* Runs every check; the exit code says whether all passed. */
 int
 main(void)
 {
