@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/addr.h"
 #include "lib/compat.h"
 #include "lib/xmalloc.h"
-#include "server/client.h"
 #include "server/conf.h"
 
 enum conf_type { CONF_STRING, CONF_INT, CONF_BOOL, CONF_DURATION, CONF_LIST,
@@ -411,8 +411,8 @@ conf_set(struct conf *c, const char *key, const char *value, char **cause)
 		strv_clear((struct strv *)((char *)c + k->off));
 		if (strcmp(key, "trusted_proxies") == 0) {
 			strv_split(&c->trusted_proxies, value, " \t,");
-			return (client_check_proxies(&c->trusted_proxies,
-			    cause));
+			return (addr_check_list("trusted_proxies",
+			    &c->trusted_proxies, cause));
 		}
 		strv_split((struct strv *)((char *)c + k->off), value, " \t");
 		return (0);
