@@ -16,6 +16,7 @@
 
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/pkgindex.h"
 
@@ -85,7 +86,6 @@ struct pkgindex_stanza {
 
 static void	 pkgindex_cause(char **, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
-static int	 pkgindex_chars_ok(const char *, size_t, size_t, const char *);
 static int	 pkgindex_version_ok(const char *, size_t);
 static int	 pkgindex_arch_ok(const char *, size_t);
 static void	 pkgindex_stage_add(struct pkgindex_stage *, const char *,
@@ -111,8 +111,6 @@ static int	 pkgindex_json_read(const char *, size_t, struct pkgindex *,
 		    int, char **);
 static void	 pkgindex_json_error(yajl_handle, const struct pkgindex_json *,
 		    yajl_status, char **);
-static int	 pkgindex_next_line(const char **, const char *, const char **,
-		    size_t *);
 static void	 pkgindex_stanza_line(struct pkgindex_stanza *, const char *,
 		    size_t);
 static void	 pkgindex_stanza_end(struct pkgindex_stanza *,
@@ -151,52 +149,25 @@ pkgindex_cause(char **cause, const char *fmt, ...)
 	*cause = s;
 }
 
-/* 1 when s[0..len) is 1..max bytes, each alphanumeric or one of extra. */
-static int
-pkgindex_chars_ok(const char *s, size_t len, size_t max, const char *extra)
-{
-	size_t	i;
-
-	if (len == 0 || len > max)
-		return (0);
-	for (i = 0; i < len; i++) {
-		if ((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9'))
-			continue;
-		if (s[i] == '\0' || strchr(extra, s[i]) == NULL)
-			return (0);
-	}
-	return (1);
-}
-
 /* The reference's request pattern for names: [\w.,-]+ (ASCII). */
 int
 pkgindex_name_ok(const char *name, size_t len)
 {
-	return (pkgindex_chars_ok(name, len, PKGINDEX_MAX_NAME, "_.,-"));
+	return (text_word_ok(name, len, PKGINDEX_MAX_NAME, "_.,-"));
 }
 
 /* A version is printable ASCII without blanks. */
 static int
 pkgindex_version_ok(const char *s, size_t len)
 {
-	size_t	i;
-
-	if (len == 0 || len > PKGINDEX_MAX_VERSION)
-		return (0);
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			return (0);
-	}
-	return (1);
+	return (text_graph_ok(s, len, PKGINDEX_MAX_VERSION));
 }
 
 /* An architecture such as mips_24kc or aarch64_cortex-a53. */
 static int
 pkgindex_arch_ok(const char *s, size_t len)
 {
-	return (pkgindex_chars_ok(s, len, PKGINDEX_MAX_ARCH, "_.+-"));
+	return (text_word_ok(s, len, PKGINDEX_MAX_ARCH, "_.+-"));
 }
 
 /* Keeps one entry read from a file if both halves are sound. */
@@ -692,28 +663,6 @@ pkgindex_parse_json_any(const char *text, size_t len, struct pkgindex *idx,
 	return (pkgindex_json_read(text, len, idx, 1, cause));
 }
 
-/* Cuts the next line off *p; strips "\n" and a "\r" before it. */
-static int
-pkgindex_next_line(const char **p, const char *end, const char **line,
-    size_t *len)
-{
-	const char	*nl;
-
-	if (*p >= end)
-		return (0);
-	*line = *p;
-	if ((nl = memchr(*p, '\n', (size_t)(end - *p))) == NULL) {
-		*len = (size_t)(end - *p);
-		*p = end;
-	} else {
-		*len = (size_t)(nl - *p);
-		*p = nl + 1;
-	}
-	if (*len > 0 && (*line)[*len - 1] == '\r')
-		(*len)--;
-	return (1);
-}
-
 /*
  * One line of a stanza: "Field: value" (field names compare
  * case-insensitively, the first of each name counts), a continuation line
@@ -739,12 +688,9 @@ pkgindex_stanza_line(struct pkgindex_stanza *s, const char *line, size_t len)
 		return;
 	}
 	flen = (size_t)(colon - line);
-	for (i = 0; i < flen; i++) {
-		if ((unsigned char)line[i] <= ' ' ||
-		    (unsigned char)line[i] >= 0x7f) {
-			s->body = 1;
-			return;
-		}
+	if (!text_graph_ok(line, flen, flen)) {
+		s->body = 1;
+		return;
 	}
 	for (i = 0; i < PKGINDEX_F_COUNT; i++) {
 		if (strlen(pkgindex_fields[i]) == flen &&
@@ -820,7 +766,7 @@ pkgindex_parse_packages(const char *text, size_t len, struct pkgindex *idx,
 	memset(&st, 0, sizeof st);
 	pkgindex_stanza_reset(&s);
 	end = text == NULL ? NULL : text + len;
-	while (text != NULL && pkgindex_next_line(&p, end, &line, &linelen)) {
+	while (text != NULL && text_next_line(&p, end, &line, &linelen)) {
 		if (linelen == 0) {
 			if (open)
 				pkgindex_stanza_end(&s, &st);
@@ -839,7 +785,7 @@ pkgindex_parse_packages(const char *text, size_t len, struct pkgindex *idx,
 static int
 pkgindex_feed_ok(const char *s, size_t len)
 {
-	if (!pkgindex_chars_ok(s, len, PKGINDEX_MAX_NAME, "_.-"))
+	if (!text_word_ok(s, len, PKGINDEX_MAX_NAME, "_.-"))
 		return (0);
 	return (!(len == 1 && s[0] == '.') &&
 	    !(len == 2 && s[0] == '.' && s[1] == '.'));
@@ -857,7 +803,7 @@ pkgindex_parse_feeds_conf(const char *text, size_t len, struct strv *names)
 	if (text == NULL || len > PKGINDEX_MAX_TEXT)
 		return (0);
 	end = text + len;
-	while (pkgindex_next_line(&p, end, &line, &linelen) &&
+	while (text_next_line(&p, end, &line, &linelen) &&
 	    added < PKGINDEX_MAX_FEEDS) {
 		w = NULL;
 		wlen = 0;
@@ -946,7 +892,7 @@ pkgindex_kmods_dir(const char *version, const char *kernel_version,
 		return (NULL);
 	for (i = 0; i < 3; i++) {
 		if (parts[i] == NULL || parts[i][0] == '.' ||
-		    !pkgindex_chars_ok(parts[i], strlen(parts[i]),
+		    !text_word_ok(parts[i], strlen(parts[i]),
 		    PKGINDEX_MAX_KPART, "_.+~-"))
 			return (NULL);
 	}
