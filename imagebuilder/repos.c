@@ -693,44 +693,19 @@ static int
 repos_read_at(int dirfd, const char *name, char **buf, size_t *len,
     struct stat *st, char **cause)
 {
-	char	*p;
-	size_t	 got = 0;
-	ssize_t	 n;
-	int	 fd;
-
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
-	if (fd == -1 && errno == ENOENT)
+	if (fs_read_file_at(dirfd, name, REPOS_FILE_MAX, buf, len, st) == 0)
+		return (0);
+	if (errno == ENOENT)
 		return (1);
-	if (fd == -1) {
-		if (errno == ELOOP)
-			xasprintf(cause, "Refusing %s: a symbolic link", name);
-		else
-			xasprintf(cause, "Could not read %s: %s", name,
-			    strerror(errno));
-		return (-1);
-	}
-	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode) ||
-	    st->st_size > REPOS_FILE_MAX) {
+	if (errno == ELOOP)
+		xasprintf(cause, "Refusing %s: a symbolic link", name);
+	else if (errno == EFBIG || errno == EINVAL)
 		xasprintf(cause, "Refusing %s: not a regular file of at most "
 		    "%d bytes", name, REPOS_FILE_MAX);
-		close(fd);
-		return (-1);
-	}
-	p = xmalloc((size_t)st->st_size + 1);
-	while (got < (size_t)st->st_size) {
-		n = read(fd, p + got, (size_t)st->st_size - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	p[got] = '\0';
-	*buf = p;
-	*len = got;
-	return (0);
+	else
+		xasprintf(cause, "Could not read %s: %s", name,
+		    strerror(errno));
+	return (-1);
 }
 
 /* Writes all of a buffer to fd. */
