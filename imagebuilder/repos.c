@@ -1,8 +1,8 @@
 /*
  * repos.c: a build's own repositories and keys. URLs are parsed (scheme,
- * host, port, path) before the allow-list compares them; usign and PEM keys
- * are decoded and checked; repository files are merged the way the
- * reference server merges them. An ImageBuilder is changed for one build
+ * host, port, path) before the allow-list compares them; repository files
+ * are merged the way the reference server merges them; keys.c checks the
+ * keys and makes their files. An ImageBuilder is changed for one build
  * only: the files about to be replaced are copied into a new directory
  * that becomes <ib>/.asud-pristine by one rename once complete, then each
  * new file is written under a temporary name and renamed into place;
@@ -23,8 +23,8 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strv.h"
-#include "lib/text.h"
 #include "lib/xmalloc.h"
+#include "imagebuilder/keys.h"
 #include "imagebuilder/repos.h"
 
 /* The longest URL or repository name looked at. */
@@ -32,10 +32,6 @@
 #define REPOS_NAME_MAX		256
 /* The largest repository file or saved copy read. */
 #define REPOS_FILE_MAX		(1024 * 1024)
-/* A usign public key: "Ed", 8 bytes of key number, 32 of key. */
-#define REPOS_USIGN_LEN		42
-#define REPOS_PEM_LABEL_MAX	64
-#define REPOS_PEM_LINE_MAX	76
 /* The saved copies while they are being made. */
 #define REPOS_PRISTINE_NEW	".asud-pristine.new"
 #define REPOS_MANIFEST		"MANIFEST"
@@ -279,285 +275,6 @@ repos_allowed(const char *url, const struct strv *allow_list)
 	}
 	repos_url_free(&u);
 	return (found);
-}
-
-/*
- * Decodes padded base64 without white space into a new buffer; -1 for
- * anything else. Strict, since a key is either exactly right or refused.
- */
-static int
-repos_b64_decode(const char *s, size_t len, unsigned char **out,
-    size_t *outlen)
-{
-	unsigned char	*buf;
-	unsigned long	 acc;
-	size_t		 i, j, n = 0, pad = 0;
-	int		 v;
-
-	if (len == 0 || len % 4 != 0)
-		return (-1);
-	while (pad < 2 && s[len - 1 - pad] == '=')
-		pad++;
-	buf = xmalloc(len / 4 * 3);
-	for (i = 0; i < len; i += 4) {
-		acc = 0;
-		for (j = 0; j < 4; j++) {
-			if (i + j >= len - pad)
-				v = 0;
-			else if ((v = text_b64_value(
-			    (unsigned char)s[i + j])) == -1) {
-				free(buf);
-				return (-1);
-			}
-			acc = acc << 6 | (unsigned long)v;
-		}
-		buf[n++] = (unsigned char)(acc >> 16);
-		buf[n++] = (unsigned char)(acc >> 8);
-		buf[n++] = (unsigned char)acc;
-	}
-	*out = buf;
-	*outlen = n - pad;
-	return (0);
-}
-
-/* Removes white space at both ends of a string, in place. */
-static char *
-repos_trim(char *s)
-{
-	size_t	n;
-
-	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' ||
-	    *s == '\v' || *s == '\f')
-		s++;
-	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
-	    s[n - 1] == '\r' || s[n - 1] == '\n' || s[n - 1] == '\v' ||
-	    s[n - 1] == '\f'))
-		s[--n] = '\0';
-	return (s);
-}
-
-/* Whether a string has only printable ASCII. */
-static int
-repos_printable(const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-			return (0);
-	}
-	return (1);
-}
-
-/* Splits a key into its non-blank lines, trimmed. */
-static void
-repos_key_lines(struct strv *lines, const char *key)
-{
-	struct strv	raw = STRV_INITIALIZER;
-	size_t		i;
-	char		*s;
-
-	strv_split(&raw, key, "\n");
-	for (i = 0; i < raw.n; i++) {
-		s = repos_trim(raw.v[i]);
-		if (*s != '\0')
-			strv_add(lines, s);
-	}
-	strv_clear(&raw);
-}
-
-/*
- * The base64 line of a usign public key, checked: one line, or two when
- * the first is the "untrusted comment:" of a key file.
- */
-static int
-repos_usign_line(const char *key, char **line, unsigned char **raw,
-    char **cause)
-{
-	struct strv	 lines = STRV_INITIALIZER;
-	const char	*last;
-	size_t		 len;
-	int		 rc = -1;
-
-	*raw = NULL;
-	if (strlen(key) > REPOS_KEY_MAX) {
-		*cause = xstrdup("Invalid usign key: too long");
-		return (-1);
-	}
-	repos_key_lines(&lines, key);
-	last = lines.n > 0 ? lines.v[lines.n - 1] : "";
-	if (lines.n == 0)
-		*cause = xstrdup("Invalid usign key: empty");
-	else if (lines.n > 2 || (lines.n == 2 && (strncmp(lines.v[0],
-	    "untrusted comment:", 18) != 0 || !repos_printable(lines.v[0]))))
-		*cause = xstrdup("Invalid usign key: more than one key line");
-	else if (repos_b64_decode(last, strlen(last), raw, &len) == -1)
-		*cause = xstrdup("Invalid usign key: not base64");
-	else if (len != REPOS_USIGN_LEN)
-		xasprintf(cause, "Invalid usign key: %zu bytes instead of %d",
-		    len, REPOS_USIGN_LEN);
-	else if ((*raw)[0] != 'E' || (*raw)[1] != 'd')
-		*cause = xstrdup("Invalid usign key: not an Ed25519 key");
-	else {
-		*line = xstrdup(last);
-		rc = 0;
-	}
-	if (rc == -1) {
-		free(*raw);
-		*raw = NULL;
-	}
-	strv_clear(&lines);
-	return (rc);
-}
-
-/* The key number of a decoded usign key in hex. */
-static void
-repos_usign_hex(const unsigned char *raw, char out[REPOS_FP_LEN + 1])
-{
-	int	i;
-
-	for (i = 0; i < REPOS_FP_LEN / 2; i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[2 + i]);
-}
-
-/* The usign fingerprint; see repos.h. */
-int
-repos_usign_fingerprint(const char *b64key, char out[REPOS_FP_LEN + 1],
-    char **cause)
-{
-	unsigned char	*raw;
-	char		*line;
-
-	if (repos_usign_line(b64key, &line, &raw, cause) == -1)
-		return (-1);
-	repos_usign_hex(raw, out);
-	free(raw);
-	free(line);
-	return (0);
-}
-
-/* Whether a key is PEM, as the reference decides it. */
-int
-repos_key_is_pem(const char *key)
-{
-	while (*key == ' ' || *key == '\t' || *key == '\r' || *key == '\n')
-		key++;
-	return (strncmp(key, "-----BEGIN", 10) == 0);
-}
-
-/* Reads the label of "-----BEGIN <label>-----"; NULL if malformed. */
-static char *
-repos_pem_label(const char *line, const char *head)
-{
-	size_t	hlen = strlen(head), len = strlen(line), i;
-
-	if (strncmp(line, head, hlen) != 0 || len < hlen + 6 ||
-	    strcmp(line + len - 5, "-----") != 0)
-		return (NULL);
-	len -= hlen + 5;
-	if (len > REPOS_PEM_LABEL_MAX)
-		return (NULL);
-	for (i = 0; i < len; i++) {
-		if (!((line[hlen + i] >= 'A' && line[hlen + i] <= 'Z') ||
-		    (line[hlen + i] >= '0' && line[hlen + i] <= '9') ||
-		    line[hlen + i] == ' '))
-			return (NULL);
-	}
-	return (xstrndup(line + hlen, len));
-}
-
-/* Whether a line between BEGIN and END is itself a boundary. */
-static int
-repos_pem_nested(const struct strv *lines)
-{
-	size_t	i;
-
-	for (i = 1; i + 1 < lines->n; i++) {
-		if (strncmp(lines->v[i], "-----", 5) == 0)
-			return (1);
-	}
-	return (0);
-}
-
-/* Checks the base64 lines between BEGIN and END; they must decode. */
-static int
-repos_pem_body(const struct strv *lines)
-{
-	unsigned char	*raw;
-	char		*body;
-	size_t		 i, len, rawlen, used = 0;
-	int		 rc;
-
-	for (i = 1; i + 1 < lines->n; i++) {
-		len = strlen(lines->v[i]);
-		if (len > REPOS_PEM_LINE_MAX ||
-		    strspn(lines->v[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789+/=") != len)
-			return (-1);
-	}
-	body = xmalloc(REPOS_KEY_MAX + 1);
-	for (i = 1; i + 1 < lines->n; i++) {
-		len = strlen(lines->v[i]);
-		if (used + len > REPOS_KEY_MAX)
-			break;
-		memcpy(body + used, lines->v[i], len);
-		used += len;
-	}
-	rc = repos_b64_decode(body, used, &raw, &rawlen);
-	free(body);
-	if (rc == 0)
-		free(raw);
-	return (rc);
-}
-
-/*
- * Checks a PEM key and returns it as one block with LF line ends and
- * nothing around it.
- */
-static int
-repos_pem_normalize(const char *key, char **out, char **cause)
-{
-	struct strv	 lines = STRV_INITIALIZER;
-	char		*label = NULL, *end = NULL, *joined;
-	int		 rc = -1;
-
-	if (strlen(key) > REPOS_KEY_MAX) {
-		xasprintf(cause, "Invalid PEM key: longer than %d bytes",
-		    REPOS_KEY_MAX);
-		return (-1);
-	}
-	repos_key_lines(&lines, key);
-	if (lines.n < 3 ||
-	    (label = repos_pem_label(lines.v[0], "-----BEGIN ")) == NULL ||
-	    (end = repos_pem_label(lines.v[lines.n - 1], "-----END ")) ==
-	    NULL || strcmp(label, end) != 0 || repos_pem_nested(&lines))
-		*cause = xstrdup("Invalid PEM key: not one PEM block");
-	else if (repos_pem_body(&lines) == -1)
-		*cause = xstrdup("Invalid PEM key: not base64");
-	else {
-		joined = strv_join(&lines, "\n");
-		xasprintf(out, "%s\n", joined);
-		free(joined);
-		rc = 0;
-	}
-	free(label);
-	free(end);
-	strv_clear(&lines);
-	return (rc);
-}
-
-/* Checks one entry of repository_keys; see repos.h. */
-int
-repos_key_check(const char *key, char **cause)
-{
-	char	fp[REPOS_FP_LEN + 1], *pem;
-
-	if (repos_key_is_pem(key)) {
-		if (repos_pem_normalize(key, &pem, cause) == -1)
-			return (-1);
-		free(pem);
-		return (0);
-	}
-	return (repos_usign_fingerprint(key, fp, cause));
 }
 
 /* Whether s has no white space, control byte or byte of bad. */
@@ -807,27 +524,14 @@ repos_plan_add(struct repos_plan *p, char *path, char *data)
 static int
 repos_plan_keys(struct repos_plan *p, const struct strv *keys, char **cause)
 {
-	unsigned char	*raw;
-	char		 fp[REPOS_FP_LEN + 1], *line, *path, *data;
-	size_t		 i;
+	char	*name, *path, *data;
+	size_t	 i;
 
 	for (i = 0; keys != NULL && i < keys->n; i++) {
-		if (repos_key_is_pem(keys->v[i])) {
-			if (repos_pem_normalize(keys->v[i], &data, cause) == -1)
-				return (-1);
-			xasprintf(&path, "%s/custom-%zu.pem", REPOS_KEYS_DIR,
-			    i);
-		} else {
-			if (repos_usign_line(keys->v[i], &line, &raw,
-			    cause) == -1)
-				return (-1);
-			repos_usign_hex(raw, fp);
-			free(raw);
-			xasprintf(&data, "untrusted comment: %s\n%s\n", fp,
-			    line);
-			free(line);
-			xasprintf(&path, "%s/%s", REPOS_KEYS_DIR, fp);
-		}
+		if (keys_file(keys->v[i], i, &name, &data, cause) == -1)
+			return (-1);
+		xasprintf(&path, "%s/%s", REPOS_KEYS_DIR, name);
+		free(name);
 		repos_plan_add(p, path, data);
 	}
 	return (0);
@@ -1139,8 +843,8 @@ repos_restore_path(const char *path, int *in_keys, const char **name)
 		return (0);
 	*in_keys = 1;
 	*name = n = path + klen + 1;
-	if (strlen(n) == REPOS_FP_LEN &&
-	    strspn(n, "0123456789abcdef") == REPOS_FP_LEN)
+	if (strlen(n) == KEYS_FP_LEN &&
+	    strspn(n, "0123456789abcdef") == KEYS_FP_LEN)
 		return (1);
 	if (strncmp(n, "custom-", 7) != 0)
 		return (0);
