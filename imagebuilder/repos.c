@@ -1,6 +1,6 @@
 /*
- * repos.c: a build's own repositories and keys. URLs are parsed (scheme,
- * host, port, path) before the allow-list compares them; repository files
+ * repos.c: a build's own repositories and keys. URLs are parsed by
+ * repourl.c before the allow-list compares them; repository files
  * are merged the way the reference server merges them; keys.c checks the
  * keys and makes their files. An ImageBuilder is changed for one build
  * only: the files about to be replaced are copied into a new directory
@@ -26,9 +26,9 @@
 #include "lib/xmalloc.h"
 #include "imagebuilder/keys.h"
 #include "imagebuilder/repos.h"
+#include "imagebuilder/repourl.h"
 
-/* The longest URL or repository name looked at. */
-#define REPOS_URL_MAX		4096
+/* The longest repository name looked at. */
 #define REPOS_NAME_MAX		256
 /* The largest repository file or saved copy read. */
 #define REPOS_FILE_MAX		(1024 * 1024)
@@ -42,14 +42,6 @@
 #define REPOS_KEYS_DIR		"keys"
 #define REPOS_OPKG_LOCAL	"src imagebuilder file:packages"
 #define REPOS_OPKG_SIGNATURE	"option check_signature"
-
-/* A URL cut into the parts the allow-list compares. */
-struct repos_url {
-	int	 https;
-	char	*host;		/* lower case */
-	long	 port;		/* the scheme's default when absent */
-	char	*path;		/* "" or starting with "/", no query */
-};
 
 /* One file written into the ImageBuilder. */
 struct repos_target {
@@ -70,210 +62,25 @@ struct repos_plan {
 	size_t			 n;
 };
 
-/* Whether a byte is an ASCII letter or digit (no locale). */
-static int
-repos_alnum(int c)
-{
-	return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'));
-}
-
-/* Whether a byte is an ASCII hex digit. */
-static int
-repos_xdigit(int c)
-{
-	return ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	    (c >= 'A' && c <= 'F'));
-}
-
-/* The ASCII lower case of a byte. */
-static int
-repos_lower(int c)
-{
-	return (c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-}
-
-/* Frees the parts of a parsed URL. */
-static void
-repos_url_free(struct repos_url *u)
-{
-	free(u->host);
-	free(u->path);
-	memset(u, 0, sizeof *u);
-}
-
-/* Reads "http://" or "https://" in any case; moves *sp past it. */
-static int
-repos_url_scheme(const char **sp, struct repos_url *u)
-{
-	if (strncasecmp(*sp, "https://", 8) == 0) {
-		u->https = 1;
-		*sp += 8;
-		return (0);
-	}
-	if (strncasecmp(*sp, "http://", 7) == 0) {
-		u->https = 0;
-		*sp += 7;
-		return (0);
-	}
-	return (-1);
-}
-
-/* Reads ":port" (or ":" alone, the default) after the host. */
-static int
-repos_url_port(const char *p, const char *end, struct repos_url *u)
-{
-	long	port = 0;
-
-	u->port = u->https ? 443 : 80;
-	if (p == end)
-		return (0);
-	if (*p++ != ':' || end - p > 5)
-		return (-1);
-	if (p == end)
-		return (0);
-	for (; p < end; p++) {
-		if (*p < '0' || *p > '9')
-			return (-1);
-		port = port * 10 + (*p - '0');
-	}
-	if (port < 1 || port > 65535)
-		return (-1);
-	u->port = port;
-	return (0);
-}
-
-/*
- * Reads the authority: a host name or a bracketed IPv6 address and an
- * optional port. Userinfo ("user@") and percent signs are refused, so
- * that nothing but the host we compare can be where the client connects.
- */
-static int
-repos_url_authority(const char *a, size_t len, struct repos_url *u)
-{
-	const char	*end = a + len, *host, *rest;
-	size_t		 hlen, i;
-	int		 c, v6 = len > 0 && a[0] == '[';
-
-	if (memchr(a, '@', len) != NULL || memchr(a, '%', len) != NULL)
-		return (-1);
-	if (v6) {
-		host = a + 1;
-		if ((rest = memchr(host, ']', len - 1)) == NULL)
-			return (-1);
-		hlen = (size_t)(rest - host);
-		rest++;
-	} else {
-		host = a;
-		rest = memchr(a, ':', len);
-		if (rest == NULL)
-			rest = end;
-		hlen = (size_t)(rest - host);
-	}
-	if (hlen == 0)
-		return (-1);
-	for (i = 0; i < hlen; i++) {
-		c = (unsigned char)host[i];
-		if (v6 ? !(repos_xdigit(c) || c == ':' || c == '.') :
-		    !(repos_alnum(c) || c == '.' || c == '-' || c == '_'))
-			return (-1);
-	}
-	if (repos_url_port(rest, end, u) == -1)
-		return (-1);
-	u->host = xstrndup(host, hlen);
-	for (i = 0; i < hlen; i++)
-		u->host[i] = (char)repos_lower((unsigned char)u->host[i]);
-	return (0);
-}
-
-/*
- * Refuses paths that a server may read as somewhere else: "." and ".."
- * segments and percent-encoded dots, slashes and backslashes.
- */
-static int
-repos_url_path_ok(const char *p, size_t len)
-{
-	size_t	i, seg;
-
-	for (i = 0; i + 2 < len; i++) {
-		if (p[i] == '%' && (strncasecmp(p + i, "%2e", 3) == 0 ||
-		    strncasecmp(p + i, "%2f", 3) == 0 ||
-		    strncasecmp(p + i, "%5c", 3) == 0))
-			return (0);
-	}
-	for (i = 0; i < len; i += seg + 1) {
-		seg = strcspn(p + i, "/");
-		if (i + seg > len)
-			seg = len - i;
-		if ((seg == 1 && p[i] == '.') ||
-		    (seg == 2 && p[i] == '.' && p[i + 1] == '.'))
-			return (0);
-	}
-	return (1);
-}
-
-/* Parses an http(s) URL; -1 for anything odd. */
-static int
-repos_url_parse(const char *s, struct repos_url *u)
-{
-	size_t	len, alen, plen, i;
-
-	memset(u, 0, sizeof *u);
-	len = strlen(s);
-	if (len > REPOS_URL_MAX)
-		return (-1);
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)s[i] <= 0x20 ||
-		    (unsigned char)s[i] >= 0x7f || s[i] == '\\')
-			return (-1);
-	}
-	if (repos_url_scheme(&s, u) == -1)
-		return (-1);
-	alen = strcspn(s, "/?#");
-	if (repos_url_authority(s, alen, u) == -1)
-		return (-1);
-	s += alen;
-	plen = strcspn(s, "?#");
-	if (!repos_url_path_ok(s, plen)) {
-		repos_url_free(u);
-		return (-1);
-	}
-	u->path = xstrndup(s, plen);
-	return (0);
-}
-
-/* Whether url lies under the allowed prefix a. */
-static int
-repos_url_under(const struct repos_url *url, const struct repos_url *a)
-{
-	size_t	n = strlen(a->path);
-
-	while (n > 0 && a->path[n - 1] == '/')
-		n--;
-	return (url->https == a->https && strcmp(url->host, a->host) == 0 &&
-	    url->port == a->port && strncmp(url->path, a->path, n) == 0 &&
-	    url->path[n] == '/');
-}
-
 /* The allow-list rule of reference/asu-api.md §5.5; see repos.h. */
 int
 repos_allowed(const char *url, const struct strv *allow_list)
 {
-	struct repos_url	u, a;
-	size_t			i;
-	int			found = 0;
+	struct repourl	u, a;
+	size_t		i;
+	int		found = 0;
 
 	if (url == NULL || allow_list == NULL || allow_list->n == 0)
 		return (0);
-	if (repos_url_parse(url, &u) == -1)
+	if (repourl_parse(url, &u) == -1)
 		return (0);
 	for (i = 0; i < allow_list->n && !found; i++) {
-		if (repos_url_parse(allow_list->v[i], &a) == -1)
+		if (repourl_parse(allow_list->v[i], &a) == -1)
 			continue;
-		found = repos_url_under(&u, &a);
-		repos_url_free(&a);
+		found = repourl_under(&u, &a);
+		repourl_free(&a);
 	}
-	repos_url_free(&u);
+	repourl_free(&u);
 	return (found);
 }
 
@@ -313,7 +120,7 @@ repos_url_check(const char *url, char **cause)
 		skip = 7;
 	else
 		skip = 0;
-	if (skip == 0 || url[skip] == '\0' || strlen(url) > REPOS_URL_MAX ||
+	if (skip == 0 || url[skip] == '\0' || strlen(url) > REPOURL_MAX ||
 	    !repos_text_ok(url, "#\\")) {
 		*cause = xstrdup("Invalid repository URL");
 		return (-1);
