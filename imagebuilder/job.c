@@ -311,15 +311,9 @@ static void __attribute__((noreturn))
 job_child(const char *path, char *const argv[], const char *cwd,
     char *const envp[], int out, int err, int rep, pid_t parent)
 {
-	struct sigaction	sa;
-	sigset_t		none;
-	int			sig, fd;
+	sigset_t	none;
+	int		fd;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
@@ -436,29 +430,47 @@ job_close_fds(int *fds, size_t n)
 	}
 }
 
-/*
- * Forks the child with all signals blocked and waits until it has exec'd.
- * fds are stdout r/w, stderr r/w, exec report r/w; on success only the
- * two read ends are left open.
- */
-static int
-job_fork(const char *path, char *const argv[], const char *cwd,
-    char *const envp[], int fds[6], pid_t *pidp, char **cause)
+/* Forks with every signal blocked; see job.h. */
+pid_t
+job_fork(void)
 {
-	sigset_t	all, old;
-	pid_t		pid, parent = getpid();
-	int		saved;
+	struct sigaction	sa;
+	sigset_t		all, old;
+	pid_t			pid;
+	int			sig, saved;
 
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-	pid = fork();
-	if (pid == 0)
-		job_child(path, argv, cwd, envp, fds[1], fds[3], fds[5],
-		    parent);
+	if ((pid = fork()) == 0) {
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = SIG_DFL;
+		sigemptyset(&sa.sa_mask);
+		for (sig = 1; sig < NSIG; sig++)
+			sigaction(sig, &sa, NULL);
+		return (0);
+	}
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return (pid);
+}
+
+/*
+ * Forks the child and waits until it has exec'd. fds are stdout r/w,
+ * stderr r/w, exec report r/w; on success only the two read ends are left
+ * open.
+ */
+static int
+job_spawn(const char *path, char *const argv[], const char *cwd,
+    char *const envp[], int fds[6], pid_t *pidp, char **cause)
+{
+	pid_t	pid, parent = getpid();
+
+	if ((pid = job_fork()) == 0)
+		job_child(path, argv, cwd, envp, fds[1], fds[3], fds[5],
+		    parent);
 	if (pid == -1) {
-		xasprintf(cause, "fork: %s", strerror(saved));
+		xasprintf(cause, "fork: %s", strerror(errno));
 		return (-1);
 	}
 	close(fds[1]);
@@ -559,7 +571,7 @@ job_run(char *const argv[], const char *cwd, char *const envp[], int timeout,
 	}
 	id = ++job_next_id;
 	env = job_env_mark(envp, id, &mark);
-	rc = job_fork(path, argv, cwd, env, fds, &pid, cause);
+	rc = job_spawn(path, argv, cwd, env, fds, &pid, cause);
 	free(env);
 	free(mark);
 	free(path);
