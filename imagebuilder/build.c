@@ -127,10 +127,20 @@ static const char *build_env_drop[] = {
 /* stderr texts of `make image` that mean the image does not fit. */
 static const char *build_too_big[] = { "is too big", "out of space?", NULL };
 
+/* The daemon's event base, for the deferred first step of each build. */
+static struct event_base	*build_base;
+
 static void	build_run_info(struct build *);
 static void	build_run_manifest(struct build *);
 static void	build_run_image(struct build *);
 static void	build_job_complete(struct job *, int, int, void *);
+
+/* Remembers the event base every build defers its first step on. */
+void
+build_init(struct event_base *base)
+{
+	build_base = base;
+}
 
 /* The client-facing phase names of reference/asu-api.md §1.4. */
 const char *
@@ -525,8 +535,9 @@ build_spawn(struct build *b, const struct strv *args)
 	build_capture_reset(&b->out);
 	build_capture_reset(&b->err);
 	b->scan_tail_len = 0;
+	/* The build outlives its jobs: nothing for the job to free. */
 	b->job = job_run(argv.v, b->ib_dir, b->env.v, secs, build_job_output,
-	    build_job_complete, b, &cause);
+	    build_job_complete, NULL, b, &cause);
 	strv_clear(&argv);
 	if (b->job == NULL) {
 		build_failf(b, "Could not run make: %s", cause);
@@ -952,12 +963,11 @@ struct build *
 build_start(const struct build_spec *spec, build_phase_cb phase_cb,
     build_log_cb log_cb, build_done_cb done_cb, void *arg, char **cause)
 {
-	struct event_base	*base = job_get_base();
-	struct build		*b;
-	struct timeval		 now = { 0, 0 };
+	struct build	*b;
+	struct timeval	 now = { 0, 0 };
 
-	if (base == NULL)
-		fatalx("%s: job_init was not called", __func__);
+	if (build_base == NULL)
+		fatalx("%s: build_init was not called", __func__);
 	if (spec->ib_dir == NULL || spec->work_dir == NULL ||
 	    spec->bin_dir == NULL || spec->profile == NULL ||
 	    *spec->profile == '\0' || done_cb == NULL) {
@@ -997,7 +1007,7 @@ build_start(const struct build_spec *spec, build_phase_cb phase_cb,
 		clock_gettime(CLOCK_MONOTONIC, &b->deadline);
 		b->deadline.tv_sec += b->timeout;
 	}
-	if ((b->start_ev = evtimer_new(base, build_start_cb, b)) == NULL)
+	if ((b->start_ev = evtimer_new(build_base, build_start_cb, b)) == NULL)
 		fatalx("out of memory");
 	evtimer_add(b->start_ev, &now);
 	return (b);

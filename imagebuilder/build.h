@@ -15,6 +15,7 @@
 #include "imagebuilder/manifest.h"
 
 struct build;
+struct event_base;
 struct info;
 
 /*
@@ -92,6 +93,11 @@ typedef void (*build_log_cb)(const char *buf, size_t len, void *arg);
 /* The end of the build; the result is owned by build and freed after. */
 typedef void (*build_done_cb)(const struct build_result *, void *arg);
 
+/*
+ * Must be called once before the first build_start, with the event base
+ * the jobs run on (job_init's).
+ */
+void		 build_init(struct event_base *);
 /*
  * Starts a build. The spec's strings are copied. In the setup step, what
  * an earlier build (or a crash) left of its repositories and keys is put

@@ -77,6 +77,7 @@ struct job {
 
 	job_output_cb		 output_cb;
 	job_complete_cb		 complete_cb;
+	job_free_cb		 free_cb;
 	void			*arg;
 
 	LIST_ENTRY(job)		 entry;
@@ -234,13 +235,6 @@ job_init(struct event_base *base)
 #endif
 	if ((job_sweep_ev = evtimer_new(base, job_sweep_cb, NULL)) == NULL)
 		fatalx("out of memory");
-}
-
-/* Gives other imagebuilder modules the base the jobs run on. */
-struct event_base *
-job_get_base(void)
-{
-	return (job_base);
 }
 
 /* Finds the value of PATH in an environment vector. */
@@ -488,7 +482,8 @@ job_spawn(const char *path, char *const argv[], const char *cwd,
 /* Makes the record of a started child and arms its pipes and timer. */
 static struct job *
 job_new(pid_t pid, int outfd, int errfd, int timeout,
-    job_output_cb output_cb, job_complete_cb complete_cb, void *arg)
+    job_output_cb output_cb, job_complete_cb complete_cb,
+    job_free_cb free_cb, void *arg)
 {
 	struct job	*job;
 	struct timeval	 tv = { timeout, 0 };
@@ -498,6 +493,7 @@ job_new(pid_t pid, int outfd, int errfd, int timeout,
 	job->pid = pid;
 	job->output_cb = output_cb;
 	job->complete_cb = complete_cb;
+	job->free_cb = free_cb;
 	job->arg = arg;
 	job->bev[0] = job_wrap_pipe(outfd);
 	job->bev[1] = job_wrap_pipe(errfd);
@@ -543,8 +539,8 @@ job_env_mark(char *const envp[], unsigned long id, char **mark)
 /* Forks and execs argv; see job.h. */
 struct job *
 job_run(char *const argv[], const char *cwd, char *const envp[], int timeout,
-    job_output_cb output_cb, job_complete_cb complete_cb, void *arg,
-    char **cause)
+    job_output_cb output_cb, job_complete_cb complete_cb, job_free_cb free_cb,
+    void *arg, char **cause)
 {
 	struct job	 *job;
 	char		 *path, **env, *mark;
@@ -581,7 +577,7 @@ job_run(char *const argv[], const char *cwd, char *const envp[], int timeout,
 	}
 	log_debug("job %ld started: %s", (long)pid, argv[0]);
 	job = job_new(pid, fds[0], fds[2], timeout, output_cb, complete_cb,
-	    arg);
+	    free_cb, arg);
 	job->id = id;
 	return (job);
 }
@@ -596,10 +592,13 @@ job_close_pipe(struct job *job, int i)
 	}
 }
 
-/* Releases a job that is reaped and will call nothing more. */
+/* Releases a job that is reaped, then the caller's argument. */
 static void
 job_free(struct job *job)
 {
+	job_free_cb	 free_cb = job->free_cb;
+	void		*arg = job->arg;
+
 	LIST_REMOVE(job, entry);
 	job_pidfile_del(job->pid);
 	job_close_pipe(job, 0);
@@ -607,6 +606,8 @@ job_free(struct job *job)
 	event_free(job->timeout);
 	event_free(job->linger);
 	free(job);
+	if (free_cb != NULL && arg != NULL)
+		free_cb(arg);
 }
 
 /* Finishes or frees the job once nothing more can happen to it. */
@@ -956,12 +957,13 @@ job_kill(struct job *job)
 void
 job_killall(void)
 {
-	struct job	*job, *next;
+	struct job	*job;
 	int		 status;
 
 	LIST_FOREACH(job, &job_list, entry)
 		kill(-job->pid, SIGKILL);
-	LIST_FOREACH_SAFE(job, &job_list, entry, next) {
+	/* A free_cb may end other jobs: take the first one each time. */
+	while ((job = LIST_FIRST(&job_list)) != NULL) {
 		if (!job->dead) {
 			while (waitpid(job->pid, &status, 0) == -1 &&
 			    errno == EINTR)
