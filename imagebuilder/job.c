@@ -180,7 +180,7 @@ job_wait_group(pid_t pgid)
 		nanosleep(&ts, NULL);
 }
 
-/* Ends the process groups a crashed daemon left behind, then tracks new ones. */
+/* Ends the groups a crashed daemon left behind, then tracks new ones. */
 void
 job_set_piddir(const char *dir)
 {
@@ -202,7 +202,8 @@ job_set_piddir(const char *dir)
 			continue;
 		xasprintf(&path, "%s/%s", dir, de->d_name);
 		n = -1;
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC |
+		    O_NOFOLLOW)) != -1) {
 			n = read(fd, buf, sizeof buf - 1);
 			close(fd);
 		}
