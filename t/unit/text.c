@@ -9,6 +9,8 @@
 #include "lib/text.h"
 #include "t/unit/tap.h"
 
+static int	text_test_decode(const char *, unsigned char *, size_t,
+		    size_t *);
 static void	text_test_b64(void);
 static void	text_test_lines(void);
 static void	text_test_graph(void);
@@ -139,6 +141,7 @@ text_test_word(void)
 	ok(text_word_ok("a,b+c", 5, 10, ",+"), "several extra bytes");
 }
 
+/* Runs every case. */
 int
 main(void)
 {
