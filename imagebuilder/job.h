@@ -7,10 +7,11 @@
  * have reached EOF and the process was reaped; then complete_cb runs once
  * and the job is freed right after it returns, free_cb with it. When the
  * process is reaped, its group is killed, whatever its status: nothing a
- * job started outlives it. The daemon is the subreaper of its descendants, so one
- * that left the group (setsid) and lost its parent becomes the daemon's
- * child; such orphans are killed once no running job can own them (by
- * group, session, or the ASUD_JOB variable each job's environment gets).
+ * job started outlives it. The daemon is the subreaper of its
+ * descendants, so one that left the group (setsid) and lost its parent
+ * becomes the daemon's child; such orphans are killed once no running job
+ * can own them (by group, session, or the ASUD_JOB variable each job's
+ * environment gets).
  */
 #ifndef ASUD_JOB_H
 #define ASUD_JOB_H

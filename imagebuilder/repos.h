@@ -3,9 +3,10 @@
  * (reference/asu-api.md §1.2, §5.2, §5.5): the allow-list check on parsed
  * URLs, the merged opkg `repositories.conf` or apk `repositories`, and
  * writing those and the keys (imagebuilder/keys.h) into an ImageBuilder
- * for one build only. Before anything in the ImageBuilder changes, the files about to be
- * replaced are saved under <ib>/.asud-pristine; repos_restore puts them
- * back, after the build or, after a crash, before the next one.
+ * for one build only. Before anything in the ImageBuilder changes, the
+ * files about to be replaced are saved under <ib>/.asud-pristine;
+ * repos_restore puts them back, after the build or, after a crash, before
+ * the next one.
  */
 #ifndef ASUD_REPOS_H
 #define ASUD_REPOS_H
