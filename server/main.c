@@ -22,6 +22,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "imagebuilder/build.h"
 #include "imagebuilder/catalog.h"
 #include "imagebuilder/fetch.h"
 #include "imagebuilder/ibcache.h"
@@ -374,6 +375,7 @@ main(int argc, char **argv)
 	    MDB_VERSION_MINOR, MDB_VERSION_PATCH, YAJL_VERSION,
 	    ZSTD_versionString());
 	job_init(a.base);
+	build_init(a.base);
 	ev_term = evsignal_new(a.base, SIGTERM, main_stop_cb, NULL);
 	ev_int = evsignal_new(a.base, SIGINT, main_stop_cb, NULL);
 	ev_chld = evsignal_new(a.base, SIGCHLD, main_child_cb, NULL);

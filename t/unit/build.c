@@ -926,6 +926,7 @@ main(void)
 	tick = event_new(tb_base, -1, EV_PERSIST, tb_tick, NULL);
 	evtimer_add(tick, &tv);
 	job_init(tb_base);
+	build_init(tb_base);
 
 	is_str(build_phase_name(BUILD_PHASE_SETUP), "container_setup",
 	    "phase name setup");

@@ -1,7 +1,8 @@
 /*
  * job.c: tests for imagebuilder/job.c with small /bin/sh scripts: output
  * delivery, exit statuses, timeouts killing whole process groups, job_kill
- * from inside and outside callbacks, start failures, many parallel jobs.
+ * from inside and outside callbacks, the free callback, start failures,
+ * many parallel jobs.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -34,6 +35,8 @@ struct tjob {
 	int		 kill_on_output;
 	int		 noutput_after_kill;
 	int		 killed;
+	int		 nfree;
+	int		 ncomplete_at_free;
 	double		 ended;
 };
 
@@ -75,6 +78,16 @@ tjob_complete(struct job *job, int status, int timed_out, void *arg)
 	t->status = status;
 	t->timed_out = timed_out;
 	t->ended = tjob_now();
+}
+
+/* The job's free callback: counts, and notes whether complete came first. */
+static void
+tjob_free(void *arg)
+{
+	struct tjob	*t = arg;
+
+	t->nfree++;
+	t->ncomplete_at_free = t->ncomplete;
 }
 
 /* The test's SIGCHLD handler, as the daemon's main() has it. */
@@ -135,7 +148,7 @@ tjob_start(struct tjob *t, const char *const *argv, const char *cwd,
 	for (; env != NULL && *env != NULL; env++)
 		strv_add(&e, *env);
 	t->job = job_run(a.v, cwd, env != NULL ? e.v : NULL, timeout,
-	    tjob_output, tjob_complete, t, cause);
+	    tjob_output, tjob_complete, tjob_free, t, cause);
 	strv_clear(&a);
 	strv_clear(&e);
 	return (t->job);
@@ -220,6 +233,8 @@ test_basic(void)
 	    &cause) != NULL, "job starts");
 	ok(tjob_run_until(&t, 1, 10) == 0, "job completes");
 	is_int(t.ncomplete, 1, "complete called once");
+	is_int(t.nfree, 1, "free callback called once");
+	is_int(t.ncomplete_at_free, 1, "free callback after complete");
 	is_str(tjob_str(t.out), "out1\nout2", "stdout delivered");
 	is_str(tjob_str(t.err), "err1\n", "stderr delivered separately");
 	ok(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 3, "exit status 3");
@@ -346,7 +361,7 @@ test_start_failures(void)
 	    "PATH comes from envp");
 	free(cause);
 	tjob_spin(0.2);
-	ncomplete += t.ncomplete;
+	ncomplete += t.ncomplete + t.nfree;
 	tjob_done(&t);
 	is_int(ncomplete, 0, "no callback after a failed start");
 }
@@ -415,6 +430,7 @@ test_kill(void)
 	ok(sscanf(tjob_str(t.out), "%ld", &pid) == 1 &&
 	    kill((pid_t)pid, 0) == -1 && errno == ESRCH,
 	    "killed process reaped");
+	is_int(t.nfree, 1, "free callback once the killed job is reaped");
 	tjob_done(&t);
 
 	tjob_sh(&t, "echo $$ >&2; exec sleep 30", 0, &cause);
@@ -425,6 +441,7 @@ test_kill(void)
 	is_int(t.ncomplete, 0, "no completion after job_kill");
 	ok(kill((pid_t)pid, 0) == -1 && errno == ESRCH,
 	    "killed process reaped");
+	is_int(t.nfree, 1, "free callback after job_kill from outside");
 	tjob_done(&t);
 }
 
@@ -471,7 +488,7 @@ test_killall(void)
 	long		 pids[3];
 	size_t		 i;
 	char		*cause = NULL;
-	int		 gone = 0, have = 0;
+	int		 gone = 0, have = 0, freed = 0;
 
 	for (i = 0; i < nitems(t); i++)
 		tjob_sh(&t[i], "echo $$; exec sleep 30", 0, &cause);
@@ -483,9 +500,11 @@ test_killall(void)
 	for (i = 0; i < nitems(t); i++) {
 		gone += kill((pid_t)pids[i], 0) == -1 && errno == ESRCH;
 		gone -= t[i].ncomplete;
+		freed += t[i].nfree;
 		tjob_done(&t[i]);
 	}
 	is_int(gone, 3, "job_killall reaped all, no callbacks");
+	is_int(freed, 3, "job_killall called every free callback");
 }
 
 /* Runs every case on one event loop, as the daemon would. */
@@ -502,7 +521,6 @@ main(void)
 	tick = event_new(tjob_base, -1, EV_PERSIST, tjob_tick, NULL);
 	evtimer_add(tick, &tv);
 	job_init(tjob_base);
-	ok(job_get_base() == tjob_base, "job_get_base");
 
 	test_basic();
 	test_large();
