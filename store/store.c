@@ -428,6 +428,17 @@ store_walk_hashes(struct store *s, store_record_cb record_cb,
 	return (store_walk(s, s->queue, &w, "list the queue", cause));
 }
 
+/* The LMDB version asud was built with, as "MAJOR.MINOR.PATCH". */
+const char *
+store_version(void)
+{
+	static char	version[32];
+
+	snprintf(version, sizeof version, "%d.%d.%d", MDB_VERSION_MAJOR,
+	    MDB_VERSION_MINOR, MDB_VERSION_PATCH);
+	return (version);
+}
+
 /* Opens (creating if needed) the one environment of this process. */
 int
 store_open(struct store **sp, const char *dir, size_t mapsize, char **cause)

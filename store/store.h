@@ -22,6 +22,9 @@
 
 struct store;
 
+/* The version of LMDB asud was built with, "MAJOR.MINOR.PATCH". */
+const char *store_version(void);
+
 /* Opens (creating if needed) the environment in directory dir. */
 int	store_open(struct store **, const char *dir, size_t mapsize,
 	    char **cause);
