@@ -672,7 +672,7 @@ stats_scrub(const char *msg)
 				break;
 		}
 		if (j == STATS_HEX_RUN) {
-			/* Shorter than what it replaces: out stays big enough. */
+			/* Shorter than the run: out stays big enough. */
 			memcpy(out + o, "[job-id]", 8);
 			o += 8;
 			i += STATS_HEX_RUN;
