@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <lmdb.h>
 #include <yajl/yajl_version.h>
 #include <zstd.h>
 
@@ -370,10 +369,9 @@ main(int argc, char **argv)
 	a.conf = &c;
 	if ((main_base = a.base = main_event_base()) == NULL)
 		fatalx("event_base_new failed");
-	log_info("asud %s (libevent %s, lmdb %d.%d.%d, yajl %d, zstd %s)",
-	    PACKAGE_VERSION, event_get_version(), MDB_VERSION_MAJOR,
-	    MDB_VERSION_MINOR, MDB_VERSION_PATCH, YAJL_VERSION,
-	    ZSTD_versionString());
+	log_info("asud %s (libevent %s, lmdb %s, yajl %d, zstd %s)",
+	    PACKAGE_VERSION, event_get_version(), store_version(),
+	    YAJL_VERSION, ZSTD_versionString());
 	job_init(a.base);
 	build_init(a.base);
 	ev_term = evsignal_new(a.base, SIGTERM, main_stop_cb, NULL);
