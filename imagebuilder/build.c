@@ -31,6 +31,7 @@
 #include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/build.h"
+#include "imagebuilder/capture.h"
 #include "imagebuilder/info.h"
 #include "imagebuilder/job.h"
 #include "imagebuilder/manifest.h"
@@ -39,8 +40,6 @@
 #include "imagebuilder/repos.h"
 #include "imagebuilder/sandbox.h"
 
-/* The most of one stream of one command kept for the result. */
-#define BUILD_OUTPUT_MAX	(4 * 1024 * 1024)
 /* The largest profiles.json read from BIN_DIR. */
 #define BUILD_JSON_MAX		(16 * 1024 * 1024)
 /* Deeper JSON is refused: yajl frees its trees recursively. */
@@ -55,14 +54,6 @@ enum build_step {
 	BUILD_STEP_INFO,
 	BUILD_STEP_MANIFEST,
 	BUILD_STEP_IMAGE
-};
-
-/* One stream of the running command; keeps the tail when too long. */
-struct build_capture {
-	char	*buf;
-	size_t	 len;
-	size_t	 size;
-	size_t	 dropped;
 };
 
 struct build {
@@ -106,8 +97,8 @@ struct build {
 	char			*files_dir;	/* FILES, or NULL */
 	int			 info_parsed;
 
-	struct build_capture	 out;
-	struct build_capture	 err;
+	struct capture		 out;
+	struct capture		 err;
 	char			 scan_tail[16];	/* end of the last chunk */
 	size_t			 scan_tail_len;
 	int			 too_big;
@@ -127,101 +118,36 @@ static const char *build_env_drop[] = {
 /* stderr texts of `make image` that mean the image does not fit. */
 static const char *build_too_big[] = { "is too big", "out of space?", NULL };
 
+/* The client-facing names of the phases, in enum build_phase order. */
+static const char *const build_phase_names[] = {
+	"container_setup",		/* BUILD_PHASE_SETUP */
+	"validate_revision",		/* BUILD_PHASE_REVISION */
+	"validate_manifest",		/* BUILD_PHASE_MANIFEST */
+	"building_image"		/* BUILD_PHASE_IMAGE */
+};
+
+/* The daemon's event base, for the deferred first step of each build. */
+static struct event_base	*build_base;
+
 static void	build_run_info(struct build *);
 static void	build_run_manifest(struct build *);
 static void	build_run_image(struct build *);
 static void	build_job_complete(struct job *, int, int, void *);
 
+/* Remembers the event base every build defers its first step on. */
+void
+build_init(struct event_base *base)
+{
+	build_base = base;
+}
+
 /* The client-facing phase names of reference/asu-api.md §1.4. */
 const char *
 build_phase_name(enum build_phase phase)
 {
-	switch (phase) {
-	case BUILD_PHASE_SETUP:
-		return ("container_setup");
-	case BUILD_PHASE_REVISION:
-		return ("validate_revision");
-	case BUILD_PHASE_MANIFEST:
-		return ("validate_manifest");
-	case BUILD_PHASE_IMAGE:
-		return ("building_image");
-	}
-	return ("unknown");
-}
-
-/* Appends to a capture, dropping the oldest bytes beyond the limit. */
-static void
-build_capture_add(struct build_capture *c, const char *p, size_t n)
-{
-	size_t	drop, skip;
-
-	if (c->len + n > 2 * BUILD_OUTPUT_MAX) {
-		/* Keep the newest BUILD_OUTPUT_MAX bytes, amortised. */
-		drop = c->len + n - BUILD_OUTPUT_MAX;
-		if (drop >= c->len) {
-			skip = drop - c->len;
-			c->dropped += drop;
-			c->len = 0;
-			p += skip;
-			n -= skip;
-		} else {
-			memmove(c->buf, c->buf + drop, c->len - drop);
-			c->len -= drop;
-			c->dropped += drop;
-		}
-	}
-	if (c->len + n + 1 > c->size) {
-		c->size = c->size == 0 ? 65536 : c->size;
-		while (c->len + n + 1 > c->size)
-			c->size *= 2;
-		c->buf = xreallocarray(c->buf, c->size, 1);
-	}
-	memcpy(c->buf + c->len, p, n);
-	c->len += n;
-	c->buf[c->len] = '\0';
-}
-
-/* Whether the capture holds all the command printed. */
-static int
-build_capture_whole(const struct build_capture *c)
-{
-	return (c->dropped == 0 && c->len <= BUILD_OUTPUT_MAX);
-}
-
-/* Empties a capture for the next command. */
-static void
-build_capture_reset(struct build_capture *c)
-{
-	free(c->buf);
-	memset(c, 0, sizeof *c);
-}
-
-/* The capture as the result's string, saying so when the head was cut. */
-static char *
-build_capture_string(const struct build_capture *c)
-{
-	const char	*p = c->buf != NULL ? c->buf : "";
-	size_t		 len = c->len, dropped = c->dropped;
-	char		*s, *note;
-	size_t		 nlen;
-
-	if (len > BUILD_OUTPUT_MAX) {
-		dropped += len - BUILD_OUTPUT_MAX;
-		p += len - BUILD_OUTPUT_MAX;
-		len = BUILD_OUTPUT_MAX;
-	}
-	if (dropped == 0)
-		note = xstrdup("");
-	else
-		xasprintf(&note, "[asud: the first %zu bytes were cut]\n",
-		    dropped);
-	nlen = strlen(note);
-	s = xmalloc(nlen + len + 1);
-	memcpy(s, note, nlen);
-	memcpy(s + nlen, p, len);
-	s[nlen + len] = '\0';
-	free(note);
-	return (s);
+	if ((size_t)phase >= nitems(build_phase_names))
+		return ("unknown");
+	return (build_phase_names[phase]);
 }
 
 /* Builds the children's environment: ours without make's own settings. */
@@ -291,8 +217,8 @@ build_free(struct build *b)
 	free(b->repositories_mode);
 	strv_clear(&b->repository_keys);
 	strv_clear(&b->env);
-	build_capture_reset(&b->out);
-	build_capture_reset(&b->err);
+	capture_reset(&b->out);
+	capture_reset(&b->err);
 	if (b->info_parsed)
 		info_free(&b->info);
 	free(r->error);
@@ -353,8 +279,8 @@ build_finish(struct build *b, const char *error, int timed_out)
 	r->ok = error == NULL;
 	r->timed_out = timed_out;
 	r->error = build_strdup(error);
-	r->out = build_capture_string(&b->out);
-	r->err = build_capture_string(&b->err);
+	r->out = capture_string(&b->out);
+	r->err = capture_string(&b->err);
 	if (error != NULL)
 		log_debug("build in %s failed: %s", b->ib_dir, error);
 	b->done_cb(r, b->arg);
@@ -450,9 +376,9 @@ build_job_output(struct job *job __unused, int which, const char *buf,
 	build_enter(b);
 	if (!b->dead) {
 		if (which == JOB_STDOUT) {
-			build_capture_add(&b->out, buf, len);
+			capture_add(&b->out, buf, len);
 		} else {
-			build_capture_add(&b->err, buf, len);
+			capture_add(&b->err, buf, len);
 			if (b->step == BUILD_STEP_IMAGE)
 				build_scan(b, buf, len);
 		}
@@ -522,11 +448,12 @@ build_spawn(struct build *b, const struct strv *args)
 	if (b->sandbox_bwrap != NULL)
 		build_sandbox(b, &argv);
 	strv_copy(&argv, args);
-	build_capture_reset(&b->out);
-	build_capture_reset(&b->err);
+	capture_reset(&b->out);
+	capture_reset(&b->err);
 	b->scan_tail_len = 0;
+	/* The build outlives its jobs: nothing for the job to free. */
 	b->job = job_run(argv.v, b->ib_dir, b->env.v, secs, build_job_output,
-	    build_job_complete, b, &cause);
+	    build_job_complete, NULL, b, &cause);
 	strv_clear(&argv);
 	if (b->job == NULL) {
 		build_failf(b, "Could not run make: %s", cause);
@@ -703,8 +630,8 @@ static int
 build_parse_info(struct build *b, char **cause)
 {
 	b->info_parsed = 1;
-	if (info_parse(b->out.buf != NULL ? b->out.buf : "", b->out.len,
-	    &b->info, cause) == -1)
+	if (info_parse(capture_text(&b->out), b->out.len, &b->info,
+	    cause) == -1)
 		return (-1);
 	if (b->info.revision == NULL) {
 		*cause = xstrdup("no revision");
@@ -721,7 +648,7 @@ build_info_done(struct build *b, int status)
 
 	if (!build_status_ok(status))
 		xasprintf(&cause, "make info %s", job_status_string(status));
-	else if (!build_capture_whole(&b->out))
+	else if (!capture_whole(&b->out))
 		cause = xstrdup("output too long");
 	else if (build_parse_info(b, &cause) == -1 && cause == NULL)
 		cause = xstrdup("unknown error");
@@ -770,16 +697,15 @@ build_manifest_done(struct build *b, int status)
 	char			*msg, *cause = NULL;
 
 	if (!build_status_ok(status)) {
-		msg = pkgerr_message(b->err.buf != NULL ? b->err.buf : "",
-		    b->err.len);
+		msg = pkgerr_message(capture_text(&b->err), b->err.len);
 		build_finish(b, msg, 0);
 		free(msg);
 		return;
 	}
-	if (!build_capture_whole(&b->out))
+	if (!capture_whole(&b->out))
 		cause = xstrdup("output too long");
-	else if (manifest_parse(b->out.buf != NULL ? b->out.buf : "",
-	    b->out.len, &r->manifest, &cause) == -1 && cause == NULL)
+	else if (manifest_parse(capture_text(&b->out), b->out.len,
+	    &r->manifest, &cause) == -1 && cause == NULL)
 		cause = xstrdup("unknown error");
 	if (cause != NULL) {
 		build_failf(b, "Could not parse the manifest: %s", cause);
@@ -952,12 +878,11 @@ struct build *
 build_start(const struct build_spec *spec, build_phase_cb phase_cb,
     build_log_cb log_cb, build_done_cb done_cb, void *arg, char **cause)
 {
-	struct event_base	*base = job_get_base();
-	struct build		*b;
-	struct timeval		 now = { 0, 0 };
+	struct build	*b;
+	struct timeval	 now = { 0, 0 };
 
-	if (base == NULL)
-		fatalx("%s: job_init was not called", __func__);
+	if (build_base == NULL)
+		fatalx("%s: build_init was not called", __func__);
 	if (spec->ib_dir == NULL || spec->work_dir == NULL ||
 	    spec->bin_dir == NULL || spec->profile == NULL ||
 	    *spec->profile == '\0' || done_cb == NULL) {
@@ -997,7 +922,7 @@ build_start(const struct build_spec *spec, build_phase_cb phase_cb,
 		clock_gettime(CLOCK_MONOTONIC, &b->deadline);
 		b->deadline.tv_sec += b->timeout;
 	}
-	if ((b->start_ev = evtimer_new(base, build_start_cb, b)) == NULL)
+	if ((b->start_ev = evtimer_new(build_base, build_start_cb, b)) == NULL)
 		fatalx("out of memory");
 	evtimer_add(b->start_ev, &now);
 	return (b);

@@ -15,6 +15,7 @@
 #include "imagebuilder/manifest.h"
 
 struct build;
+struct event_base;
 struct info;
 
 /*
@@ -33,20 +34,20 @@ enum build_phase {
 };
 
 struct build_spec {
-	const char		*ib_dir;	/* absolute, an unpacked ImageBuilder */
-	const char		*work_dir;	/* absolute, private scratch (created) */
-	const char		*bin_dir;	/* absolute, BIN_DIR (created) */
-	const char		*bin_dir_label;	/* BIN_DIR as shown in build_cmd */
+	const char		*ib_dir;	/* absolute: the ImageBuilder */
+	const char		*work_dir;	/* absolute: scratch, created */
+	const char		*bin_dir;	/* absolute: BIN_DIR, created */
+	const char		*bin_dir_label;	/* BIN_DIR shown in build_cmd */
 	const char		*profile;	/* canonical profile id */
 	const char		*version_code;	/* "" or NULL: any revision */
-	const struct strv	*packages;	/* requested, in the user's order */
+	const struct strv	*packages;	/* requested, in user order */
 	const struct strv	*pv_names;	/* packages_versions keys */
 	const struct strv	*pv_versions;	/* and their versions */
 	int			 diff_packages;
 	const char		*defaults;	/* NULL or "": no script */
-	int			 rootfs_size_mb;	/* 0: not set */
+	int			 rootfs_size_mb; /* 0: not set */
 	const char		*filesystem;	/* NULL: not set */
-	int			 timeout;	/* seconds for the whole build */
+	int			 timeout;	/* seconds for all steps */
 	const struct strv	*wrapper;	/* argv placed first, or NULL */
 	/*
 	 * Runs each command under bubblewrap (imagebuilder/sandbox.h):
@@ -79,10 +80,10 @@ struct build_result {
 	char		*out;		/* stdout of the last command run */
 	char		*err;		/* stderr of the last command run */
 	char		*revision;	/* from make info, or NULL */
-	struct strv	 build_cmd;	/* make image argv as shown to clients */
+	struct strv	 build_cmd;	/* make image argv shown to clients */
 	struct strv	 packages;	/* the PACKAGES list, split */
 	struct manifest	 manifest;
-	char		*profiles_json;	/* BIN_DIR/profiles.json, NUL-terminated */
+	char		*profiles_json;	/* BIN_DIR/profiles.json, with a NUL */
 	size_t		 profiles_json_len;
 };
 
@@ -92,6 +93,11 @@ typedef void (*build_log_cb)(const char *buf, size_t len, void *arg);
 /* The end of the build; the result is owned by build and freed after. */
 typedef void (*build_done_cb)(const struct build_result *, void *arg);
 
+/*
+ * Must be called once before the first build_start, with the event base
+ * the jobs run on (job_init's).
+ */
+void		 build_init(struct event_base *);
 /*
  * Starts a build. The spec's strings are copied. In the setup step, what
  * an earlier build (or a crash) left of its repositories and keys is put

@@ -16,6 +16,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/catalog.h"
 
@@ -29,6 +30,8 @@
 #define CATALOG_MAX_DEVICES	256
 #define CATALOG_MAX_ALIASES	8192
 #define CATALOG_MAX_NAME	256
+/* The bytes of a name besides letters and digits. */
+#define CATALOG_NAME_CHARS	"._-"
 #define CATALOG_MAX_TARGETINFO	(64 * 1024 * 1024)
 
 struct catalog_profile {
@@ -114,22 +117,11 @@ static void	catalog_scan_ib(struct catalog *, const char *, const char *,
 static void	catalog_scan_level(struct catalog *, const char *,
 		    const char *, const char *, int, const char *);
 
-/* Names on disk and ids: letters, digits, "._-" and the extra bytes. */
+/* Names on disk and ids: letters, digits and the bytes of chars. */
 static int
-catalog_name_ok(const char *s, const char *extra)
+catalog_name_ok(const char *s, const char *chars)
 {
-	size_t	len = strlen(s);
-
-	if (len == 0 || len > CATALOG_MAX_NAME)
-		return (0);
-	for (; *s != '\0'; s++) {
-		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("._-", *s) != NULL)
-			continue;
-		if (extra == NULL || strchr(extra, *s) == NULL)
-			return (0);
-	}
-	return (1);
+	return (text_word_ok(s, strlen(s), CATALOG_MAX_NAME, chars));
 }
 
 /* Binary search: the first slot not below key, and whether it matches. */
@@ -376,7 +368,7 @@ catalog_add_profile(struct catalog_target *t, const char *id,
 	size_t			 i;
 	int			 found;
 
-	if (!catalog_name_ok(id, ",+"))
+	if (!catalog_name_ok(id, CATALOG_NAME_CHARS ",+"))
 		return;
 	i = catalog_lower(t->profiles, t->nprofiles, sizeof *t->profiles, id,
 	    catalog_profile_cmp, &found);
@@ -396,7 +388,8 @@ catalog_add_profile(struct catalog_target *t, const char *id,
 	    i++) {
 		if (p->devices.n >= CATALOG_MAX_DEVICES)
 			break;
-		if (!catalog_name_ok(supported_devices->v[i], ",+"))
+		if (!catalog_name_ok(supported_devices->v[i],
+		    CATALOG_NAME_CHARS ",+"))
 			continue;
 		strv_add(&p->devices, supported_devices->v[i]);
 		catalog_add_alias(t, p, supported_devices->v[i],
@@ -615,7 +608,7 @@ catalog_tinfo_line(struct catalog_tinfo *ti, const char *line)
 	else if (!ti->in_target)
 		return;
 	else if ((v = catalog_value(line, "Target-Arch-Packages")) != NULL) {
-		if (catalog_name_ok(v, NULL))
+		if (catalog_name_ok(v, CATALOG_NAME_CHARS))
 			catalog_target_set_arch(ti->t, v);
 	} else if ((v = catalog_value(line, "Target-Profile")) != NULL) {
 		catalog_tinfo_flush(ti);
@@ -632,20 +625,14 @@ catalog_tinfo_line(struct catalog_tinfo *ti, const char *line)
 static void
 catalog_tinfo_parse(struct catalog_tinfo *ti, const char *text, size_t len)
 {
-	const char	*p = text, *end = text + len, *nl;
+	const char	*p = text, *end = text + len, *l;
 	char		*line;
 	size_t		 n;
 
-	while (p < end) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		n = (size_t)(nl - p);
-		if (n > 0 && p[n - 1] == '\r')
-			n--;
-		line = xstrndup(p, n);
+	while (text_next_line(&p, end, &l, &n)) {
+		line = xstrndup(l, n);
 		catalog_tinfo_line(ti, line);
 		free(line);
-		p = nl < end ? nl + 1 : end;
 	}
 	catalog_tinfo_flush(ti);
 }
@@ -720,7 +707,8 @@ catalog_scan_level(struct catalog *c, const char *root, const char *dir,
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || !catalog_name_ok(de->d_name, NULL))
+		if (de->d_name[0] == '.' || !catalog_name_ok(de->d_name,
+		    CATALOG_NAME_CHARS))
 			continue;
 		xasprintf(&path, "%s/%s", dir, de->d_name);
 		if (!catalog_dir_ok(path, root)) {

@@ -55,7 +55,8 @@ void		 catalog_add_profile(struct catalog_target *, const char *id,
 void		 catalog_target_set_arch(struct catalog_target *,
 		    const char *arch);
 
-int		 catalog_has_version(const struct catalog *, const char *version);
+int		 catalog_has_version(const struct catalog *,
+		    const char *version);
 const struct catalog_target *catalog_target(const struct catalog *,
 		    const char *version, const char *target);
 /*
@@ -67,7 +68,8 @@ const struct catalog_target *catalog_target(const struct catalog *,
  * then, when the target's only profile is "generic", "generic".
  * Returns the canonical id (owned by the catalog) or NULL.
  */
-const char	*catalog_resolve(const struct catalog_target *, const char *profile);
+const char	*catalog_resolve(const struct catalog_target *,
+		    const char *profile);
 /* Number of profiles of a target. */
 size_t		 catalog_nprofiles(const struct catalog_target *);
 /* The i-th profile id in strcmp order, or NULL when i is past the end. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/strv.h"
+#include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/info.h"
 
@@ -18,8 +19,9 @@
 #define INFO_MAX_PROFILES	4096
 /* Longest package or device list accepted on one line. */
 #define INFO_MAX_LIST		1024
-/* Longest name accepted. */
+/* Longest name accepted, and the bytes besides letters and digits. */
 #define INFO_MAX_NAME		256
+#define INFO_NAME_CHARS		"._+-"
 
 struct info_parser {
 	struct info	*info;
@@ -48,38 +50,23 @@ static void	info_compact(struct info_parser *);
 static int
 info_next_line(const char **p, const char *end, char **line)
 {
-	const char	*nl;
+	const char	*s;
 	size_t		 len;
 
-	if (*p == NULL || *p >= end)
+	if (!text_next_line(p, end, &s, &len))
 		return (0);
-	if ((nl = memchr(*p, '\n', (size_t)(end - *p))) == NULL)
-		nl = end;
-	len = (size_t)(nl - *p);
-	while (len > 0 && ((*p)[len - 1] == '\r' || (*p)[len - 1] == ' ' ||
-	    (*p)[len - 1] == '\t'))
+	while (len > 0 && (s[len - 1] == '\r' || s[len - 1] == ' ' ||
+	    s[len - 1] == '\t'))
 		len--;
-	*line = xstrndup(*p, len);
-	*p = nl < end ? nl + 1 : end;
+	*line = xstrndup(s, len);
 	return (1);
 }
 
-/* A name is short and made of letters, digits, "._+-" and extra. */
+/* A name is short and made of letters, digits and the bytes of chars. */
 static int
-info_name_ok(const char *s, const char *extra)
+info_name_ok(const char *s, const char *chars)
 {
-	size_t	len = strlen(s);
-
-	if (len == 0 || len > INFO_MAX_NAME)
-		return (0);
-	for (; *s != '\0'; s++) {
-		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("._+-", *s) != NULL)
-			continue;
-		if (extra == NULL || strchr(extra, *s) == NULL)
-			return (0);
-	}
-	return (1);
+	return (text_word_ok(s, strlen(s), INFO_MAX_NAME, chars));
 }
 
 /* Returns what follows key at the start of line, or NULL. */
@@ -95,7 +82,7 @@ info_prefix(const char *line, const char *key)
 
 /* Returns the text between the first and the last quote, checked. */
 static char *
-info_quoted(const char *rest, const char *extra)
+info_quoted(const char *rest, const char *chars)
 {
 	const char	*a, *b;
 	char		*s;
@@ -103,7 +90,7 @@ info_quoted(const char *rest, const char *extra)
 	if ((a = strchr(rest, '"')) == NULL || (b = strrchr(rest, '"')) == a)
 		return (NULL);
 	s = xstrndup(a + 1, (size_t)(b - a - 1));
-	if (!info_name_ok(s, extra)) {
+	if (!info_name_ok(s, chars)) {
 		free(s);
 		return (NULL);
 	}
@@ -112,7 +99,7 @@ info_quoted(const char *rest, const char *extra)
 
 /* Splits a list on blanks into sv, refusing bad or too many names. */
 static int
-info_list(struct strv *sv, const char *rest, const char *extra)
+info_list(struct strv *sv, const char *rest, const char *chars)
 {
 	struct strv	tmp = STRV_INITIALIZER;
 	size_t		i;
@@ -121,7 +108,7 @@ info_list(struct strv *sv, const char *rest, const char *extra)
 	if (tmp.n > INFO_MAX_LIST)
 		goto fail;
 	for (i = 0; i < tmp.n; i++) {
-		if (!info_name_ok(tmp.v[i], extra))
+		if (!info_name_ok(tmp.v[i], chars))
 			goto fail;
 	}
 	strv_clear(sv);
@@ -154,7 +141,8 @@ info_new_profile(struct info_parser *ip, const char *line)
 	if (++ip->headers > INFO_MAX_PROFILES)
 		return;
 	id = xstrndup(line, strlen(line) - 1);
-	if (!info_name_ok(id, ",") || info_profile(info, id) != NULL ||
+	if (!info_name_ok(id, INFO_NAME_CHARS ",") ||
+	    info_profile(info, id) != NULL ||
 	    info->nprofiles >= INFO_MAX_PROFILES) {
 		free(id);
 		return;
@@ -183,7 +171,7 @@ info_profile_line(struct info_parser *ip, const char *line)
 	line += strspn(line, " \t");
 	if ((rest = info_prefix(line, "Packages:")) != NULL) {
 		ip->keyed = 1;
-		if (info_list(&p->packages, rest, NULL) == -1)
+		if (info_list(&p->packages, rest, INFO_NAME_CHARS) == -1)
 			ip->drop[ip->cur - 1] = 1;
 	} else if ((rest = info_prefix(line, "hasImageMetadata:")) != NULL) {
 		ip->keyed = 1;
@@ -192,7 +180,8 @@ info_profile_line(struct info_parser *ip, const char *line)
 		    (rest[1] == '\0' || rest[1] == ' ' || rest[1] == '\t');
 	} else if ((rest = info_prefix(line, "SupportedDevices:")) != NULL) {
 		ip->keyed = 1;
-		if (info_list(&p->supported_devices, rest, ",") == -1)
+		if (info_list(&p->supported_devices, rest,
+		    INFO_NAME_CHARS ",") == -1)
 			ip->drop[ip->cur - 1] = 1;
 	} else if (!ip->keyed && p->title == NULL && *line != '\0') {
 		s = xstrdup(line);
@@ -218,21 +207,21 @@ info_top_line(struct info_parser *ip, const char *line)
 	ip->cur = 0;
 	if ((rest = info_prefix(line, "Current Target:")) != NULL) {
 		if (info->target == NULL)
-			info->target = info_quoted(rest, "/");
+			info->target = info_quoted(rest, INFO_NAME_CHARS "/");
 	} else if ((rest = info_prefix(line, "Current Architecture:")) !=
 	    NULL) {
 		if (info->arch == NULL)
-			info->arch = info_quoted(rest, NULL);
+			info->arch = info_quoted(rest, INFO_NAME_CHARS);
 	} else if ((rest = info_prefix(line, "Current Revision:")) != NULL) {
 		if (info->revision == NULL)
-			info->revision = info_quoted(rest, ",");
+			info->revision = info_quoted(rest, INFO_NAME_CHARS ",");
 		if (info->revision != NULL && info->revision[0] != 'r') {
 			free(info->revision);
 			info->revision = NULL;
 		}
 	} else if ((rest = info_prefix(line, "Default Packages:")) != NULL) {
-		if (info_list(&info->default_packages, rest, NULL) == -1 &&
-		    ip->cause == NULL)
+		if (info_list(&info->default_packages, rest,
+		    INFO_NAME_CHARS) == -1 && ip->cause == NULL)
 			ip->cause = xstrdup("make info printed a bad default "
 			    "package list");
 	} else if (strcmp(line, "Available Profiles:") == 0)

@@ -77,6 +77,7 @@ struct job {
 
 	job_output_cb		 output_cb;
 	job_complete_cb		 complete_cb;
+	job_free_cb		 free_cb;
 	void			*arg;
 
 	LIST_ENTRY(job)		 entry;
@@ -179,7 +180,7 @@ job_wait_group(pid_t pgid)
 		nanosleep(&ts, NULL);
 }
 
-/* Ends the process groups a crashed daemon left behind, then tracks new ones. */
+/* Ends the groups a crashed daemon left behind, then tracks new ones. */
 void
 job_set_piddir(const char *dir)
 {
@@ -201,7 +202,8 @@ job_set_piddir(const char *dir)
 			continue;
 		xasprintf(&path, "%s/%s", dir, de->d_name);
 		n = -1;
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC |
+		    O_NOFOLLOW)) != -1) {
 			n = read(fd, buf, sizeof buf - 1);
 			close(fd);
 		}
@@ -234,13 +236,6 @@ job_init(struct event_base *base)
 #endif
 	if ((job_sweep_ev = evtimer_new(base, job_sweep_cb, NULL)) == NULL)
 		fatalx("out of memory");
-}
-
-/* Gives other imagebuilder modules the base the jobs run on. */
-struct event_base *
-job_get_base(void)
-{
-	return (job_base);
 }
 
 /* Finds the value of PATH in an environment vector. */
@@ -311,15 +306,9 @@ static void __attribute__((noreturn))
 job_child(const char *path, char *const argv[], const char *cwd,
     char *const envp[], int out, int err, int rep, pid_t parent)
 {
-	struct sigaction	sa;
-	sigset_t		none;
-	int			sig, fd;
+	sigset_t	none;
+	int		fd;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
@@ -436,29 +425,47 @@ job_close_fds(int *fds, size_t n)
 	}
 }
 
-/*
- * Forks the child with all signals blocked and waits until it has exec'd.
- * fds are stdout r/w, stderr r/w, exec report r/w; on success only the
- * two read ends are left open.
- */
-static int
-job_fork(const char *path, char *const argv[], const char *cwd,
-    char *const envp[], int fds[6], pid_t *pidp, char **cause)
+/* Forks with every signal blocked; see job.h. */
+pid_t
+job_fork(void)
 {
-	sigset_t	all, old;
-	pid_t		pid, parent = getpid();
-	int		saved;
+	struct sigaction	sa;
+	sigset_t		all, old;
+	pid_t			pid;
+	int			sig, saved;
 
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-	pid = fork();
-	if (pid == 0)
-		job_child(path, argv, cwd, envp, fds[1], fds[3], fds[5],
-		    parent);
+	if ((pid = fork()) == 0) {
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = SIG_DFL;
+		sigemptyset(&sa.sa_mask);
+		for (sig = 1; sig < NSIG; sig++)
+			sigaction(sig, &sa, NULL);
+		return (0);
+	}
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return (pid);
+}
+
+/*
+ * Forks the child and waits until it has exec'd. fds are stdout r/w,
+ * stderr r/w, exec report r/w; on success only the two read ends are left
+ * open.
+ */
+static int
+job_spawn(const char *path, char *const argv[], const char *cwd,
+    char *const envp[], int fds[6], pid_t *pidp, char **cause)
+{
+	pid_t	pid, parent = getpid();
+
+	if ((pid = job_fork()) == 0)
+		job_child(path, argv, cwd, envp, fds[1], fds[3], fds[5],
+		    parent);
 	if (pid == -1) {
-		xasprintf(cause, "fork: %s", strerror(saved));
+		xasprintf(cause, "fork: %s", strerror(errno));
 		return (-1);
 	}
 	close(fds[1]);
@@ -476,7 +483,8 @@ job_fork(const char *path, char *const argv[], const char *cwd,
 /* Makes the record of a started child and arms its pipes and timer. */
 static struct job *
 job_new(pid_t pid, int outfd, int errfd, int timeout,
-    job_output_cb output_cb, job_complete_cb complete_cb, void *arg)
+    job_output_cb output_cb, job_complete_cb complete_cb,
+    job_free_cb free_cb, void *arg)
 {
 	struct job	*job;
 	struct timeval	 tv = { timeout, 0 };
@@ -486,6 +494,7 @@ job_new(pid_t pid, int outfd, int errfd, int timeout,
 	job->pid = pid;
 	job->output_cb = output_cb;
 	job->complete_cb = complete_cb;
+	job->free_cb = free_cb;
 	job->arg = arg;
 	job->bev[0] = job_wrap_pipe(outfd);
 	job->bev[1] = job_wrap_pipe(errfd);
@@ -531,8 +540,8 @@ job_env_mark(char *const envp[], unsigned long id, char **mark)
 /* Forks and execs argv; see job.h. */
 struct job *
 job_run(char *const argv[], const char *cwd, char *const envp[], int timeout,
-    job_output_cb output_cb, job_complete_cb complete_cb, void *arg,
-    char **cause)
+    job_output_cb output_cb, job_complete_cb complete_cb, job_free_cb free_cb,
+    void *arg, char **cause)
 {
 	struct job	 *job;
 	char		 *path, **env, *mark;
@@ -559,7 +568,7 @@ job_run(char *const argv[], const char *cwd, char *const envp[], int timeout,
 	}
 	id = ++job_next_id;
 	env = job_env_mark(envp, id, &mark);
-	rc = job_fork(path, argv, cwd, env, fds, &pid, cause);
+	rc = job_spawn(path, argv, cwd, env, fds, &pid, cause);
 	free(env);
 	free(mark);
 	free(path);
@@ -569,7 +578,7 @@ job_run(char *const argv[], const char *cwd, char *const envp[], int timeout,
 	}
 	log_debug("job %ld started: %s", (long)pid, argv[0]);
 	job = job_new(pid, fds[0], fds[2], timeout, output_cb, complete_cb,
-	    arg);
+	    free_cb, arg);
 	job->id = id;
 	return (job);
 }
@@ -584,10 +593,13 @@ job_close_pipe(struct job *job, int i)
 	}
 }
 
-/* Releases a job that is reaped and will call nothing more. */
+/* Releases a job that is reaped, then the caller's argument. */
 static void
 job_free(struct job *job)
 {
+	job_free_cb	 free_cb = job->free_cb;
+	void		*arg = job->arg;
+
 	LIST_REMOVE(job, entry);
 	job_pidfile_del(job->pid);
 	job_close_pipe(job, 0);
@@ -595,6 +607,8 @@ job_free(struct job *job)
 	event_free(job->timeout);
 	event_free(job->linger);
 	free(job);
+	if (free_cb != NULL && arg != NULL)
+		free_cb(arg);
 }
 
 /* Finishes or frees the job once nothing more can happen to it. */
@@ -944,12 +958,13 @@ job_kill(struct job *job)
 void
 job_killall(void)
 {
-	struct job	*job, *next;
+	struct job	*job;
 	int		 status;
 
 	LIST_FOREACH(job, &job_list, entry)
 		kill(-job->pid, SIGKILL);
-	LIST_FOREACH_SAFE(job, &job_list, entry, next) {
+	/* A free_cb may end other jobs: take the first one each time. */
+	while ((job = LIST_FIRST(&job_list)) != NULL) {
 		if (!job->dead) {
 			while (waitpid(job->pid, &status, 0) == -1 &&
 			    errno == EINTR)

@@ -5,12 +5,13 @@
  * bufferevents. A per-job timer kills the whole group (SIGTERM, then
  * SIGKILL after a grace period). A job is complete only when both pipes
  * have reached EOF and the process was reaped; then complete_cb runs once
- * and the job is freed right after it returns. When the process is
- * reaped, its group is killed, whatever its status: nothing a job started
- * outlives it. The daemon is the subreaper of its descendants, so one
- * that left the group (setsid) and lost its parent becomes the daemon's
- * child; such orphans are killed once no running job can own them (by
- * group, session, or the ASUD_JOB variable each job's environment gets).
+ * and the job is freed right after it returns, free_cb with it. When the
+ * process is reaped, its group is killed, whatever its status: nothing a
+ * job started outlives it. The daemon is the subreaper of its
+ * descendants, so one that left the group (setsid) and lost its parent
+ * becomes the daemon's child; such orphans are killed once no running job
+ * can own them (by group, session, or the ASUD_JOB variable each job's
+ * environment gets).
  */
 #ifndef ASUD_JOB_H
 #define ASUD_JOB_H
@@ -33,28 +34,33 @@ typedef void (*job_output_cb)(struct job *, int which, const char *buf,
  */
 typedef void (*job_complete_cb)(struct job *, int status, int timed_out,
 	    void *arg);
+/* Frees the caller's argument once the job is gone (tmux's freecb). */
+typedef void (*job_free_cb)(void *arg);
 
 /*
  * Must be called once before the first job_run, with the daemon's base;
  * makes the process a child subreaper (Linux).
  */
 void	job_init(struct event_base *);
-/* The base given to job_init, for timers of modules built on jobs. */
-struct event_base *job_get_base(void);
 /*
  * Starts argv[0] (looked up in PATH when it has no slash) in cwd with the
  * environment envp. timeout is in seconds (0: none). Returns NULL with
  * *cause set when the child cannot be started: not found in envp's PATH
- * (only absolute PATH entries are searched), cwd missing, exec failed.
- * job_run waits for the child's execve (microseconds), never for the
- * program. envp NULL means the daemon's environment.
+ * (only absolute PATH entries are searched), cwd missing, exec failed;
+ * arg then stays the caller's. Otherwise free_cb, unless NULL, is called
+ * once with arg (unless NULL) when the job is freed: right after
+ * complete_cb, or for a killed job once it is reaped (which may be within
+ * job_kill), or in job_killall. job_run waits for the child's execve
+ * (microseconds), never for the program. envp NULL means the daemon's
+ * environment.
  */
 struct job *job_run(char *const argv[], const char *cwd, char *const envp[],
-	    int timeout, job_output_cb, job_complete_cb, void *arg,
-	    char **cause);
+	    int timeout, job_output_cb, job_complete_cb, job_free_cb,
+	    void *arg, char **cause);
 /*
- * Kills the job's process group. Its callbacks are never called again; the
- * job is freed once it is reaped.
+ * Kills the job's process group. Its output and complete callbacks are
+ * never called again; the job is freed (and free_cb called) once it is
+ * reaped.
  */
 void	job_kill(struct job *);
 /*
@@ -74,10 +80,18 @@ void	job_sigchld(void);
 void	job_watch_pid(pid_t pid, void (*cb)(pid_t, int, void *), void *arg);
 /*
  * Kills every running job (at shutdown) and waits for them to exit, with
- * no callbacks. Every struct job is freed: cancel the builds holding jobs
- * first (build_cancel), not after.
+ * no callbacks but free_cb. Every struct job is freed: cancel the builds
+ * holding jobs first (build_cancel), not after.
  */
 void	job_killall(void);
+/*
+ * fork(2) for a child that must run none of the daemon's signal handlers:
+ * every signal is blocked around the fork, and the child starts with
+ * every signal at its default action and still blocked; it installs what
+ * it needs, then unblocks (sigprocmask). Returns 0 in the child, the pid
+ * in the parent (whose mask is restored), or -1 with errno.
+ */
+pid_t	job_fork(void);
 /* Describes a wait status: "exited 2", "killed by signal 9". */
 const char *job_status_string(int status);
 

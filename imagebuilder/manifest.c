@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/strv.h"
+#include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/manifest.h"
 
@@ -16,33 +17,8 @@
 /* Longest name or version accepted. */
 #define MANIFEST_MAX_FIELD	512
 
-static int	manifest_next_line(const char **, const char *, const char **,
-		    size_t *);
 static void	manifest_trim(const char **, size_t *);
-static int	manifest_field_ok(const char *, size_t);
 static int	manifest_split(const char *, size_t, int, size_t *, size_t *);
-
-/* Cuts the next line off *p; strips "\n" and a "\r" before it. */
-static int
-manifest_next_line(const char **p, const char *end, const char **line,
-    size_t *len)
-{
-	const char	*nl;
-
-	if (*p == NULL || *p >= end)
-		return (0);
-	*line = *p;
-	if ((nl = memchr(*p, '\n', (size_t)(end - *p))) == NULL) {
-		*len = (size_t)(end - *p);
-		*p = end;
-	} else {
-		*len = (size_t)(nl - *p);
-		*p = nl + 1;
-	}
-	if (*len > 0 && (*line)[*len - 1] == '\r')
-		(*len)--;
-	return (1);
-}
 
 /* Drops blanks at both ends of a line. */
 static void
@@ -54,21 +30,6 @@ manifest_trim(const char **s, size_t *len)
 	}
 	while (*len > 0 && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
 		(*len)--;
-}
-
-/* A name or version must be printable ASCII without blanks. */
-static int
-manifest_field_ok(const char *s, size_t len)
-{
-	size_t	i;
-
-	if (len == 0 || len > MANIFEST_MAX_FIELD)
-		return (0);
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			return (0);
-	}
-	return (1);
 }
 
 /*
@@ -91,8 +52,10 @@ manifest_split(const char *line, size_t len, int opkg, size_t *namelen,
 	if (memmem(line + *verstart, len - *verstart, opkg ? " - " : " ",
 	    seplen) != NULL)
 		return (-1);
-	if (!manifest_field_ok(line, *namelen) ||
-	    !manifest_field_ok(line + *verstart, len - *verstart))
+	/* A name or version is printable ASCII without blanks. */
+	if (!text_graph_ok(line, *namelen, MANIFEST_MAX_FIELD) ||
+	    !text_graph_ok(line + *verstart, len - *verstart,
+	    MANIFEST_MAX_FIELD))
 		return (-1);
 	return (0);
 }
@@ -107,7 +70,7 @@ manifest_parse(const char *text, size_t len, struct manifest *m, char **cause)
 	int		 opkg;
 
 	opkg = text != NULL && memmem(text, len, " - ", 3) != NULL;
-	while (manifest_next_line(&p, end, &line, &linelen)) {
+	while (text_next_line(&p, end, &line, &linelen)) {
 		lineno++;
 		manifest_trim(&line, &linelen);
 		if (linelen == 0)

@@ -24,7 +24,8 @@ const char *manifest_version(const struct manifest *, const char *name);
  * Checks the requested packages_versions (names[i] at versions[i]) against
  * the manifest. Returns NULL when all match, else an allocated message:
  * "Impossible package selection: <pkg> not in manifest" or
- * "Impossible package selection: <pkg> version not as requested: <req> vs. <got>".
+ * "Impossible package selection: <pkg> version not as requested: <req>
+ * vs. <got>" (one line).
  */
 char	*manifest_check(const struct manifest *, const struct strv *names,
 	    const struct strv *versions);

@@ -15,6 +15,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/pkgchanges.h"
 
@@ -133,18 +134,7 @@ pkgchanges_error(struct pkgchanges_parser *p, size_t line, const char *fmt,
 static int
 pkgchanges_word_ok(const char *s, const char *extra)
 {
-	size_t	i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i == PKGCHANGES_MAX_WORD)
-			return (0);
-		if ((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || strchr(extra, s[i]) != NULL)
-			continue;
-		return (0);
-	}
-	return (i > 0);
+	return (text_word_ok(s, strlen(s), PKGCHANGES_MAX_WORD, extra));
 }
 
 /* A target is "name/name" of letters, digits and "_". */
@@ -390,8 +380,8 @@ pkgchanges_parse(const char *text, size_t len, const char *name,
     char **cause)
 {
 	struct pkgchanges_parser	 p;
-	const char			*s = text, *end, *nl;
-	size_t				 line = 0;
+	const char			*s = text, *end, *l;
+	size_t				 line = 0, n;
 
 	if (text == NULL)
 		s = text = "";
@@ -399,13 +389,9 @@ pkgchanges_parse(const char *text, size_t len, const char *name,
 	memset(&p, 0, sizeof p);
 	p.name = name;
 	p.pc = xcalloc(1, sizeof *p.pc);
-	while (s < end) {
-		line++;
-		if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
-			nl = end;
-		if (pkgchanges_line(&p, s, (size_t)(nl - s), line) == -1)
+	while (text_next_line(&s, end, &l, &n)) {
+		if (pkgchanges_line(&p, l, n, ++line) == -1)
 			goto fail;
-		s = nl + 1;
 	}
 	if (pkgchanges_finish(&p) == -1)
 		goto fail;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/strv.h"
+#include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/pkgerr.h"
 
@@ -25,7 +26,6 @@ struct pkgerr {
 	size_t		 label_indent;
 };
 
-static int	pkgerr_next_line(const char **, const char *, char **);
 static size_t	pkgerr_token(const char *);
 static int	pkgerr_name_ok(const char *, size_t);
 static void	pkgerr_strip_version(char *);
@@ -38,25 +38,6 @@ static void	pkgerr_apk_items(struct pkgerr *, const char *);
 static void	pkgerr_apk_group(struct pkgerr *, const char *);
 static void	pkgerr_append(char **, const char *, const struct strv *);
 
-/* Copies the next line of the text, without "\n" or "\r\n". */
-static int
-pkgerr_next_line(const char **p, const char *end, char **line)
-{
-	const char	*nl;
-	size_t		 len;
-
-	if (*p == NULL || *p >= end)
-		return (0);
-	if ((nl = memchr(*p, '\n', (size_t)(end - *p))) == NULL)
-		nl = end;
-	len = (size_t)(nl - *p);
-	if (len > 0 && (*p)[len - 1] == '\r')
-		len--;
-	*line = xstrndup(*p, len);
-	*p = nl < end ? nl + 1 : end;
-	return (1);
-}
-
 /* Length of the run of non-blank bytes at s. */
 static size_t
 pkgerr_token(const char *s)
@@ -68,19 +49,7 @@ pkgerr_token(const char *s)
 static int
 pkgerr_name_ok(const char *s, size_t len)
 {
-	size_t	i;
-
-	if (len == 0 || len > PKGERR_MAX_NAME)
-		return (0);
-	for (i = 0; i < len; i++) {
-		if ((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') ||
-		    strchr("._+~-", s[i]) != NULL)
-			continue;
-		return (0);
-	}
-	return (1);
+	return (text_word_ok(s, len, PKGERR_MAX_NAME, "._+~-"));
 }
 
 /*
@@ -280,11 +249,13 @@ pkgerr_message(const char *text, size_t len)
 	struct pkgerr	 pe;
 	struct strv	 missing = STRV_INITIALIZER;
 	const char	*p = text, *end = text == NULL ? NULL : text + len;
+	const char	*l;
 	char		*line, *msg;
-	size_t		 i;
+	size_t		 i, n;
 
 	memset(&pe, 0, sizeof pe);
-	while (pkgerr_next_line(&p, end, &line)) {
+	while (text_next_line(&p, end, &l, &n)) {
+		line = xstrndup(l, n);
 		pkgerr_opkg(&pe, line);
 		pkgerr_apk_overwrite(&pe, line);
 		pkgerr_apk_missing(&pe, line);

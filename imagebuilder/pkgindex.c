@@ -16,6 +16,7 @@
 
 #include "lib/log.h"
 #include "lib/strv.h"
+#include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/pkgindex.h"
 
@@ -24,19 +25,15 @@
 /* The longest kmods directory part (kernel version, release, vermagic). */
 #define PKGINDEX_MAX_KPART	64
 
-/* An entry being read, with its position so that the last one wins. */
+/* An entry being sorted, with its position so that the last one wins. */
 struct pkgindex_item {
-	char	*name;
-	char	*version;
-	size_t	 seq;
+	struct pkgindex_entry	 e;
+	size_t			 seq;
 };
 
-/* Entries read from one file, in file order. */
+/* Entries read from one file: in file order, repeats kept. */
 struct pkgindex_stage {
-	struct pkgindex_item	*v;
-	size_t			 n;
-	size_t			 cap;
-	char			*architecture;
+	struct pkgindex		 idx;
 	int			 full;
 };
 
@@ -85,19 +82,20 @@ struct pkgindex_stanza {
 
 static void	 pkgindex_cause(char **, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
-static int	 pkgindex_chars_ok(const char *, size_t, size_t, const char *);
 static int	 pkgindex_version_ok(const char *, size_t);
 static int	 pkgindex_arch_ok(const char *, size_t);
 static void	 pkgindex_stage_add(struct pkgindex_stage *, const char *,
 		    size_t, const char *, size_t);
 static void	 pkgindex_stage_arch(struct pkgindex_stage *, const char *,
 		    size_t);
-static void	 pkgindex_stage_free(struct pkgindex_stage *);
+static void	 pkgindex_grow(struct pkgindex *);
 static int	 pkgindex_item_cmp(const void *, const void *);
 static int	 pkgindex_stage_commit(struct pkgindex_stage *,
 		    struct pkgindex *, char **);
 static int	 pkgindex_merge_take(struct pkgindex *, struct pkgindex *);
 static long	 pkgindex_find(const struct pkgindex *, const char *, int *);
+static int	 pkgindex_j_inside(struct pkgindex_json *);
+static int	 pkgindex_j_open(struct pkgindex_json *);
 static int	 pkgindex_j_scalar(void *);
 static int	 pkgindex_j_null(void *);
 static int	 pkgindex_j_bool(void *, int);
@@ -111,8 +109,6 @@ static int	 pkgindex_json_read(const char *, size_t, struct pkgindex *,
 		    int, char **);
 static void	 pkgindex_json_error(yajl_handle, const struct pkgindex_json *,
 		    yajl_status, char **);
-static int	 pkgindex_next_line(const char **, const char *, const char **,
-		    size_t *);
 static void	 pkgindex_stanza_line(struct pkgindex_stanza *, const char *,
 		    size_t);
 static void	 pkgindex_stanza_end(struct pkgindex_stanza *,
@@ -151,52 +147,35 @@ pkgindex_cause(char **cause, const char *fmt, ...)
 	*cause = s;
 }
 
-/* 1 when s[0..len) is 1..max bytes, each alphanumeric or one of extra. */
-static int
-pkgindex_chars_ok(const char *s, size_t len, size_t max, const char *extra)
-{
-	size_t	i;
-
-	if (len == 0 || len > max)
-		return (0);
-	for (i = 0; i < len; i++) {
-		if ((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9'))
-			continue;
-		if (s[i] == '\0' || strchr(extra, s[i]) == NULL)
-			return (0);
-	}
-	return (1);
-}
-
 /* The reference's request pattern for names: [\w.,-]+ (ASCII). */
 int
 pkgindex_name_ok(const char *name, size_t len)
 {
-	return (pkgindex_chars_ok(name, len, PKGINDEX_MAX_NAME, "_.,-"));
+	return (text_word_ok(name, len, PKGINDEX_MAX_NAME, "_.,-"));
 }
 
 /* A version is printable ASCII without blanks. */
 static int
 pkgindex_version_ok(const char *s, size_t len)
 {
-	size_t	i;
-
-	if (len == 0 || len > PKGINDEX_MAX_VERSION)
-		return (0);
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			return (0);
-	}
-	return (1);
+	return (text_graph_ok(s, len, PKGINDEX_MAX_VERSION));
 }
 
 /* An architecture such as mips_24kc or aarch64_cortex-a53. */
 static int
 pkgindex_arch_ok(const char *s, size_t len)
 {
-	return (pkgindex_chars_ok(s, len, PKGINDEX_MAX_ARCH, "_.+-"));
+	return (text_word_ok(s, len, PKGINDEX_MAX_ARCH, "_.+-"));
+}
+
+/* Makes room for one more entry at the end of the map's array. */
+static void
+pkgindex_grow(struct pkgindex *idx)
+{
+	if (idx->n == idx->cap) {
+		idx->cap = idx->cap == 0 ? 64 : idx->cap * 2;
+		idx->v = xreallocarray(idx->v, idx->cap, sizeof *idx->v);
+	}
 }
 
 /* Keeps one entry read from a file if both halves are sound. */
@@ -204,46 +183,27 @@ static void
 pkgindex_stage_add(struct pkgindex_stage *st, const char *name,
     size_t namelen, const char *version, size_t verlen)
 {
-	struct pkgindex_item	*it;
+	struct pkgindex_entry	*e;
 
 	if (!pkgindex_name_ok(name, namelen) ||
 	    !pkgindex_version_ok(version, verlen))
 		return;
-	if (st->n >= PKGINDEX_MAX_ENTRIES) {
+	if (st->idx.n >= PKGINDEX_MAX_ENTRIES) {
 		st->full = 1;
 		return;
 	}
-	if (st->n == st->cap) {
-		st->cap = st->cap == 0 ? 256 : st->cap * 2;
-		st->v = xreallocarray(st->v, st->cap, sizeof *st->v);
-	}
-	it = &st->v[st->n];
-	it->name = xstrndup(name, namelen);
-	it->version = xstrndup(version, verlen);
-	it->seq = st->n++;
+	pkgindex_grow(&st->idx);
+	e = &st->idx.v[st->idx.n++];
+	e->name = xstrndup(name, namelen);
+	e->version = xstrndup(version, verlen);
 }
 
 /* Takes the first sound architecture a file names. */
 static void
 pkgindex_stage_arch(struct pkgindex_stage *st, const char *arch, size_t len)
 {
-	if (st->architecture == NULL && pkgindex_arch_ok(arch, len))
-		st->architecture = xstrndup(arch, len);
-}
-
-/* Drops what a file gave. */
-static void
-pkgindex_stage_free(struct pkgindex_stage *st)
-{
-	size_t	i;
-
-	for (i = 0; i < st->n; i++) {
-		free(st->v[i].name);
-		free(st->v[i].version);
-	}
-	free(st->v);
-	free(st->architecture);
-	memset(st, 0, sizeof *st);
+	if (st->idx.architecture == NULL && pkgindex_arch_ok(arch, len))
+		st->idx.architecture = xstrndup(arch, len);
 }
 
 /* By name, then in file order. */
@@ -253,7 +213,7 @@ pkgindex_item_cmp(const void *a, const void *b)
 	const struct pkgindex_item	*ia = a, *ib = b;
 	int				 c;
 
-	if ((c = strcmp(ia->name, ib->name)) != 0)
+	if ((c = strcmp(ia->e.name, ib->e.name)) != 0)
 		return (c);
 	return (ia->seq < ib->seq ? -1 : ia->seq > ib->seq);
 }
@@ -266,33 +226,33 @@ static int
 pkgindex_stage_commit(struct pkgindex_stage *st, struct pkgindex *idx,
     char **cause)
 {
-	struct pkgindex	 tmp = PKGINDEX_INITIALIZER;
-	size_t		 i;
+	struct pkgindex		 tmp = st->idx;
+	struct pkgindex_item	*it;
+	size_t			 i, n = st->idx.n;
+	int			 full = st->full;
 
-	if (st->full) {
+	memset(st, 0, sizeof *st);
+	if (full) {
 		pkgindex_cause(cause, "more than %d packages",
 		    PKGINDEX_MAX_ENTRIES);
-		pkgindex_stage_free(st);
+		pkgindex_free(&tmp);
 		return (-1);
 	}
-	if (st->n > 1)
-		qsort(st->v, st->n, sizeof *st->v, pkgindex_item_cmp);
-	tmp.v = xcalloc(st->n == 0 ? 1 : st->n, sizeof *tmp.v);
-	tmp.cap = st->n;
-	for (i = 0; i < st->n; i++) {
-		if (i + 1 < st->n &&
-		    strcmp(st->v[i].name, st->v[i + 1].name) == 0) {
-			free(st->v[i].name);
-			free(st->v[i].version);
-			continue;
-		}
-		tmp.v[tmp.n].name = st->v[i].name;
-		tmp.v[tmp.n++].version = st->v[i].version;
+	it = xcalloc(n == 0 ? 1 : n, sizeof *it);
+	for (i = 0; i < n; i++) {
+		it[i].e = tmp.v[i];
+		it[i].seq = i;
 	}
-	tmp.architecture = st->architecture;
-	st->architecture = NULL;
-	st->n = 0;
-	pkgindex_stage_free(st);
+	if (n > 1)
+		qsort(it, n, sizeof *it, pkgindex_item_cmp);
+	for (tmp.n = i = 0; i < n; i++) {
+		if (i + 1 < n && strcmp(it[i].e.name, it[i + 1].e.name) == 0) {
+			free(it[i].e.name);
+			free(it[i].e.version);
+		} else
+			tmp.v[tmp.n++] = it[i].e;
+	}
+	free(it);
 	if (pkgindex_merge_take(idx, &tmp) == -1) {
 		pkgindex_cause(cause, "more than %d packages",
 		    PKGINDEX_MAX_ENTRIES);
@@ -415,10 +375,7 @@ pkgindex_set(struct pkgindex *idx, const char *name, const char *version)
 	}
 	if (idx->n >= PKGINDEX_MAX_ENTRIES)
 		return (-1);
-	if (idx->n == idx->cap) {
-		idx->cap = idx->cap == 0 ? 64 : idx->cap * 2;
-		idx->v = xreallocarray(idx->v, idx->cap, sizeof *idx->v);
-	}
+	pkgindex_grow(idx);
 	memmove(&idx->v[pos + 1], &idx->v[pos],
 	    (idx->n - pos) * sizeof *idx->v);
 	idx->v[pos].name = xstrdup(name);
@@ -453,6 +410,30 @@ pkgindex_free(struct pkgindex *idx)
 	memset(idx, 0, sizeof *idx);
 }
 
+/* A value outside any object: the document is not a JSON object. */
+static int
+pkgindex_j_inside(struct pkgindex_json *j)
+{
+	if (j->depth == 0) {
+		j->why = "not a JSON object";
+		return (0);
+	}
+	return (1);
+}
+
+/* An object or array opens: one level deeper, and no version number. */
+static int
+pkgindex_j_open(struct pkgindex_json *j)
+{
+	if (j->depth == 1 && j->key == PKGINDEX_JKEY_VERSION)
+		j->version_seen = 0;
+	if (++j->depth > PKGINDEX_JSON_DEPTH) {
+		j->why = "nested too deep";
+		return (0);
+	}
+	return (1);
+}
+
 /*
  * Every scalar event: the document must be an object, and scalars inside
  * "packages" that are not strings clear the pending name.
@@ -462,10 +443,8 @@ pkgindex_j_scalar(void *arg)
 {
 	struct pkgindex_json	*j = arg;
 
-	if (j->depth == 0) {
-		j->why = "not a JSON object";
+	if (!pkgindex_j_inside(j))
 		return (0);
-	}
 	if (j->in_packages && j->depth == 2) {
 		free(j->name);
 		j->name = NULL;
@@ -542,12 +521,8 @@ pkgindex_j_start_map(void *arg)
 		j->why = "trailing data";
 		return (0);
 	}
-	if (j->depth == 1 && j->key == PKGINDEX_JKEY_VERSION)
-		j->version_seen = 0;
-	if (++j->depth > PKGINDEX_JSON_DEPTH) {
-		j->why = "nested too deep";
+	if (!pkgindex_j_open(j))
 		return (0);
-	}
 	j->started = 1;
 	if (j->depth == 2 && j->key == PKGINDEX_JKEY_PACKAGES)
 		j->in_packages = 1;
@@ -601,17 +576,7 @@ pkgindex_j_start_array(void *arg)
 {
 	struct pkgindex_json	*j = arg;
 
-	if (j->depth == 0) {
-		j->why = "not a JSON object";
-		return (0);
-	}
-	if (j->depth == 1 && j->key == PKGINDEX_JKEY_VERSION)
-		j->version_seen = 0;
-	if (++j->depth > PKGINDEX_JSON_DEPTH) {
-		j->why = "nested too deep";
-		return (0);
-	}
-	return (1);
+	return (pkgindex_j_inside(j) && pkgindex_j_open(j));
 }
 
 /*
@@ -643,13 +608,13 @@ pkgindex_json_read(const char *text, size_t len, struct pkgindex *idx,
 	if (st != yajl_status_ok || !j.started) {
 		pkgindex_json_error(h, &j, st, cause);
 		yajl_free(h);
-		pkgindex_stage_free(&j.st);
+		pkgindex_free(&j.st.idx);
 		return (-1);
 	}
 	yajl_free(h);
 	v2 = j.version_seen && j.version >= 2;
 	if (!v2 && !any) {
-		pkgindex_stage_free(&j.st);
+		pkgindex_free(&j.st.idx);
 		return (PKGINDEX_OLD);
 	}
 	if (pkgindex_stage_commit(&j.st, idx, cause) == -1)
@@ -692,28 +657,6 @@ pkgindex_parse_json_any(const char *text, size_t len, struct pkgindex *idx,
 	return (pkgindex_json_read(text, len, idx, 1, cause));
 }
 
-/* Cuts the next line off *p; strips "\n" and a "\r" before it. */
-static int
-pkgindex_next_line(const char **p, const char *end, const char **line,
-    size_t *len)
-{
-	const char	*nl;
-
-	if (*p >= end)
-		return (0);
-	*line = *p;
-	if ((nl = memchr(*p, '\n', (size_t)(end - *p))) == NULL) {
-		*len = (size_t)(end - *p);
-		*p = end;
-	} else {
-		*len = (size_t)(nl - *p);
-		*p = nl + 1;
-	}
-	if (*len > 0 && (*line)[*len - 1] == '\r')
-		(*len)--;
-	return (1);
-}
-
 /*
  * One line of a stanza: "Field: value" (field names compare
  * case-insensitively, the first of each name counts), a continuation line
@@ -739,12 +682,9 @@ pkgindex_stanza_line(struct pkgindex_stanza *s, const char *line, size_t len)
 		return;
 	}
 	flen = (size_t)(colon - line);
-	for (i = 0; i < flen; i++) {
-		if ((unsigned char)line[i] <= ' ' ||
-		    (unsigned char)line[i] >= 0x7f) {
-			s->body = 1;
-			return;
-		}
+	if (!text_graph_ok(line, flen, flen)) {
+		s->body = 1;
+		return;
 	}
 	for (i = 0; i < PKGINDEX_F_COUNT; i++) {
 		if (strlen(pkgindex_fields[i]) == flen &&
@@ -820,7 +760,7 @@ pkgindex_parse_packages(const char *text, size_t len, struct pkgindex *idx,
 	memset(&st, 0, sizeof st);
 	pkgindex_stanza_reset(&s);
 	end = text == NULL ? NULL : text + len;
-	while (text != NULL && pkgindex_next_line(&p, end, &line, &linelen)) {
+	while (text != NULL && text_next_line(&p, end, &line, &linelen)) {
 		if (linelen == 0) {
 			if (open)
 				pkgindex_stanza_end(&s, &st);
@@ -839,7 +779,7 @@ pkgindex_parse_packages(const char *text, size_t len, struct pkgindex *idx,
 static int
 pkgindex_feed_ok(const char *s, size_t len)
 {
-	if (!pkgindex_chars_ok(s, len, PKGINDEX_MAX_NAME, "_.-"))
+	if (!text_word_ok(s, len, PKGINDEX_MAX_NAME, "_.-"))
 		return (0);
 	return (!(len == 1 && s[0] == '.') &&
 	    !(len == 2 && s[0] == '.' && s[1] == '.'));
@@ -857,7 +797,7 @@ pkgindex_parse_feeds_conf(const char *text, size_t len, struct strv *names)
 	if (text == NULL || len > PKGINDEX_MAX_TEXT)
 		return (0);
 	end = text + len;
-	while (pkgindex_next_line(&p, end, &line, &linelen) &&
+	while (text_next_line(&p, end, &line, &linelen) &&
 	    added < PKGINDEX_MAX_FEEDS) {
 		w = NULL;
 		wlen = 0;
@@ -946,7 +886,7 @@ pkgindex_kmods_dir(const char *version, const char *kernel_version,
 		return (NULL);
 	for (i = 0; i < 3; i++) {
 		if (parts[i] == NULL || parts[i][0] == '.' ||
-		    !pkgindex_chars_ok(parts[i], strlen(parts[i]),
+		    !text_word_ok(parts[i], strlen(parts[i]),
 		    PKGINDEX_MAX_KPART, "_.+~-"))
 			return (NULL);
 	}

@@ -1,8 +1,8 @@
 /*
- * repos.c: a build's own repositories and keys. URLs are parsed (scheme,
- * host, port, path) before the allow-list compares them; usign and PEM keys
- * are decoded and checked; repository files are merged the way the
- * reference server merges them. An ImageBuilder is changed for one build
+ * repos.c: a build's own repositories and keys. URLs are parsed by
+ * repourl.c before the allow-list compares them; repository files
+ * are merged the way the reference server merges them; keys.c checks the
+ * keys and makes their files. An ImageBuilder is changed for one build
  * only: the files about to be replaced are copied into a new directory
  * that becomes <ib>/.asud-pristine by one rename once complete, then each
  * new file is written under a temporary name and renamed into place;
@@ -17,25 +17,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strv.h"
-#include "lib/text.h"
 #include "lib/xmalloc.h"
+#include "imagebuilder/keys.h"
 #include "imagebuilder/repos.h"
+#include "imagebuilder/repourl.h"
 
-/* The longest URL or repository name looked at. */
-#define REPOS_URL_MAX		4096
+/* The longest repository name looked at. */
 #define REPOS_NAME_MAX		256
 /* The largest repository file or saved copy read. */
 #define REPOS_FILE_MAX		(1024 * 1024)
-/* A usign public key: "Ed", 8 bytes of key number, 32 of key. */
-#define REPOS_USIGN_LEN		42
-#define REPOS_PEM_LABEL_MAX	64
-#define REPOS_PEM_LINE_MAX	76
 /* The saved copies while they are being made. */
 #define REPOS_PRISTINE_NEW	".asud-pristine.new"
 #define REPOS_MANIFEST		"MANIFEST"
@@ -46,14 +41,6 @@
 #define REPOS_KEYS_DIR		"keys"
 #define REPOS_OPKG_LOCAL	"src imagebuilder file:packages"
 #define REPOS_OPKG_SIGNATURE	"option check_signature"
-
-/* A URL cut into the parts the allow-list compares. */
-struct repos_url {
-	int	 https;
-	char	*host;		/* lower case */
-	long	 port;		/* the scheme's default when absent */
-	char	*path;		/* "" or starting with "/", no query */
-};
 
 /* One file written into the ImageBuilder. */
 struct repos_target {
@@ -74,490 +61,26 @@ struct repos_plan {
 	size_t			 n;
 };
 
-/* Whether a byte is an ASCII letter or digit (no locale). */
-static int
-repos_alnum(int c)
-{
-	return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'));
-}
-
-/* Whether a byte is an ASCII hex digit. */
-static int
-repos_xdigit(int c)
-{
-	return ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	    (c >= 'A' && c <= 'F'));
-}
-
-/* The ASCII lower case of a byte. */
-static int
-repos_lower(int c)
-{
-	return (c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-}
-
-/* Frees the parts of a parsed URL. */
-static void
-repos_url_free(struct repos_url *u)
-{
-	free(u->host);
-	free(u->path);
-	memset(u, 0, sizeof *u);
-}
-
-/* Reads "http://" or "https://" in any case; moves *sp past it. */
-static int
-repos_url_scheme(const char **sp, struct repos_url *u)
-{
-	if (strncasecmp(*sp, "https://", 8) == 0) {
-		u->https = 1;
-		*sp += 8;
-		return (0);
-	}
-	if (strncasecmp(*sp, "http://", 7) == 0) {
-		u->https = 0;
-		*sp += 7;
-		return (0);
-	}
-	return (-1);
-}
-
-/* Reads ":port" (or ":" alone, the default) after the host. */
-static int
-repos_url_port(const char *p, const char *end, struct repos_url *u)
-{
-	long	port = 0;
-
-	u->port = u->https ? 443 : 80;
-	if (p == end)
-		return (0);
-	if (*p++ != ':' || end - p > 5)
-		return (-1);
-	if (p == end)
-		return (0);
-	for (; p < end; p++) {
-		if (*p < '0' || *p > '9')
-			return (-1);
-		port = port * 10 + (*p - '0');
-	}
-	if (port < 1 || port > 65535)
-		return (-1);
-	u->port = port;
-	return (0);
-}
-
-/*
- * Reads the authority: a host name or a bracketed IPv6 address and an
- * optional port. Userinfo ("user@") and percent signs are refused, so
- * that nothing but the host we compare can be where the client connects.
- */
-static int
-repos_url_authority(const char *a, size_t len, struct repos_url *u)
-{
-	const char	*end = a + len, *host, *rest;
-	size_t		 hlen, i;
-	int		 c, v6 = len > 0 && a[0] == '[';
-
-	if (memchr(a, '@', len) != NULL || memchr(a, '%', len) != NULL)
-		return (-1);
-	if (v6) {
-		host = a + 1;
-		if ((rest = memchr(host, ']', len - 1)) == NULL)
-			return (-1);
-		hlen = (size_t)(rest - host);
-		rest++;
-	} else {
-		host = a;
-		rest = memchr(a, ':', len);
-		if (rest == NULL)
-			rest = end;
-		hlen = (size_t)(rest - host);
-	}
-	if (hlen == 0)
-		return (-1);
-	for (i = 0; i < hlen; i++) {
-		c = (unsigned char)host[i];
-		if (v6 ? !(repos_xdigit(c) || c == ':' || c == '.') :
-		    !(repos_alnum(c) || c == '.' || c == '-' || c == '_'))
-			return (-1);
-	}
-	if (repos_url_port(rest, end, u) == -1)
-		return (-1);
-	u->host = xstrndup(host, hlen);
-	for (i = 0; i < hlen; i++)
-		u->host[i] = (char)repos_lower((unsigned char)u->host[i]);
-	return (0);
-}
-
-/*
- * Refuses paths that a server may read as somewhere else: "." and ".."
- * segments and percent-encoded dots, slashes and backslashes.
- */
-static int
-repos_url_path_ok(const char *p, size_t len)
-{
-	size_t	i, seg;
-
-	for (i = 0; i + 2 < len; i++) {
-		if (p[i] == '%' && (strncasecmp(p + i, "%2e", 3) == 0 ||
-		    strncasecmp(p + i, "%2f", 3) == 0 ||
-		    strncasecmp(p + i, "%5c", 3) == 0))
-			return (0);
-	}
-	for (i = 0; i < len; i += seg + 1) {
-		seg = strcspn(p + i, "/");
-		if (i + seg > len)
-			seg = len - i;
-		if ((seg == 1 && p[i] == '.') ||
-		    (seg == 2 && p[i] == '.' && p[i + 1] == '.'))
-			return (0);
-	}
-	return (1);
-}
-
-/* Parses an http(s) URL; -1 for anything odd. */
-static int
-repos_url_parse(const char *s, struct repos_url *u)
-{
-	size_t	len, alen, plen, i;
-
-	memset(u, 0, sizeof *u);
-	len = strlen(s);
-	if (len > REPOS_URL_MAX)
-		return (-1);
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)s[i] <= 0x20 ||
-		    (unsigned char)s[i] >= 0x7f || s[i] == '\\')
-			return (-1);
-	}
-	if (repos_url_scheme(&s, u) == -1)
-		return (-1);
-	alen = strcspn(s, "/?#");
-	if (repos_url_authority(s, alen, u) == -1)
-		return (-1);
-	s += alen;
-	plen = strcspn(s, "?#");
-	if (!repos_url_path_ok(s, plen)) {
-		repos_url_free(u);
-		return (-1);
-	}
-	u->path = xstrndup(s, plen);
-	return (0);
-}
-
-/* Whether url lies under the allowed prefix a. */
-static int
-repos_url_under(const struct repos_url *url, const struct repos_url *a)
-{
-	size_t	n = strlen(a->path);
-
-	while (n > 0 && a->path[n - 1] == '/')
-		n--;
-	return (url->https == a->https && strcmp(url->host, a->host) == 0 &&
-	    url->port == a->port && strncmp(url->path, a->path, n) == 0 &&
-	    url->path[n] == '/');
-}
-
 /* The allow-list rule of reference/asu-api.md §5.5; see repos.h. */
 int
 repos_allowed(const char *url, const struct strv *allow_list)
 {
-	struct repos_url	u, a;
-	size_t			i;
-	int			found = 0;
+	struct repourl	u, a;
+	size_t		i;
+	int		found = 0;
 
 	if (url == NULL || allow_list == NULL || allow_list->n == 0)
 		return (0);
-	if (repos_url_parse(url, &u) == -1)
+	if (repourl_parse(url, &u) == -1)
 		return (0);
 	for (i = 0; i < allow_list->n && !found; i++) {
-		if (repos_url_parse(allow_list->v[i], &a) == -1)
+		if (repourl_parse(allow_list->v[i], &a) == -1)
 			continue;
-		found = repos_url_under(&u, &a);
-		repos_url_free(&a);
+		found = repourl_under(&u, &a);
+		repourl_free(&a);
 	}
-	repos_url_free(&u);
+	repourl_free(&u);
 	return (found);
-}
-
-/*
- * Decodes padded base64 without white space into a new buffer; -1 for
- * anything else. Strict, since a key is either exactly right or refused.
- */
-static int
-repos_b64_decode(const char *s, size_t len, unsigned char **out,
-    size_t *outlen)
-{
-	unsigned char	*buf;
-	unsigned long	 acc;
-	size_t		 i, j, n = 0, pad = 0;
-	int		 v;
-
-	if (len == 0 || len % 4 != 0)
-		return (-1);
-	while (pad < 2 && s[len - 1 - pad] == '=')
-		pad++;
-	buf = xmalloc(len / 4 * 3);
-	for (i = 0; i < len; i += 4) {
-		acc = 0;
-		for (j = 0; j < 4; j++) {
-			if (i + j >= len - pad)
-				v = 0;
-			else if ((v = text_b64_value(
-			    (unsigned char)s[i + j])) == -1) {
-				free(buf);
-				return (-1);
-			}
-			acc = acc << 6 | (unsigned long)v;
-		}
-		buf[n++] = (unsigned char)(acc >> 16);
-		buf[n++] = (unsigned char)(acc >> 8);
-		buf[n++] = (unsigned char)acc;
-	}
-	*out = buf;
-	*outlen = n - pad;
-	return (0);
-}
-
-/* Removes white space at both ends of a string, in place. */
-static char *
-repos_trim(char *s)
-{
-	size_t	n;
-
-	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' ||
-	    *s == '\v' || *s == '\f')
-		s++;
-	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
-	    s[n - 1] == '\r' || s[n - 1] == '\n' || s[n - 1] == '\v' ||
-	    s[n - 1] == '\f'))
-		s[--n] = '\0';
-	return (s);
-}
-
-/* Whether a string has only printable ASCII. */
-static int
-repos_printable(const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-			return (0);
-	}
-	return (1);
-}
-
-/* Splits a key into its non-blank lines, trimmed. */
-static void
-repos_key_lines(struct strv *lines, const char *key)
-{
-	struct strv	raw = STRV_INITIALIZER;
-	size_t		i;
-	char		*s;
-
-	strv_split(&raw, key, "\n");
-	for (i = 0; i < raw.n; i++) {
-		s = repos_trim(raw.v[i]);
-		if (*s != '\0')
-			strv_add(lines, s);
-	}
-	strv_clear(&raw);
-}
-
-/*
- * The base64 line of a usign public key, checked: one line, or two when
- * the first is the "untrusted comment:" of a key file.
- */
-static int
-repos_usign_line(const char *key, char **line, unsigned char **raw,
-    char **cause)
-{
-	struct strv	 lines = STRV_INITIALIZER;
-	const char	*last;
-	size_t		 len;
-	int		 rc = -1;
-
-	*raw = NULL;
-	if (strlen(key) > REPOS_KEY_MAX) {
-		*cause = xstrdup("Invalid usign key: too long");
-		return (-1);
-	}
-	repos_key_lines(&lines, key);
-	last = lines.n > 0 ? lines.v[lines.n - 1] : "";
-	if (lines.n == 0)
-		*cause = xstrdup("Invalid usign key: empty");
-	else if (lines.n > 2 || (lines.n == 2 && (strncmp(lines.v[0],
-	    "untrusted comment:", 18) != 0 || !repos_printable(lines.v[0]))))
-		*cause = xstrdup("Invalid usign key: more than one key line");
-	else if (repos_b64_decode(last, strlen(last), raw, &len) == -1)
-		*cause = xstrdup("Invalid usign key: not base64");
-	else if (len != REPOS_USIGN_LEN)
-		xasprintf(cause, "Invalid usign key: %zu bytes instead of %d",
-		    len, REPOS_USIGN_LEN);
-	else if ((*raw)[0] != 'E' || (*raw)[1] != 'd')
-		*cause = xstrdup("Invalid usign key: not an Ed25519 key");
-	else {
-		*line = xstrdup(last);
-		rc = 0;
-	}
-	if (rc == -1) {
-		free(*raw);
-		*raw = NULL;
-	}
-	strv_clear(&lines);
-	return (rc);
-}
-
-/* The key number of a decoded usign key in hex. */
-static void
-repos_usign_hex(const unsigned char *raw, char out[REPOS_FP_LEN + 1])
-{
-	int	i;
-
-	for (i = 0; i < REPOS_FP_LEN / 2; i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[2 + i]);
-}
-
-/* The usign fingerprint; see repos.h. */
-int
-repos_usign_fingerprint(const char *b64key, char out[REPOS_FP_LEN + 1],
-    char **cause)
-{
-	unsigned char	*raw;
-	char		*line;
-
-	if (repos_usign_line(b64key, &line, &raw, cause) == -1)
-		return (-1);
-	repos_usign_hex(raw, out);
-	free(raw);
-	free(line);
-	return (0);
-}
-
-/* Whether a key is PEM, as the reference decides it. */
-int
-repos_key_is_pem(const char *key)
-{
-	while (*key == ' ' || *key == '\t' || *key == '\r' || *key == '\n')
-		key++;
-	return (strncmp(key, "-----BEGIN", 10) == 0);
-}
-
-/* Reads the label of "-----BEGIN <label>-----"; NULL if malformed. */
-static char *
-repos_pem_label(const char *line, const char *head)
-{
-	size_t	hlen = strlen(head), len = strlen(line), i;
-
-	if (strncmp(line, head, hlen) != 0 || len < hlen + 6 ||
-	    strcmp(line + len - 5, "-----") != 0)
-		return (NULL);
-	len -= hlen + 5;
-	if (len > REPOS_PEM_LABEL_MAX)
-		return (NULL);
-	for (i = 0; i < len; i++) {
-		if (!((line[hlen + i] >= 'A' && line[hlen + i] <= 'Z') ||
-		    (line[hlen + i] >= '0' && line[hlen + i] <= '9') ||
-		    line[hlen + i] == ' '))
-			return (NULL);
-	}
-	return (xstrndup(line + hlen, len));
-}
-
-/* Whether a line between BEGIN and END is itself a boundary. */
-static int
-repos_pem_nested(const struct strv *lines)
-{
-	size_t	i;
-
-	for (i = 1; i + 1 < lines->n; i++) {
-		if (strncmp(lines->v[i], "-----", 5) == 0)
-			return (1);
-	}
-	return (0);
-}
-
-/* Checks the base64 lines between BEGIN and END; they must decode. */
-static int
-repos_pem_body(const struct strv *lines)
-{
-	unsigned char	*raw;
-	char		*body;
-	size_t		 i, len, rawlen, used = 0;
-	int		 rc;
-
-	for (i = 1; i + 1 < lines->n; i++) {
-		len = strlen(lines->v[i]);
-		if (len > REPOS_PEM_LINE_MAX ||
-		    strspn(lines->v[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789+/=") != len)
-			return (-1);
-	}
-	body = xmalloc(REPOS_KEY_MAX + 1);
-	for (i = 1; i + 1 < lines->n; i++) {
-		len = strlen(lines->v[i]);
-		if (used + len > REPOS_KEY_MAX)
-			break;
-		memcpy(body + used, lines->v[i], len);
-		used += len;
-	}
-	rc = repos_b64_decode(body, used, &raw, &rawlen);
-	free(body);
-	if (rc == 0)
-		free(raw);
-	return (rc);
-}
-
-/*
- * Checks a PEM key and returns it as one block with LF line ends and
- * nothing around it.
- */
-static int
-repos_pem_normalize(const char *key, char **out, char **cause)
-{
-	struct strv	 lines = STRV_INITIALIZER;
-	char		*label = NULL, *end = NULL, *joined;
-	int		 rc = -1;
-
-	if (strlen(key) > REPOS_KEY_MAX) {
-		xasprintf(cause, "Invalid PEM key: longer than %d bytes",
-		    REPOS_KEY_MAX);
-		return (-1);
-	}
-	repos_key_lines(&lines, key);
-	if (lines.n < 3 ||
-	    (label = repos_pem_label(lines.v[0], "-----BEGIN ")) == NULL ||
-	    (end = repos_pem_label(lines.v[lines.n - 1], "-----END ")) ==
-	    NULL || strcmp(label, end) != 0 || repos_pem_nested(&lines))
-		*cause = xstrdup("Invalid PEM key: not one PEM block");
-	else if (repos_pem_body(&lines) == -1)
-		*cause = xstrdup("Invalid PEM key: not base64");
-	else {
-		joined = strv_join(&lines, "\n");
-		xasprintf(out, "%s\n", joined);
-		free(joined);
-		rc = 0;
-	}
-	free(label);
-	free(end);
-	strv_clear(&lines);
-	return (rc);
-}
-
-/* Checks one entry of repository_keys; see repos.h. */
-int
-repos_key_check(const char *key, char **cause)
-{
-	char	fp[REPOS_FP_LEN + 1], *pem;
-
-	if (repos_key_is_pem(key)) {
-		if (repos_pem_normalize(key, &pem, cause) == -1)
-			return (-1);
-		free(pem);
-		return (0);
-	}
-	return (repos_usign_fingerprint(key, fp, cause));
 }
 
 /* Whether s has no white space, control byte or byte of bad. */
@@ -596,7 +119,7 @@ repos_url_check(const char *url, char **cause)
 		skip = 7;
 	else
 		skip = 0;
-	if (skip == 0 || url[skip] == '\0' || strlen(url) > REPOS_URL_MAX ||
+	if (skip == 0 || url[skip] == '\0' || strlen(url) > REPOURL_MAX ||
 	    !repos_text_ok(url, "#\\")) {
 		*cause = xstrdup("Invalid repository URL");
 		return (-1);
@@ -693,44 +216,19 @@ static int
 repos_read_at(int dirfd, const char *name, char **buf, size_t *len,
     struct stat *st, char **cause)
 {
-	char	*p;
-	size_t	 got = 0;
-	ssize_t	 n;
-	int	 fd;
-
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
-	if (fd == -1 && errno == ENOENT)
+	if (fs_read_file_at(dirfd, name, REPOS_FILE_MAX, buf, len, st) == 0)
+		return (0);
+	if (errno == ENOENT)
 		return (1);
-	if (fd == -1) {
-		if (errno == ELOOP)
-			xasprintf(cause, "Refusing %s: a symbolic link", name);
-		else
-			xasprintf(cause, "Could not read %s: %s", name,
-			    strerror(errno));
-		return (-1);
-	}
-	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode) ||
-	    st->st_size > REPOS_FILE_MAX) {
+	if (errno == ELOOP)
+		xasprintf(cause, "Refusing %s: a symbolic link", name);
+	else if (errno == EFBIG || errno == EINVAL)
 		xasprintf(cause, "Refusing %s: not a regular file of at most "
 		    "%d bytes", name, REPOS_FILE_MAX);
-		close(fd);
-		return (-1);
-	}
-	p = xmalloc((size_t)st->st_size + 1);
-	while (got < (size_t)st->st_size) {
-		n = read(fd, p + got, (size_t)st->st_size - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	p[got] = '\0';
-	*buf = p;
-	*len = got;
-	return (0);
+	else
+		xasprintf(cause, "Could not read %s: %s", name,
+		    strerror(errno));
+	return (-1);
 }
 
 /* Writes all of a buffer to fd. */
@@ -832,27 +330,14 @@ repos_plan_add(struct repos_plan *p, char *path, char *data)
 static int
 repos_plan_keys(struct repos_plan *p, const struct strv *keys, char **cause)
 {
-	unsigned char	*raw;
-	char		 fp[REPOS_FP_LEN + 1], *line, *path, *data;
-	size_t		 i;
+	char	*name, *path, *data;
+	size_t	 i;
 
 	for (i = 0; keys != NULL && i < keys->n; i++) {
-		if (repos_key_is_pem(keys->v[i])) {
-			if (repos_pem_normalize(keys->v[i], &data, cause) == -1)
-				return (-1);
-			xasprintf(&path, "%s/custom-%zu.pem", REPOS_KEYS_DIR,
-			    i);
-		} else {
-			if (repos_usign_line(keys->v[i], &line, &raw,
-			    cause) == -1)
-				return (-1);
-			repos_usign_hex(raw, fp);
-			free(raw);
-			xasprintf(&data, "untrusted comment: %s\n%s\n", fp,
-			    line);
-			free(line);
-			xasprintf(&path, "%s/%s", REPOS_KEYS_DIR, fp);
-		}
+		if (keys_file(keys->v[i], i, &name, &data, cause) == -1)
+			return (-1);
+		xasprintf(&path, "%s/%s", REPOS_KEYS_DIR, name);
+		free(name);
 		repos_plan_add(p, path, data);
 	}
 	return (0);
@@ -1164,8 +649,8 @@ repos_restore_path(const char *path, int *in_keys, const char **name)
 		return (0);
 	*in_keys = 1;
 	*name = n = path + klen + 1;
-	if (strlen(n) == REPOS_FP_LEN &&
-	    strspn(n, "0123456789abcdef") == REPOS_FP_LEN)
+	if (strlen(n) == KEYS_FP_LEN &&
+	    strspn(n, "0123456789abcdef") == KEYS_FP_LEN)
 		return (1);
 	if (strncmp(n, "custom-", 7) != 0)
 		return (0);

@@ -1,11 +1,12 @@
 /*
  * repos.h: a build's own package repositories and keys
  * (reference/asu-api.md §1.2, §5.2, §5.5): the allow-list check on parsed
- * URLs, usign and PEM key checks, the merged opkg `repositories.conf` or
- * apk `repositories`, and writing those into an ImageBuilder for one build
- * only. Before anything in the ImageBuilder changes, the files about to be
- * replaced are saved under <ib>/.asud-pristine; repos_restore puts them
- * back, after the build or, after a crash, before the next one.
+ * URLs, the merged opkg `repositories.conf` or apk `repositories`, and
+ * writing those and the keys (imagebuilder/keys.h) into an ImageBuilder
+ * for one build only. Before anything in the ImageBuilder changes, the
+ * files about to be replaced are saved under <ib>/.asud-pristine;
+ * repos_restore puts them back, after the build or, after a crash, before
+ * the next one.
  */
 #ifndef ASUD_REPOS_H
 #define ASUD_REPOS_H
@@ -14,10 +15,6 @@
 
 #include "lib/strv.h"
 
-/* Hex digits of a usign key's fingerprint. */
-#define REPOS_FP_LEN		16
-/* The largest key accepted, PEM or usign, in bytes. */
-#define REPOS_KEY_MAX		8192
 /* The most repositories, and keys, one build may add. */
 #define REPOS_MAX		100
 /* The saved copies, inside the ImageBuilder directory. */
@@ -40,23 +37,6 @@ struct repos_spec {
  * nothing. Returns 1 or 0.
  */
 int	repos_allowed(const char *url, const struct strv *allow_list);
-/*
- * The usign fingerprint of a public key: bytes 2..10 of its last line,
- * base64-decoded, in lower-case hex, into out (17 bytes with the NUL).
- * The key may carry one "untrusted comment:" line before it. Returns -1
- * with *cause set (caller frees) unless the line decodes to exactly 42
- * bytes starting with "Ed".
- */
-int	repos_usign_fingerprint(const char *b64key, char out[REPOS_FP_LEN + 1],
-	    char **cause);
-/* Whether a key is a PEM key (starts, after white space, with -----BEGIN). */
-int	repos_key_is_pem(const char *key);
-/*
- * Checks a key of repository_keys: a PEM key must be one PEM block of
- * base64 lines, at most REPOS_KEY_MAX bytes; anything else must be a usign
- * public key. 0, or -1 with *cause set.
- */
-int	repos_key_check(const char *key, char **cause);
 /*
  * Checks, once more, a repository name (no white space, control bytes,
  * '/', '#' or '\') and URL (http:// or https://, no white space, control

@@ -218,30 +218,46 @@ unpack_check_top(struct unpack_state *st, const char *name, const char *top,
 	return (rv);
 }
 
+/*
+ * Splits path (of the entry called name) and checks its top-level
+ * directory; *rest gets what is below it, allocated.
+ */
+static int
+unpack_strip(struct unpack_state *st, const char *name, const char *path,
+    char **rest, char **cause)
+{
+	const char	*why;
+	char		*top;
+	int		 rv;
+
+	if (unpack_split(path, &top, rest, &why) == -1)
+		return (unpack_refuse(name, why, cause));
+	rv = unpack_check_top(st, name, top, cause);
+	free(top);
+	if (rv == -1) {
+		free(*rest);
+		*rest = NULL;
+	}
+	return (rv);
+}
+
 /* Rewrites a hardlink entry to the stripped name of an extracted file. */
 static int
 unpack_hardlink(struct unpack_state *st, struct archive_entry *e,
     const char *name, const char *link, char **cause)
 {
 	struct stat	 sb;
-	const char	*why;
-	char		*top, *rest;
-	int		 rv = -1;
+	char		*rest;
+	int		 rv = 0;
 
-	if (unpack_split(link, &top, &rest, &why) == -1)
-		return (unpack_refuse(name, why, cause));
-	if (unpack_check_top(st, name, top, cause) == -1)
-		goto out;
+	if (unpack_strip(st, name, link, &rest, cause) == -1)
+		return (-1);
 	/* A hardlinked symlink would keep its target from another depth. */
-	if (*rest == '\0' || lstat(rest, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		unpack_refuse(name, "hardlink to something that is not an "
+	if (*rest == '\0' || lstat(rest, &sb) == -1 || !S_ISREG(sb.st_mode))
+		rv = unpack_refuse(name, "hardlink to something that is not an "
 		    "extracted regular file", cause);
-		goto out;
-	}
-	archive_entry_set_hardlink(e, rest);
-	rv = 0;
-out:
-	free(top);
+	else
+		archive_entry_set_hardlink(e, rest);
 	free(rest);
 	return (rv);
 }
@@ -314,8 +330,8 @@ static int
 unpack_entry(struct unpack_state *st, struct archive *a,
     struct archive *disk, struct archive_entry *e, char **cause)
 {
-	const char	*name, *why;
-	char		*top = NULL, *rest = NULL, *q;
+	const char	*name;
+	char		*rest, *q;
 	int		 rv = -1;
 
 	if ((name = archive_entry_pathname(e)) == NULL) {
@@ -324,10 +340,8 @@ unpack_entry(struct unpack_state *st, struct archive *a,
 	}
 	if (++st->entries > UNPACK_MAX_ENTRIES)
 		return (unpack_refuse(name, "too many entries", cause));
-	if (unpack_split(name, &top, &rest, &why) == -1)
-		return (unpack_refuse(name, why, cause));
-	if (unpack_check_top(st, name, top, cause) == -1)
-		goto out;
+	if (unpack_strip(st, name, name, &rest, cause) == -1)
+		return (-1);
 	if (*rest == '\0') {
 		/* The top-level directory itself: dest_tmp stands for it. */
 		if (archive_entry_filetype(e) == AE_IFDIR &&
@@ -358,7 +372,6 @@ unpack_entry(struct unpack_state *st, struct archive *a,
 	}
 	rv = 0;
 out:
-	free(top);
 	free(rest);
 	return (rv);
 }
@@ -440,19 +453,15 @@ out:
 	return (rv);
 }
 
-/* The child's signals: defaults, SIGTERM to stop, no SIGPIPE. */
+/* The child's signals (job_fork set the defaults): SIGTERM, no SIGPIPE. */
 static void
 unpack_child_signals(void)
 {
 	struct sigaction	sa;
 	sigset_t		none;
-	int			sig;
 
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sa.sa_handler = unpack_sigterm;
@@ -582,22 +591,14 @@ unpack_reaped(pid_t pid, int status, void *arg)
 	unpack_check(u);
 }
 
-/* Forks the child with every signal blocked until it has reset them. */
+/* Forks the child, which runs none of the daemon's signal handlers. */
 static pid_t
 unpack_fork(int afd, const char *dest, int errfd)
 {
-	sigset_t	all, old;
-	pid_t		pid, parent = getpid();
-	int		saved;
+	pid_t	pid, parent = getpid();
 
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	pid = fork();
-	if (pid == 0)
+	if ((pid = job_fork()) == 0)
 		unpack_child(afd, dest, errfd, parent);
-	saved = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	errno = saved;
 	return (pid);
 }
 

@@ -8,7 +8,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +46,16 @@ struct usign_keys {
 	size_t			 n;
 };
 
-static int	 usign_b64_decode(const char *, size_t, unsigned char *,
-		    size_t);
+/* Why the base64 line of a usign text is refused. */
+enum usign_bad {
+	USIGN_BAD_NONE,
+	USIGN_BAD_BASE64,
+	USIGN_BAD_LENGTH,
+	USIGN_BAD_ED25519
+};
+
+static enum usign_bad usign_decode(const char *, size_t, unsigned char *,
+		    size_t, int, size_t *);
 static int	 usign_parse(const char *, size_t, unsigned char *, size_t);
 static void	 usign_hex(const unsigned char *, char *);
 static int	 usign_is_id(const char *);
@@ -63,38 +70,31 @@ static int	 usign_checksum(const unsigned char *, unsigned char *);
 static EVP_PKEY	*usign_generate(void);
 
 /*
- * Decodes canonical, padded base64 of exactly outlen bytes; anything else
- * (stray bytes, wrong padding, non-zero spare bits, other lengths) fails.
+ * Decodes the base64 line of a usign text into exactly outlen bytes that
+ * start with "Ed"; *got is the decoded length. Non-zero spare bits fail
+ * unless lenient, as usign's own decoder fails them.
  */
-static int
-usign_b64_decode(const char *s, size_t len, unsigned char *out,
-    size_t outlen)
+static enum usign_bad
+usign_decode(const char *b64, size_t len, unsigned char *out, size_t outlen,
+    int lenient, size_t *got)
 {
-	size_t		 i, o = 0, pad = 0;
-	uint32_t	 acc;
-	int		 j, v;
+	unsigned char	*raw;
+	enum usign_bad	 bad = USIGN_BAD_NONE;
+	int		 rc;
 
-	if (len % 4 != 0 || len / 4 * 3 < outlen || len / 4 * 3 - outlen > 2)
-		return (-1);
-	pad = len / 4 * 3 - outlen;
-	for (i = 0; i < len; i += 4) {
-		acc = 0;
-		for (j = 0; j < 4; j++) {
-			if (i + 4 == len && j >= 4 - (int)pad) {
-				if (s[i + j] != '=')
-					return (-1);
-				v = 0;
-			} else if ((v = text_b64_value(
-			    (unsigned char)s[i + j])) == -1)
-				return (-1);
-			acc = (acc << 6) | (uint32_t)v;
-		}
-		if (i + 4 == len && (acc & ((1U << (8 * pad)) - 1)) != 0)
-			return (-1);
-		for (j = 0; j < 3 && o < outlen; j++)
-			out[o++] = (unsigned char)(acc >> (16 - 8 * j));
-	}
-	return (0);
+	*got = 0;
+	raw = xmalloc(len / 4 * 3 + 1);
+	rc = text_b64_decode(b64, len, raw, len / 4 * 3, got);
+	if (rc == -1 || (rc == 1 && !lenient))
+		bad = USIGN_BAD_BASE64;
+	else if (*got != outlen)
+		bad = USIGN_BAD_LENGTH;
+	else if (raw[0] != 'E' || raw[1] != 'd')
+		bad = USIGN_BAD_ED25519;
+	else
+		memcpy(out, raw, outlen);
+	free(raw);
+	return (bad);
 }
 
 /*
@@ -106,7 +106,7 @@ static int
 usign_parse(const char *text, size_t len, unsigned char *out, size_t outlen)
 {
 	const char	*nl, *b64, *end;
-	size_t		 clen = strlen(USIGN_COMMENT);
+	size_t		 clen = strlen(USIGN_COMMENT), got;
 
 	if (text == NULL || len > USIGN_FILE_MAX || len < clen ||
 	    memcmp(text, USIGN_COMMENT, clen) != 0)
@@ -119,9 +119,8 @@ usign_parse(const char *text, size_t len, unsigned char *out, size_t outlen)
 	end = text + len;
 	while (end > b64 && (end[-1] == '\n' || end[-1] == '\r'))
 		end--;
-	if (usign_b64_decode(b64, (size_t)(end - b64), out, outlen) == -1)
-		return (-1);
-	if (out[0] != 'E' || out[1] != 'd')
+	if (usign_decode(b64, (size_t)(end - b64), out, outlen, 0,
+	    &got) != USIGN_BAD_NONE)
 		return (-1);
 	return (0);
 }
@@ -324,6 +323,31 @@ usign_key_id(const char *text, size_t len, char *id, char **cause)
 	}
 	usign_hex(raw + 2, id);
 	return (0);
+}
+
+/* Decodes a request's usign key line; see usign.h. */
+int
+usign_pubkey_decode(const char *b64, size_t len, char *id, char **cause)
+{
+	unsigned char	raw[USIGN_PUBFILE_LEN];
+	size_t		got;
+
+	switch (usign_decode(b64, len, raw, sizeof raw, 1, &got)) {
+	case USIGN_BAD_NONE:
+		usign_hex(raw + 2, id);
+		return (0);
+	case USIGN_BAD_BASE64:
+		*cause = xstrdup("Invalid usign key: not base64");
+		break;
+	case USIGN_BAD_LENGTH:
+		xasprintf(cause, "Invalid usign key: %zu bytes instead of %d",
+		    got, USIGN_PUBFILE_LEN);
+		break;
+	case USIGN_BAD_ED25519:
+		*cause = xstrdup("Invalid usign key: not an Ed25519 key");
+		break;
+	}
+	return (-1);
 }
 
 /* Formats a usign file: the comment line and the base64 line. */

@@ -55,6 +55,17 @@ int	usign_verify(const struct usign_keys *, const char *data, size_t len,
 int	usign_key_id(const char *text, size_t len, char *id, char **cause);
 
 /*
+ * Decodes the base64 line (len bytes) of a usign public key as a request
+ * carries it: padded base64, non-zero spare bits let pass as Python's
+ * decoder does, of exactly "Ed", the key number and the key. id receives
+ * the key id (17 bytes). Returns 0, or -1 with an allocated *cause:
+ * "Invalid usign key: not base64", "Invalid usign key: N bytes instead of
+ * 42" or "Invalid usign key: not an Ed25519 key".
+ */
+int	usign_pubkey_decode(const char *b64, size_t len, char *id,
+	    char **cause);
+
+/*
  * Makes a new key pair. *pub and *sec receive allocated file texts, id
  * (17 bytes) the key id. Returns 0, or -1 with an allocated *cause.
  */

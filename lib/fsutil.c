@@ -83,6 +83,14 @@ fs_rmtree(const char *path)
 int
 fs_read_file(const char *path, size_t max, char **buf, size_t *len)
 {
+	return (fs_read_file_at(AT_FDCWD, path, max, buf, len, NULL));
+}
+
+/* Reads a regular file below dirfd whole; st, if not NULL, gets its stat. */
+int
+fs_read_file_at(int dirfd, const char *path, size_t max, char **buf,
+    size_t *len, struct stat *stp)
+{
 	struct stat	 st;
 	char		*p;
 	size_t		 got = 0;
@@ -90,15 +98,14 @@ fs_read_file(const char *path, size_t max, char **buf, size_t *len)
 	int		 fd, saved;
 
 	/* O_NONBLOCK: a FIFO in place of the file must not block in open. */
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
+	if ((fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
 	    O_NOFOLLOW)) == -1)
 		return (-1);
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (size_t)st.st_size > max) {
-		saved = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
-		close(fd);
-		errno = saved;
-		return (-1);
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		goto fail;
 	}
 	p = xmalloc((size_t)st.st_size + 1);
 	while (got < (size_t)st.st_size) {
@@ -113,7 +120,14 @@ fs_read_file(const char *path, size_t max, char **buf, size_t *len)
 	p[got] = '\0';
 	*buf = p;
 	*len = got;
+	if (stp != NULL)
+		*stp = st;
 	return (0);
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return (-1);
 }
 
 /* Writes through a temporary file so readers never see half a file. */

@@ -6,14 +6,24 @@
 
 #include <stddef.h>
 
+struct stat;
+
 /* Closes every descriptor from fd up (in a child before exec). */
 void	fs_closefrom(int fd);
 /* mkdir -p with mode; 0 or -1 with errno. */
 int	fs_mkdirs(const char *path, int mode);
 /* rm -rf that never follows symbolic links; 0 or -1 with errno. */
 int	fs_rmtree(const char *path);
-/* Reads a whole regular file up to max bytes; NUL-terminated. */
+/*
+ * Reads a whole regular file up to max bytes into *buf (allocated,
+ * NUL-terminated), never through a symbolic link and never blocking on a
+ * FIFO. 0, or -1 with errno: EFBIG for a larger file, EINVAL for one that
+ * is not regular, else that of open or fstat (ELOOP for a link).
+ */
 int	fs_read_file(const char *path, size_t max, char **buf, size_t *len);
+/* As fs_read_file, path relative to dirfd; st, if not NULL, gets its stat. */
+int	fs_read_file_at(int dirfd, const char *path, size_t max, char **buf,
+	    size_t *len, struct stat *st);
 /* Writes a file atomically (temp file, fsync, rename). */
 int	fs_write_file(const char *path, const void *buf, size_t len, int mode);
 

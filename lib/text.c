@@ -1,8 +1,11 @@
 /*
- * text.c: base64 digits and a UTF-8 locale.
+ * text.c: base64, a UTF-8 locale, a JSON nesting check, lines and names.
+ * Everything here reads bytes within a length, never past it.
  */
 #include <locale.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "lib/compat.h"
 #include "lib/text.h"
@@ -22,6 +25,38 @@ text_b64_value(int c)
 	if (c == '/')
 		return (63);
 	return (-1);
+}
+
+/* Decodes four digits at a time; '=' only at the end, at most two. */
+int
+text_b64_decode(const char *s, size_t len, unsigned char *out, size_t size,
+    size_t *outlen)
+{
+	size_t		 i, j, n = 0, pad = 0, total;
+	uint32_t	 acc = 0;
+	int		 v;
+
+	if (len == 0 || len % 4 != 0)
+		return (-1);
+	while (pad < 2 && s[len - 1 - pad] == '=')
+		pad++;
+	if ((total = len / 4 * 3 - pad) > size)
+		return (-1);
+	for (i = 0; i < len; i += 4) {
+		acc = 0;
+		for (j = 0; j < 4; j++) {
+			if (i + j >= len - pad)
+				v = 0;
+			else if ((v = text_b64_value(
+			    (unsigned char)s[i + j])) == -1)
+				return (-1);
+			acc = (acc << 6) | (uint32_t)v;
+		}
+		for (j = 0; j < 3 && n < total; j++)
+			out[n++] = (unsigned char)(acc >> (16 - 8 * j));
+	}
+	*outlen = n;
+	return ((acc & ((1U << (8 * pad)) - 1)) != 0 ? 1 : 0);
 }
 
 /* Creates the first UTF-8 locale that exists, once. */
@@ -63,6 +98,62 @@ text_json_depth_ok(const char *p, size_t len, int max)
 				return (0);
 		} else if (p[i] == ']' || p[i] == '}')
 			depth--;
+	}
+	return (1);
+}
+
+/* Finds the next "\n" within end; drops one "\r" before it. */
+int
+text_next_line(const char **p, const char *end, const char **line,
+    size_t *len)
+{
+	const char	*nl;
+
+	if (*p == NULL || *p >= end)
+		return (0);
+	*line = *p;
+	if ((nl = memchr(*p, '\n', (size_t)(end - *p))) == NULL) {
+		*len = (size_t)(end - *p);
+		*p = end;
+	} else {
+		*len = (size_t)(nl - *p);
+		*p = nl + 1;
+	}
+	if (*len > 0 && (*line)[*len - 1] == '\r')
+		(*len)--;
+	return (1);
+}
+
+/* Refuses blanks, control bytes, DEL and everything past ASCII. */
+int
+text_graph_ok(const char *s, size_t len, size_t max)
+{
+	size_t	i;
+
+	if (len == 0 || len > max)
+		return (0);
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+			return (0);
+	}
+	return (1);
+}
+
+/* Letters and digits without a locale, and the bytes of extra. */
+int
+text_word_ok(const char *s, size_t len, size_t max, const char *extra)
+{
+	size_t	i;
+
+	if (len == 0 || len > max)
+		return (0);
+	for (i = 0; i < len; i++) {
+		if ((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9'))
+			continue;
+		if (s[i] == '\0' || strchr(extra, s[i]) == NULL)
+			return (0);
 	}
 	return (1);
 }

@@ -38,6 +38,7 @@
 #include "server/request.h"
 #include "server/sched.h"
 #include "server/stats.h"
+#include "server/statsview.h"
 #include "server/validate.h"
 #include "server/wait.h"
 
@@ -651,20 +652,21 @@ api_statistics(struct asud *a, struct evhttp_request *req, const char *which)
 
 	branch = api_query(req, "branch");
 	if (strcmp(which, "stats/summary") == 0)
-		body = stats_summary(a->stats, now,
+		body = statsview_summary(a->stats, now,
 		    sched_queue_length(a->sched), &cause);
 	else if (strcmp(which, "stats/clients") == 0)
-		body = stats_top_clients(a->stats, now,
+		body = statsview_top_clients(a->stats, now,
 		    api_query_num(req, "n", 30), &cause);
 	else if (strcmp(which, "builds-per-day") == 0)
-		body = stats_builds_per_day(a->stats, now, &cause);
+		body = statsview_builds_per_day(a->stats, now, &cause);
 	else if (strcmp(which, "builds-by-version") == 0)
-		body = stats_builds_by_version(a->stats, now, branch, &cause);
+		body = statsview_builds_by_version(a->stats, now, branch,
+		    &cause);
 	else if (strcmp(which, "top-packages") == 0)
-		body = stats_top_packages(a->stats, now, branch,
+		body = statsview_top_packages(a->stats, now, branch,
 		    api_query_num(req, "n", 30), &cause);
 	else if (strcmp(which, "build-errors") == 0) {
-		body = stats_build_errors(a->stats,
+		body = statsview_build_errors(a->stats,
 		    api_query_num(req, "n", 100), &cause);
 		text = 1;
 	}

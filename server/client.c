@@ -29,9 +29,9 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "lib/addr.h"
 #include "lib/compat.h"
 #include "lib/log.h"
-#include "lib/strv.h"
 #include "lib/xmalloc.h"
 #include "server/client.h"
 #include "server/conf.h"
@@ -44,11 +44,6 @@
 #define CLIENT_XFF_HOPS		64	/* X-Forwarded-For entries looked at */
 #define CLIENT_XFF_MAX		8192	/* bytes of X-Forwarded-For kept */
 #define CLIENT_MINUTE_US	60000000LL
-
-struct client_prefix {
-	unsigned char	b[16];
-	int		bits;
-};
 
 struct client {
 	struct client_key	 key;
@@ -65,7 +60,7 @@ struct clients {
 	int64_t			 burst;		/* us of tolerance */
 	int			 rate;		/* builds a minute; 0: none */
 	unsigned int		 max[CLIENT_NKINDS];	/* 0: no cap */
-	struct client_prefix	*proxies;
+	struct addr_prefix	*proxies;
 	size_t			 nproxies;
 	uint32_t		 seed;
 	size_t			 count;
@@ -86,69 +81,6 @@ client_clock(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-}
-
-/* Parses an address into the 16-byte form (IPv4 v4-mapped). */
-static int
-client_parse_addr(const char *s, unsigned char b[16], int *v4)
-{
-	struct in_addr	 a4;
-
-	if (inet_pton(AF_INET, s, &a4) == 1) {
-		memset(b, 0, 10);
-		b[10] = b[11] = 0xff;
-		memcpy(b + 12, &a4, 4);
-		*v4 = 1;
-		return (0);
-	}
-	*v4 = 0;
-	return (inet_pton(AF_INET6, s, b) == 1 ? 0 : -1);
-}
-
-/* Parses "ADDR" or "ADDR/LEN" of trusted_proxies. */
-static int
-client_parse_prefix(const char *s, struct client_prefix *p, char **cause)
-{
-	char		 buf[INET6_ADDRSTRLEN + 8], *slash, *end;
-	long		 len;
-	int		 v4;
-
-	if (strlen(s) >= sizeof buf)
-		goto bad;
-	snprintf(buf, sizeof buf, "%s", s);
-	if ((slash = strchr(buf, '/')) != NULL)
-		*slash++ = '\0';
-	if (client_parse_addr(buf, p->b, &v4) == -1)
-		goto bad;
-	p->bits = 128;
-	if (slash != NULL) {
-		len = strtol(slash, &end, 10);
-		if (*slash < '0' || *slash > '9' || *end != '\0' || len < 0 ||
-		    len > (v4 ? 32 : 128)) {
-			xasprintf(cause, "trusted_proxies: '%s' has a bad "
-			    "prefix length (0 to %d)", s, v4 ? 32 : 128);
-			return (-1);
-		}
-		p->bits = (int)len + (v4 ? 96 : 0);
-	}
-	return (0);
-bad:
-	xasprintf(cause, "trusted_proxies: '%s' is not an IPv4 or IPv6 "
-	    "address or ADDR/LEN prefix", s);
-	return (-1);
-}
-
-/* Checks every entry of trusted_proxies (at configuration time). */
-int
-client_check_proxies(const struct strv *sv, char **cause)
-{
-	struct client_prefix	p;
-	size_t			i;
-
-	for (i = 0; i < sv->n; i++)
-		if (client_parse_prefix(sv->v[i], &p, cause) == -1)
-			return (-1);
-	return (0);
 }
 
 /* A random seed for the hash: chains cannot be made long on purpose. */
@@ -182,8 +114,8 @@ client_new(const struct conf *conf, int64_t (*now_us)(void))
 	c->nproxies = conf->trusted_proxies.n;
 	c->proxies = xcalloc(c->nproxies + 1, sizeof *c->proxies);
 	for (i = 0; i < c->nproxies; i++)
-		if (client_parse_prefix(conf->trusted_proxies.v[i],
-		    &c->proxies[i], &cause) == -1)
+		if (addr_parse_prefix("trusted_proxies",
+		    conf->trusted_proxies.v[i], &c->proxies[i], &cause) == -1)
 			fatalx("%s: %s", __func__, cause);
 	c->seed = client_seed();
 	for (i = 0; i < CLIENT_BUCKETS; i++)
@@ -210,19 +142,6 @@ client_free(struct clients *c)
 	free(c);
 }
 
-/* True when addr lies in prefix p. */
-static int
-client_in_prefix(const unsigned char addr[16], const struct client_prefix *p)
-{
-	int	full = p->bits / 8, rest = p->bits % 8;
-
-	if (memcmp(addr, p->b, (size_t)full) != 0)
-		return (0);
-	if (rest == 0)
-		return (1);
-	return (((addr[full] ^ p->b[full]) & (0xff00 >> rest) & 0xff) == 0);
-}
-
 /* True when addr is one of trusted_proxies. */
 static int
 client_trusted(const struct clients *c, const unsigned char addr[16])
@@ -230,7 +149,7 @@ client_trusted(const struct clients *c, const unsigned char addr[16])
 	size_t	i;
 
 	for (i = 0; i < c->nproxies; i++)
-		if (client_in_prefix(addr, &c->proxies[i]))
+		if (addr_in_prefix(addr, &c->proxies[i]))
 			return (1);
 	return (0);
 }
@@ -242,20 +161,6 @@ client_key_set(struct client_key *k, const unsigned char addr[16])
 	memcpy(k->b, addr, 16);
 	if (!IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(const void *)addr))
 		memset(k->b + 8, 0, 8);
-}
-
-/* A peer's address in the 16-byte form (all zero when unknown). */
-static void
-client_peer(const struct sockaddr *peer, unsigned char addr[16])
-{
-	memset(addr, 0, 16);
-	if (peer != NULL && peer->sa_family == AF_INET) {
-		addr[10] = addr[11] = 0xff;
-		memcpy(addr + 12, &((const struct sockaddr_in *)(const void *)
-		    peer)->sin_addr, 4);
-	} else if (peer != NULL && peer->sa_family == AF_INET6)
-		memcpy(addr, &((const struct sockaddr_in6 *)(const void *)
-		    peer)->sin6_addr, 16);
 }
 
 /*
@@ -288,7 +193,7 @@ client_parse_hop(const char *s, size_t len, unsigned char addr[16])
 	} else if ((colon = strchr(p, ':')) != NULL &&
 	    strchr(colon + 1, ':') == NULL)
 		*colon = '\0';		/* v4:port */
-	return (client_parse_addr(p, addr, &v4));
+	return (addr_parse(p, addr, &v4));
 }
 
 /*
@@ -305,7 +210,7 @@ client_resolve(const struct clients *c, const struct sockaddr *peer,
 	const char	*end, *comma;
 	int		 n;
 
-	client_peer(peer, addr);
+	addr_of_sockaddr(peer, addr);
 	if (xff != NULL && client_trusted(c, addr)) {
 		end = xff + strlen(xff);
 		for (n = 0; n < CLIENT_XFF_HOPS && end > xff; n++) {
@@ -373,7 +278,7 @@ client_of(const struct clients *c, struct evhttp_request *req,
 		return;
 	if ((evcon = evhttp_request_get_connection(req)) != NULL)
 		peer = evhttp_connection_get_addr(evcon);
-	client_peer(peer, addr);
+	addr_of_sockaddr(peer, addr);
 	if (client_trusted(c, addr))
 		xff = client_xff(req);	/* nobody else is believed */
 	client_resolve(c, peer, xff, k);

@@ -17,7 +17,6 @@ struct clients;
 struct conf;
 struct evhttp_request;
 struct sockaddr;
-struct strv;
 
 /* A client as counted: an IPv4 address (v4-mapped) or an IPv6 /64. */
 struct client_key {
@@ -41,11 +40,6 @@ enum client_kind {
  */
 struct clients	*client_new(const struct conf *, int64_t (*now_us)(void));
 void		 client_free(struct clients *);
-/*
- * Checks a trusted_proxies list: addresses or address/length prefixes,
- * IPv4 or IPv6. Returns -1 with *cause naming the first bad entry.
- */
-int		 client_check_proxies(const struct strv *, char **cause);
 /*
  * The client of a peer address and the X-Forwarded-For values (all of
  * them joined with commas, in order; may be NULL).

@@ -1,6 +1,7 @@
 /*
  * conf.c: the configuration file parser. The table below is the whole list
- * of keys; the README's configuration reference follows it.
+ * of keys with their defaults; the README's configuration reference
+ * follows it.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -10,71 +11,78 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/addr.h"
 #include "lib/compat.h"
+#include "lib/log.h"
 #include "lib/xmalloc.h"
-#include "server/client.h"
 #include "server/conf.h"
 
 enum conf_type { CONF_STRING, CONF_INT, CONF_BOOL, CONF_DURATION, CONF_LIST,
     CONF_SIZE };
 
+/* One key: its type, its field in struct conf, its range and default. */
 struct conf_key {
 	const char	*name;
 	enum conf_type	 type;
 	size_t		 off;
 	long		 min;
 	long		 max;
+	const char	*def;	/* as in the file; NULL: none (NULL or 0) */
 };
 
-#define CONF_S(n)		{ #n, CONF_STRING, offsetof(struct conf, n), 0, 0 }
-#define CONF_I(n, lo, hi)	{ #n, CONF_INT, offsetof(struct conf, n), lo, hi }
-#define CONF_B(n)		{ #n, CONF_BOOL, offsetof(struct conf, n), 0, 1 }
-#define CONF_D(n, lo, hi)	{ #n, CONF_DURATION, offsetof(struct conf, n), lo, hi }
-#define CONF_L(n)		{ #n, CONF_LIST, offsetof(struct conf, n), 0, 0 }
-#define CONF_Z(n)		{ #n, CONF_SIZE, offsetof(struct conf, n), 0, 0 }
+#define CONF_OFF(n)		offsetof(struct conf, n)
+#define CONF_S(n, def)		{ #n, CONF_STRING, CONF_OFF(n), 0, 0, def }
+#define CONF_I(n, lo, hi, def)	{ #n, CONF_INT, CONF_OFF(n), lo, hi, def }
+#define CONF_B(n, def)		{ #n, CONF_BOOL, CONF_OFF(n), 0, 1, def }
+#define CONF_D(n, lo, hi, def)	{ #n, CONF_DURATION, CONF_OFF(n), lo, hi, def }
+#define CONF_L(n)		{ #n, CONF_LIST, CONF_OFF(n), 0, 0, NULL }
+#define CONF_Z(n, def)		{ #n, CONF_SIZE, CONF_OFF(n), 0, 0, def }
 
+/* The defaults are those documented in conf/asud.conf and the README. */
 static const struct conf_key conf_keys[] = {
-	CONF_S(listen),
-	CONF_S(state_dir),
-	CONF_S(imagebuilder_dir),
-	CONF_I(build_jobs, 1, 256),
-	CONF_D(job_timeout, 1, 86400),
-	CONF_I(max_pending_jobs, 0, 1000000),
-	CONF_B(allow_defaults),
-	CONF_I(max_defaults_length, 0, 1048576),
-	CONF_I(max_custom_rootfs_size_mb, 1, 1048576),
-	CONF_D(build_ttl, 0, 365 * 86400),
-	CONF_D(build_ttl_unversioned, 0, 365 * 86400),
-	CONF_D(build_defaults_ttl, 0, 365 * 86400),
-	CONF_D(build_failure_ttl, 0, 365 * 86400),
-	CONF_D(queue_class_delay, 0, 86400),
-	CONF_I(max_request_body, 1024, 64 * 1048576),
-	CONF_I(store_map_size_mb, 1, 1048576),
-	CONF_S(build_wrapper),
-	CONF_B(sandbox),
-	CONF_S(sandbox_bwrap),
-	CONF_S(upstream_url),
-	CONF_D(metadata_refresh, 1, 7 * 86400),
-	CONF_D(upstream_timeout, 1, 3600),
+	CONF_S(listen, "127.0.0.1:8000"),
+	CONF_S(state_dir, "/var/lib/asud"),
+	CONF_S(imagebuilder_dir, "/var/lib/asud/imagebuilders"),
+	CONF_I(build_jobs, 1, 256, "1"),
+	CONF_D(job_timeout, 1, 86400, "600"),
+	CONF_I(max_pending_jobs, 0, 1000000, "200"),
+	CONF_B(allow_defaults, "false"),
+	CONF_I(max_defaults_length, 0, 1048576, "20480"),
+	CONF_I(max_custom_rootfs_size_mb, 1, 1048576, "1024"),
+	CONF_D(build_ttl, 0, 365 * 86400, "7d"),
+	CONF_D(build_ttl_unversioned, 0, 365 * 86400, "1d"),
+	CONF_D(build_defaults_ttl, 0, 365 * 86400, "1800"),
+	CONF_D(build_failure_ttl, 0, 365 * 86400, "3600"),
+	CONF_D(queue_class_delay, 0, 86400, "300"),
+	CONF_I(max_request_body, 1024, 64 * 1048576, "1048576"),
+	CONF_I(store_map_size_mb, 1, 1048576, "4096"),
+	CONF_S(build_wrapper, NULL),
+	CONF_B(sandbox, "true"),
+	CONF_S(sandbox_bwrap, "bwrap"),
+	CONF_S(upstream_url, "https://downloads.openwrt.org"),
+	CONF_D(metadata_refresh, 1, 7 * 86400, "300"),
+	CONF_D(upstream_timeout, 1, 3600, "30"),
 	CONF_L(repository_allow_list),
-	CONF_S(package_changes),
-	CONF_S(contact),
-	CONF_S(upstream_keys),
-	CONF_Z(imagebuilder_cache_max),
-	CONF_D(max_wait, 0, 3600),
-	CONF_Z(log_follow_max),
-	CONF_D(events_keepalive, 0, 3600),
-	CONF_Z(answer_cache_max),
-	CONF_I(rate_limit_builds, 0, 10000),
-	CONF_I(max_followers_per_client, 0, 1000000),
-	CONF_I(max_waiters_per_client, 0, 1000000),
+	CONF_S(package_changes, ASUD_PKGDATADIR "/package-changes.conf"),
+	CONF_S(contact, NULL),
+	CONF_S(upstream_keys, NULL),
+	CONF_Z(imagebuilder_cache_max, "0"),
+	CONF_D(max_wait, 0, 3600, "60"),
+	CONF_Z(log_follow_max, "1M"),
+	CONF_D(events_keepalive, 0, 3600, "15"),
+	CONF_Z(answer_cache_max, "32M"),
+	CONF_I(rate_limit_builds, 0, 10000, "10"),
+	CONF_I(max_followers_per_client, 0, 1000000, "20"),
+	CONF_I(max_waiters_per_client, 0, 1000000, "100"),
 	CONF_L(trusted_proxies),
-	CONF_D(request_timeout, 1, 3600),
-	CONF_D(keepalive_timeout, 1, 3600),
-	CONF_I(max_connections, 0, 1000000),
+	CONF_D(request_timeout, 1, 3600, "30"),
+	CONF_D(keepalive_timeout, 1, 3600, "75"),
+	CONF_I(max_connections, 0, 1000000, "0"),
 };
 
 static char	*conf_trim(char *);
+static int	 conf_apply(struct conf *, const struct conf_key *,
+		    const char *, char **);
 
 /* The reference's default branches and their branch-off revisions. */
 static const struct {
@@ -125,48 +133,21 @@ conf_branch(const struct conf *c, const char *name)
 	return (NULL);
 }
 
-/* The defaults documented in conf/asud.conf and the README. */
+/* The defaults of the key table, and the default branches. */
 void
 conf_defaults(struct conf *c)
 {
+	const struct conf_key	*k;
 	struct conf_branch	*b;
 	size_t			 i;
+	char			*cause;
 
 	memset(c, 0, sizeof *c);
-	c->listen = xstrdup("127.0.0.1:8000");
-	c->state_dir = xstrdup("/var/lib/asud");
-	c->imagebuilder_dir = xstrdup("/var/lib/asud/imagebuilders");
-	c->build_jobs = 1;
-	c->job_timeout = 600;
-	c->max_pending_jobs = 200;
-	c->allow_defaults = 0;
-	c->max_defaults_length = 20480;
-	c->max_custom_rootfs_size_mb = 1024;
-	c->build_ttl = 7 * 86400;
-	c->build_ttl_unversioned = 86400;
-	c->build_defaults_ttl = 1800;
-	c->build_failure_ttl = 3600;
-	c->queue_class_delay = 300;
-	c->max_request_body = 1048576;
-	c->store_map_size_mb = 4096;
-	c->build_wrapper = NULL;
-	c->sandbox = 1;
-	c->sandbox_bwrap = xstrdup("bwrap");
-	c->upstream_url = xstrdup("https://downloads.openwrt.org");
-	c->metadata_refresh = 300;
-	c->max_wait = 60;
-	c->log_follow_max = 1024 * 1024;
-	c->events_keepalive = 15;
-	c->answer_cache_max = 32 * 1024 * 1024;
-	c->request_timeout = 30;
-	c->keepalive_timeout = 75;
-	c->max_connections = 0;
-	c->upstream_timeout = 30;
-	c->rate_limit_builds = 10;
-	c->max_followers_per_client = 20;
-	c->max_waiters_per_client = 100;
-	xasprintf(&c->package_changes, "%s/package-changes.conf",
-	    ASUD_PKGDATADIR);
+	for (i = 0; i < nitems(conf_keys); i++) {
+		k = &conf_keys[i];
+		if (k->def != NULL && conf_apply(c, k, k->def, &cause) != 0)
+			fatalx("conf: default of %s: %s", k->name, cause);
+	}
 	for (i = 0; i < nitems(conf_default_branches); i++) {
 		b = conf_branch_add(c, conf_default_branches[i].name);
 		b->branch_off_rev = conf_default_branches[i].rev;
@@ -321,8 +302,9 @@ conf_set_branch(struct conf_branch *b, const char *key, const char *value,
 
 	if (strcmp(key, "path") == 0) {
 		if (*value == '\0' || *value == '/' || strstr(value, "..") ||
-		    strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789._-/{}") != strlen(value)) {
+		    strspn(value, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/{}") !=
+		    strlen(value)) {
 			xasprintf(cause, "'%s' is not a relative path", value);
 			return (-1);
 		}
@@ -374,45 +356,35 @@ conf_section(struct conf *c, char *line, struct conf_branch **b,
 	return (0);
 }
 
-/* Sets one key; the table decides the type and range. */
-int
-conf_set(struct conf *c, const char *key, const char *value, char **cause)
+/* Parses value into the field of key k; the table gives type and range. */
+static int
+conf_apply(struct conf *c, const struct conf_key *k, const char *value,
+    char **cause)
 {
-	const struct conf_key	*k = NULL;
-	size_t			 i;
-	long			 n = 0;
-	char			**sp;
+	long	 n = 0;
+	char	**sp;
 
-	for (i = 0; i < nitems(conf_keys); i++)
-		if (strcmp(conf_keys[i].name, key) == 0)
-			k = &conf_keys[i];
-	if (k == NULL) {
-		xasprintf(cause, "unknown key '%s'", key);
-		return (-1);
-	}
 	switch (k->type) {
 	case CONF_STRING:
 		if (*value == '\0') {
-			xasprintf(cause, "%s needs a value", key);
+			xasprintf(cause, "%s needs a value", k->name);
 			return (-1);
 		}
 		sp = (char **)((char *)c + k->off);
 		free(*sp);
 		*sp = xstrdup(value);
-		if (strcmp(key, "upstream_url") == 0)
+		if (strcmp(k->name, "upstream_url") == 0)
 			return (conf_check_upstream(sp, cause));
-		if (strcmp(key, "package_changes") == 0)
-			c->package_changes_set = 1;
 		return (0);
 	case CONF_SIZE:
 		return (conf_parse_size(value,
 		    (long long *)((char *)c + k->off), cause));
 	case CONF_LIST:
 		strv_clear((struct strv *)((char *)c + k->off));
-		if (strcmp(key, "trusted_proxies") == 0) {
+		if (strcmp(k->name, "trusted_proxies") == 0) {
 			strv_split(&c->trusted_proxies, value, " \t,");
-			return (client_check_proxies(&c->trusted_proxies,
-			    cause));
+			return (addr_check_list("trusted_proxies",
+			    &c->trusted_proxies, cause));
 		}
 		strv_split((struct strv *)((char *)c + k->off), value, " \t");
 		return (0);
@@ -430,6 +402,27 @@ conf_set(struct conf *c, const char *key, const char *value, char **cause)
 		break;
 	}
 	*(int *)((char *)c + k->off) = (int)n;
+	return (0);
+}
+
+/* Sets one key from the file or the command line. */
+int
+conf_set(struct conf *c, const char *key, const char *value, char **cause)
+{
+	const struct conf_key	*k = NULL;
+	size_t			 i;
+
+	for (i = 0; i < nitems(conf_keys); i++)
+		if (strcmp(conf_keys[i].name, key) == 0)
+			k = &conf_keys[i];
+	if (k == NULL) {
+		xasprintf(cause, "unknown key '%s'", key);
+		return (-1);
+	}
+	if (conf_apply(c, k, value, cause) == -1)
+		return (-1);
+	if (strcmp(key, "package_changes") == 0)
+		c->package_changes_set = 1;
 	return (0);
 }
 
@@ -507,23 +500,20 @@ conf_load(struct conf *c, const char *path, char **cause)
 	return (rc);
 }
 
-/* Releases the strings. */
+/* Releases the strings and lists of the key table, and the branches. */
 void
 conf_free(struct conf *c)
 {
-	size_t	i;
+	const struct conf_key	*k;
+	size_t			 i;
 
-	free(c->listen);
-	free(c->state_dir);
-	free(c->imagebuilder_dir);
-	free(c->build_wrapper);
-	free(c->sandbox_bwrap);
-	free(c->upstream_url);
-	free(c->package_changes);
-	free(c->contact);
-	free(c->upstream_keys);
-	strv_clear(&c->repository_allow_list);
-	strv_clear(&c->trusted_proxies);
+	for (i = 0; i < nitems(conf_keys); i++) {
+		k = &conf_keys[i];
+		if (k->type == CONF_STRING)
+			free(*(char **)((char *)c + k->off));
+		else if (k->type == CONF_LIST)
+			strv_clear((struct strv *)((char *)c + k->off));
+	}
 	for (i = 0; i < c->nbranches; i++) {
 		free(c->branches[i].name);
 		free(c->branches[i].path);

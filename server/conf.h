@@ -20,42 +20,42 @@ struct conf_branch {
 struct conf {
 	char	*listen;			/* "127.0.0.1:8000" */
 	char	*state_dir;			/* LMDB, built images */
-	char	*imagebuilder_dir;		/* <dir>/<version>/<target>/<sub>/ */
+	char	*imagebuilder_dir;		/* <version>/<target>/<sub>/ */
 	int	 build_jobs;			/* parallel builds */
 	int	 job_timeout;			/* seconds per build */
 	int	 max_pending_jobs;		/* 529 above this */
 	int	 allow_defaults;
 	int	 max_defaults_length;		/* characters */
 	int	 max_custom_rootfs_size_mb;
-	int	 build_ttl;			/* seconds, with packages_versions */
+	int	 build_ttl;			/* s, with packages_versions */
 	int	 build_ttl_unversioned;		/* seconds, without */
 	int	 build_defaults_ttl;		/* seconds, with defaults */
 	int	 build_failure_ttl;		/* seconds, failures */
 	int	 queue_class_delay;		/* seconds of aging per class */
 	int	 max_request_body;		/* bytes */
 	int	 store_map_size_mb;		/* LMDB map size */
-	char	*build_wrapper;			/* argv before "make", or NULL */
+	char	*build_wrapper;			/* argv before make, or NULL */
 	int	 sandbox;			/* builds under bubblewrap */
 	char	*sandbox_bwrap;			/* the bwrap program */
 	char	*upstream_url;			/* NULL: no upstream ("none") */
 	int	 metadata_refresh;		/* seconds */
 	int	 upstream_timeout;		/* seconds per metadata fetch */
 	struct strv repository_allow_list;	/* URL prefixes */
-	char	*package_changes;		/* the package-change table file */
+	char	*package_changes;		/* the package-change table */
 	char	*contact;			/* shown in overview.json */
 	char	*upstream_keys;			/* trusted usign keys (a dir) */
 	long long imagebuilder_cache_max;	/* bytes; 0: no limit */
-	int	 max_wait;			/* seconds a long poll may wait */
-	long long log_follow_max;		/* bytes unsent to one follower */
+	int	 max_wait;			/* seconds a long poll waits */
+	long long log_follow_max;		/* bytes unsent to a follower */
 	int	 events_keepalive;		/* s between event comments */
 	long long answer_cache_max;		/* bytes of answers in memory */
-	int	 rate_limit_builds;		/* new builds a client a minute */
+	int	 rate_limit_builds;		/* builds a client a minute */
 	int	 max_followers_per_client;	/* log followers; 0: no cap */
 	int	 max_waiters_per_client;	/* long polls; 0: no cap */
 	struct strv trusted_proxies;		/* addresses, ADDR/LEN */
-	int	 request_timeout;		/* seconds for a whole request */
-	int	 keepalive_timeout;		/* seconds idle between requests */
-	int	 max_connections;		/* 0: from the descriptor limit */
+	int	 request_timeout;		/* seconds for one request */
+	int	 keepalive_timeout;		/* idle seconds of keep-alive */
+	int	 max_connections;		/* 0: by the descriptor limit */
 	int	 package_changes_set;		/* set in the file */
 	struct conf_branch *branches;
 	size_t	 nbranches;

@@ -108,7 +108,8 @@ demo_prepare(struct conf *c, const char *dir, char **cause)
 			    abs);
 			rc = demo_run(gen, ibdir, mirror, cause);
 			free(gen);
-			if (rc == 0 && fs_write_file(mark, "1\n", 2, 0644) == -1)
+			if (rc == 0 &&
+			    fs_write_file(mark, "1\n", 2, 0644) == -1)
 				log_warn("%s", mark);
 		}
 	}

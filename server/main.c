@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <lmdb.h>
 #include <yajl/yajl_version.h>
 #include <zstd.h>
 
@@ -22,6 +21,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "imagebuilder/build.h"
 #include "imagebuilder/catalog.h"
 #include "imagebuilder/fetch.h"
 #include "imagebuilder/ibcache.h"
@@ -369,11 +369,11 @@ main(int argc, char **argv)
 	a.conf = &c;
 	if ((main_base = a.base = main_event_base()) == NULL)
 		fatalx("event_base_new failed");
-	log_info("asud %s (libevent %s, lmdb %d.%d.%d, yajl %d, zstd %s)",
-	    PACKAGE_VERSION, event_get_version(), MDB_VERSION_MAJOR,
-	    MDB_VERSION_MINOR, MDB_VERSION_PATCH, YAJL_VERSION,
-	    ZSTD_versionString());
+	log_info("asud %s (libevent %s, lmdb %s, yajl %d, zstd %s)",
+	    PACKAGE_VERSION, event_get_version(), store_version(),
+	    YAJL_VERSION, ZSTD_versionString());
 	job_init(a.base);
+	build_init(a.base);
 	ev_term = evsignal_new(a.base, SIGTERM, main_stop_cb, NULL);
 	ev_int = evsignal_new(a.base, SIGINT, main_stop_cb, NULL);
 	ev_chld = evsignal_new(a.base, SIGCHLD, main_child_cb, NULL);

@@ -17,14 +17,14 @@
 #include <sys/queue.h>
 
 struct queue_entry {
-	uint64_t		 qkey;
-	char			 hash[65];
-	int			 klass;
-	int64_t			 enqueued_ms;
-	char			*ib_key;	/* one build at a time per key */
-	int			 running;
-	int			 ready;		/* its ImageBuilder is on disk */
-	void			*data;		/* the owner's */
+	uint64_t	 qkey;
+	char		 hash[65];
+	int		 klass;
+	int64_t		 enqueued_ms;
+	char		*ib_key;	/* one build at a time per key */
+	int		 running;
+	int		 ready;		/* its ImageBuilder is on disk */
+	void		*data;		/* the owner's */
 	TAILQ_ENTRY(queue_entry) link;
 };
 
@@ -52,7 +52,8 @@ void		 queue_start(struct queue *, struct queue_entry *);
 /* Removes and frees an entry (not its data). */
 void		 queue_remove(struct queue *, struct queue_entry *);
 /* How many waiting entries will start before this one. */
-size_t		 queue_position(const struct queue *, const struct queue_entry *);
+size_t		 queue_position(const struct queue *,
+		    const struct queue_entry *);
 /* Waiting (not running) entries. */
 size_t		 queue_waiting(const struct queue *);
 /* Running entries. */

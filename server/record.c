@@ -3,8 +3,9 @@
  * length-prefixed, NUL-terminated strings.
  *
  *   "ASR1" u8 state, u8 class, u16 0, i64 enqueued_ms, i64 expires,
- *   u64 qkey, then five strings (profile, request, body, phase, revision), each a
- *   u32 length (counting the NUL) and the bytes. Integers are little-endian.
+ *   u64 qkey, then five strings (profile, request, body, phase,
+ *   revision), each a u32 length (counting the NUL) and the bytes.
+ *   Integers are little-endian.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /*
  * reqerr.c: the request model's errors, collected the way Pydantic
- * reports them (every error counted, the first REQUEST_MAX_ERRORS kept
+ * reports them (every error counted, the first REQERR_MAX_KEPT kept
  * with their "loc", "msg", "input" and "ctx") and rendered as the 422
  * body: "detail" spells out the first few for people, "errors" is the
  * list in FastAPI's shape. The 413 body for oversized requests is here
@@ -16,7 +16,6 @@
 #include "lib/xmalloc.h"
 #include "server/jtree.h"
 #include "server/reqerr.h"
-#include "server/request.h"
 
 #define REQERR_DETAIL_ERRORS	10	/* errors spelled out in "detail" */
 #define REQERR_KEY_SHOWN	64	/* bytes of a key shown in "detail" */
@@ -39,10 +38,10 @@ reqerr_add(struct reqerr_list *el, const struct reqerr_where *w,
 	struct reqerr_item	*e;
 
 	el->total++;
-	if (el->nerrs == REQUEST_MAX_ERRORS)
+	if (el->nerrs == REQERR_MAX_KEPT)
 		return;
 	if (el->errs == NULL)
-		el->errs = xcalloc(REQUEST_MAX_ERRORS, sizeof *el->errs);
+		el->errs = xcalloc(REQERR_MAX_KEPT, sizeof *el->errs);
 	e = &el->errs[el->nerrs++];
 	e->where = *w;
 	e->type = f->type;
@@ -240,54 +239,54 @@ reqerr_gen_take(yajl_gen g)
 	return (xstrndup((const char *)buf, len));
 }
 
-/* Fills err with the 422 response for the recorded errors. */
+/* Gives the 422 response for the recorded errors. */
 void
 reqerr_render(const struct reqerr_list *el, const struct jtree *t,
-    struct request_error *err)
+    int *status, char **detail, char **body)
 {
 	yajl_gen	g;
 	size_t		i;
 
 	if ((g = yajl_gen_alloc(NULL)) == NULL)
 		fatalx("%s: out of memory", __func__);
-	err->status = 422;
-	err->detail = reqerr_detail(el);
+	*status = 422;
+	*detail = reqerr_detail(el);
 	yajl_gen_map_open(g);
 	reqerr_gen_cstr(g, "status");
 	yajl_gen_integer(g, 422);
 	reqerr_gen_cstr(g, "title");
 	reqerr_gen_cstr(g, "Unprocessable Entity");
 	reqerr_gen_cstr(g, "detail");
-	reqerr_gen_cstr(g, err->detail);
+	reqerr_gen_cstr(g, *detail);
 	reqerr_gen_cstr(g, "errors");
 	yajl_gen_array_open(g);
 	for (i = 0; i < el->nerrs; i++)
 		reqerr_gen_err(t, &el->errs[i], g);
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
-	err->body = reqerr_gen_take(g);
+	*body = reqerr_gen_take(g);
 	yajl_gen_free(g);
 }
 
-/* Fills err with a 413 response. */
+/* Gives a 413 response saying why. */
 void
-reqerr_too_big(struct request_error *err, const char *detail)
+reqerr_too_big(const char *why, int *status, char **detail, char **body)
 {
 	yajl_gen	g;
 
 	if ((g = yajl_gen_alloc(NULL)) == NULL)
 		fatalx("%s: out of memory", __func__);
-	err->status = 413;
-	err->detail = xstrdup(detail);
+	*status = 413;
+	*detail = xstrdup(why);
 	yajl_gen_map_open(g);
 	reqerr_gen_cstr(g, "status");
 	yajl_gen_integer(g, 413);
 	reqerr_gen_cstr(g, "title");
 	reqerr_gen_cstr(g, "Content Too Large");
 	reqerr_gen_cstr(g, "detail");
-	reqerr_gen_cstr(g, detail);
+	reqerr_gen_cstr(g, why);
 	yajl_gen_map_close(g);
-	err->body = reqerr_gen_take(g);
+	*body = reqerr_gen_take(g);
 	yajl_gen_free(g);
 }
 

@@ -10,7 +10,8 @@
 #include <stddef.h>
 
 struct jtree;
-struct request_error;
+
+#define REQERR_MAX_KEPT		100	/* errors listed; all are counted */
 
 #define REQERR_INPUT_NULL	(-1)	/* "input": null */
 #define REQERR_INPUT_EMPTY	(-2)	/* "input": {} */
@@ -45,7 +46,7 @@ struct reqerr_list {
 
 /*
  * Records one error. f's msg and ctx_str are copied; the other strings of
- * w and f must outlive el. Only the first REQUEST_MAX_ERRORS are kept;
+ * w and f must outlive el. Only the first REQERR_MAX_KEPT are kept;
  * all are counted.
  */
 void	reqerr_add(struct reqerr_list *el, const struct reqerr_where *w,
@@ -61,12 +62,14 @@ void	reqerr_json(struct reqerr_list *el, size_t offset, const char *why);
 /* Frees the recorded errors and leaves el empty. */
 void	reqerr_free(struct reqerr_list *el);
 /*
- * Fills err with the 422 response for the recorded errors; t (or NULL
- * when the body did not parse) holds the nodes their "input" points to.
+ * Gives the 422 response for the recorded errors: its status, its detail
+ * line and its JSON body, both the caller's to free; t (or NULL when the
+ * body did not parse) holds the nodes their "input" points to.
  */
 void	reqerr_render(const struct reqerr_list *el, const struct jtree *t,
-	    struct request_error *err);
-/* Fills err with a 413 response saying detail. */
-void	reqerr_too_big(struct request_error *err, const char *detail);
+	    int *status, char **detail, char **body);
+/* Gives a 413 response saying why, as reqerr_render does. */
+void	reqerr_too_big(const char *why, int *status, char **detail,
+	    char **body);
 
 #endif

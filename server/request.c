@@ -731,7 +731,8 @@ request_parse_capped(const char *body, size_t len,
 	if (len > maxbody) {
 		xasprintf(&msg, "request body is larger than %zu bytes",
 		    maxbody);
-		reqerr_too_big(err, msg);
+		reqerr_too_big(msg, &err->status, &err->detail,
+		    &err->body);
 		free(msg);
 		return (-1);
 	}
@@ -739,10 +740,12 @@ request_parse_capped(const char *body, size_t len,
 	if (t.toobig) {
 		xasprintf(&msg, "request body holds more than %zu JSON values",
 		    maxvalues);
-		reqerr_too_big(err, msg);
+		reqerr_too_big(msg, &err->status, &err->detail,
+		    &err->body);
 		free(msg);
 	} else if (c.errs.total > 0)
-		reqerr_render(&c.errs, c.t, err);
+		reqerr_render(&c.errs, c.t, &err->status, &err->detail,
+		    &err->body);
 	reqerr_free(&c.errs);
 	jtree_free(&t);
 	if (err->status == 0)

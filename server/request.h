@@ -13,6 +13,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "lib/strv.h"
+#include "server/reqerr.h"
 
 /* Bodies larger than this are refused with 413 (the HTTP cap is lower). */
 #define REQUEST_MAX_BODY	(64 * 1024 * 1024)
@@ -21,7 +22,7 @@
 /* Arrays and objects nested deeper than this are a JSON error (422). */
 #define REQUEST_MAX_DEPTH	32
 /* At most this many entries are listed in "errors" (all are counted). */
-#define REQUEST_MAX_ERRORS	100
+#define REQUEST_MAX_ERRORS	REQERR_MAX_KEPT
 
 struct request_limits {
 	int	max_defaults_length;		/* characters, default 20480 */

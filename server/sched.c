@@ -1131,7 +1131,7 @@ sched_ib_remove(struct sched *s, const char *dir)
 	}
 	argv[3] = trash;
 	if (job_run(argv, "/", NULL, 0, sched_rm_output, sched_rm_done, NULL,
-	    &cause) == NULL) {
+	    NULL, &cause) == NULL) {
 		log_warnx("cannot remove %s: %s", trash, cause);
 		free(cause);
 	}

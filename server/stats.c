@@ -3,7 +3,8 @@
  * kept as counters in UTC day (and hour) buckets in the store's meta
  * database so that they survive restarts. Events only touch memory: a
  * table of pending counter deltas and a list of pending error lines, which
- * stats_flush writes in one transaction. The layout is in stats.h.
+ * stats_flush writes in one transaction. The layout is in stats.h; the
+ * endpoints' bodies are rendered by statsview.c.
  */
 #include <sys/types.h>
 
@@ -18,13 +19,11 @@
 #include "lib/log.h"
 #include "lib/strv.h"
 #include "lib/xmalloc.h"
-#include "server/jsonw.h"
 #include "server/stats.h"
+#include "server/tally.h"
 #include "store/store.h"
 
 #define STATS_DAY		86400
-#define STATS_DAYS		30	/* builds-per-day and the top lists */
-#define STATS_WEEKS		26	/* builds-by-version */
 #define STATS_KEEP_DAYS		31
 #define STATS_KEEP_VERSION_DAYS	(STATS_WEEKS * 7 + 1)
 #define STATS_KEEP_HOUR_DAYS	2
@@ -34,21 +33,9 @@
 #define STATS_NAME_MAX		200	/* the store's limit on meta names */
 #define STATS_FIELD_MAX		128	/* bytes of version/target/profile */
 #define STATS_MSG_CHARS		200	/* characters of an error message */
-#define STATS_TOP_MAX		100
-#define STATS_ERRORS_SHOW_MAX	500
 #define STATS_PRUNE_CHUNK	1000	/* deletes per prune transaction */
 #define STATS_HEX_RUN		64	/* a job id in an error message */
 #define STATS_SEQ_NAME		"stats:e-seq"
-
-enum stats_counter {
-	STATS_REQUESTS,
-	STATS_HITS,
-	STATS_MISSES,
-	STATS_SUCCESSES,
-	STATS_FAILURES,
-	STATS_SECONDS,
-	STATS_NCOUNTERS
-};
 
 static const char *stats_counter_names[STATS_NCOUNTERS] = {
 	"requests", "cache-hits", "cache-misses", "successes", "failures",
@@ -63,23 +50,9 @@ enum stats_format {
 	STATS_FMT_STAMP		/* YYYY-MM-DD HH:MM:SS */
 };
 
-/* One name and its count: a pending delta, or a row of a top list. */
-struct stats_entry {
-	char			*name;
-	uint64_t		 count;
-	struct stats_entry	*next;
-};
-
-/* A chained hash table of counts by name. */
-struct stats_tally {
-	struct stats_entry	**tab;
-	size_t			  size;	/* buckets, a power of two */
-	size_t			  n;
-};
-
 struct stats {
 	struct store		*store;
-	struct stats_tally	 pend;		/* meta name -> delta */
+	struct tally		 pend;		/* meta name -> delta */
 	struct strv		 errors;	/* error lines to write */
 	time_t			 first_pend;	/* the oldest pending change */
 	time_t			 now;		/* the latest time seen */
@@ -96,78 +69,15 @@ struct stats_prune {
 	struct strv	 names;
 };
 
-/* The builds-per-day walk. */
-struct stats_days {
-	long		 first;
-	uint64_t	 data[3][STATS_DAYS];
-};
-
-/* One dataset of builds-by-version. */
-struct stats_series {
-	char		*label;
-	uint64_t	 data[STATS_WEEKS];
-};
-
-/* The builds-by-version walk. */
-struct stats_versions {
-	long			 start;
-	const char		*branch;
-	struct stats_series	*v;
-	size_t			 n;
-};
-
-/* The top-packages and top-clients walks. */
-struct stats_top {
-	long			 first;
-	const char		*branch;	/* NULL or "": every branch */
-	int			 packages;	/* names carry a branch */
-	struct stats_tally	 tally;
-};
-
-/* The build-errors walk: the newest lines in a ring. */
-struct stats_ring {
-	char		**line;
-	size_t		  cap;
-	size_t		  count;
-};
-
-/* The summary walk over hour buckets. */
-struct stats_hours {
-	long		 first;
-	long		 last;
-	uint64_t	 sum;
-};
-
-/* A dataset of builds-per-day: which day counter, its label and colour. */
-struct stats_dayset {
-	int		 counter;
-	const char	*label;
-	const char	*color;
-};
-
 /* How long each kind of bucket is kept, in days. */
 struct stats_keep {
 	const char	*prefix;
 	long		 days;
 };
 
-static const struct stats_dayset stats_day_sets[3] = {
-	{ STATS_REQUESTS, "Requests", "green" },
-	{ STATS_HITS, "Cache-Hits", "orange" },
-	{ STATS_FAILURES, "Failures", "red" }
-};
-
-static uint32_t	stats_hash(const char *);
-static void	stats_tally_init(struct stats_tally *);
-static void	stats_tally_grow(struct stats_tally *);
-static void	stats_tally_add(struct stats_tally *, const char *, uint64_t);
-static struct stats_entry **stats_tally_list(const struct stats_tally *);
-static void	stats_tally_clear(struct stats_tally *);
-static long	stats_day(time_t);
 static void	stats_time_fmt(time_t, int, char *, size_t);
 static void	stats_day_fmt(long, int, char *, size_t);
 static int	stats_digits(const char *, int, int *);
-static int	stats_day_parse(const char *, long *);
 static void	stats_pend(struct stats *, uint64_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static void	stats_begin(struct stats *, time_t);
@@ -184,127 +94,20 @@ static int	stats_prune_delete(struct stats *, struct strv *, char **);
 static int	stats_prune_one(struct stats *, const char *, const char *,
 		    char **);
 static int	stats_prune(struct stats *, char **);
-static void	stats_sync(struct stats *);
 static void	stats_field(const char *, char *, size_t);
 static size_t	stats_space_len(const unsigned char *);
 static char	*stats_scrub(const char *);
 static char	*stats_clean_message(const char *);
-static void	stats_gen_labels(yajl_gen, long, long, int);
-static void	stats_gen_data(yajl_gen, const uint64_t *, size_t);
-static int	stats_days_cb(const char *, const void *, size_t, void *);
-static struct stats_series *stats_series_get(struct stats_versions *,
-		    const char *, size_t);
-static int	stats_series_cmp(const void *, const void *);
-static int	stats_versions_cb(const char *, const void *, size_t, void *);
-static int	stats_top_cb(const char *, const void *, size_t, void *);
-static int	stats_top_cmp(const void *, const void *);
-static char	*stats_top(struct stats *, time_t, const char *, int,
-		    long long, char **);
-static int	stats_ring_cb(const char *, const void *, size_t, void *);
-static void	stats_ring_time(const char *, char *, size_t);
-static int	stats_hours_cb(const char *, const void *, size_t, void *);
 
-/* FNV-1a: a small, good enough hash for counter names. */
-static uint32_t
-stats_hash(const char *s)
+/* The name of a counter in the meta database. */
+const char *
+stats_counter_name(enum stats_counter c)
 {
-	uint32_t	h = 2166136261U;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619U;
-	}
-	return (h);
-}
-
-/* Starts an empty table. */
-static void
-stats_tally_init(struct stats_tally *t)
-{
-	t->size = 64;
-	t->n = 0;
-	t->tab = xcalloc(t->size, sizeof *t->tab);
-}
-
-/* Doubles the buckets so that chains stay short. */
-static void
-stats_tally_grow(struct stats_tally *t)
-{
-	struct stats_entry	**tab, *e, *next;
-	size_t			  size = t->size * 2, i, b;
-
-	tab = xcalloc(size, sizeof *tab);
-	for (i = 0; i < t->size; i++) {
-		for (e = t->tab[i]; e != NULL; e = next) {
-			next = e->next;
-			b = stats_hash(e->name) & (size - 1);
-			e->next = tab[b];
-			tab[b] = e;
-		}
-	}
-	free(t->tab);
-	t->tab = tab;
-	t->size = size;
-}
-
-/* Adds delta to the count of name, creating it at 0. */
-static void
-stats_tally_add(struct stats_tally *t, const char *name, uint64_t delta)
-{
-	struct stats_entry	*e;
-	size_t			 b;
-
-	b = stats_hash(name) & (t->size - 1);
-	for (e = t->tab[b]; e != NULL; e = e->next) {
-		if (strcmp(e->name, name) == 0) {
-			e->count += delta;
-			return;
-		}
-	}
-	e = xcalloc(1, sizeof *e);
-	e->name = xstrdup(name);
-	e->count = delta;
-	e->next = t->tab[b];
-	t->tab[b] = e;
-	if (++t->n > t->size * 2)
-		stats_tally_grow(t);
-}
-
-/* The entries as an array of t->n pointers (owned by the table). */
-static struct stats_entry **
-stats_tally_list(const struct stats_tally *t)
-{
-	struct stats_entry	**list, *e;
-	size_t			  i, k = 0;
-
-	list = xcalloc(t->n + 1, sizeof *list);
-	for (i = 0; i < t->size; i++) {
-		for (e = t->tab[i]; e != NULL; e = e->next)
-			list[k++] = e;
-	}
-	return (list);
-}
-
-/* Frees every entry; the table stays usable. */
-static void
-stats_tally_clear(struct stats_tally *t)
-{
-	struct stats_entry	*e, *next;
-	size_t			 i;
-
-	for (i = 0; i < t->size; i++) {
-		for (e = t->tab[i]; e != NULL; e = next) {
-			next = e->next;
-			free(e->name);
-			free(e);
-		}
-		t->tab[i] = NULL;
-	}
-	t->n = 0;
+	return (stats_counter_names[c]);
 }
 
 /* The UTC day number of t (days since 1970-01-01). */
-static long
+long
 stats_day(time_t t)
 {
 	long	d = (long)(t / STATS_DAY);
@@ -347,11 +150,26 @@ stats_time_fmt(time_t t, int how, char *out, size_t len)
 	}
 }
 
+/* The UTC hour number of t: its day * 24 plus the hour of that day. */
+long
+stats_hour(time_t t)
+{
+	return (stats_day(t) * 24 + (long)((t - (time_t)stats_day(t) *
+	    STATS_DAY) / 3600));
+}
+
 /* Formats the midnight that starts day. */
 static void
 stats_day_fmt(long day, int how, char *out, size_t len)
 {
 	stats_time_fmt((time_t)day * STATS_DAY, how, out, len);
+}
+
+/* Formats day as an output's label, "YYYY-MM-DDZ". */
+void
+stats_day_label(long day, char *out, size_t len)
+{
+	stats_day_fmt(day, STATS_FMT_LABEL, out, len);
 }
 
 /* Reads n decimal digits; -1 when one is not a digit. */
@@ -370,7 +188,7 @@ stats_digits(const char *p, int n, int *v)
 }
 
 /* Reads a YYYYMMDD day into a day number. */
-static int
+int
 stats_day_parse(const char *p, long *day)
 {
 	struct tm	tm;
@@ -391,6 +209,20 @@ stats_day_parse(const char *p, long *day)
 	return (0);
 }
 
+/* Reads a YYYYMMDDHH hour into an hour number. */
+int
+stats_hour_parse(const char *p, long *hour)
+{
+	long	day;
+	int	hh;
+
+	if (stats_day_parse(p, &day) != 0 || stats_digits(p + 8, 2, &hh) != 0 ||
+	    hh > 23)
+		return (-1);
+	*hour = day * 24 + hh;
+	return (0);
+}
+
 /* Adds delta to the pending change of a formatted meta name. */
 static void
 stats_pend(struct stats *s, uint64_t delta, const char *fmt, ...)
@@ -406,7 +238,7 @@ stats_pend(struct stats *s, uint64_t delta, const char *fmt, ...)
 		log_debug("stats: name too long, not counted: %.60s...", name);
 		return;
 	}
-	stats_tally_add(&s->pend, name, delta);
+	tally_add(&s->pend, name, delta);
 }
 
 /* Notes the time of an event before its changes are added. */
@@ -423,15 +255,10 @@ stats_begin(struct stats *s, time_t now)
 static void
 stats_end(struct stats *s, time_t now)
 {
-	char	*cause = NULL;
-
 	if (s->pend.n < STATS_PEND_MAX && s->errors.n < STATS_PEND_ERRORS &&
 	    now >= s->first_pend && now - s->first_pend < STATS_FLUSH_SECS)
 		return;
-	if (stats_flush(s, &cause) != 0) {
-		log_warnx("stats: %s", cause);
-		free(cause);
-	}
+	stats_sync(s);
 }
 
 /* Counts one event in the totals and in its day bucket. */
@@ -490,10 +317,9 @@ stats_new(struct store *store, char **cause)
 	s = xcalloc(1, sizeof *s);
 	s->store = store;
 	s->pruned_day = -1;
-	stats_tally_init(&s->pend);
+	tally_init(&s->pend);
 	if (stats_load(s, cause) != 0) {
-		stats_tally_clear(&s->pend);
-		free(s->pend.tab);
+		tally_free(&s->pend);
 		free(s);
 		return (NULL);
 	}
@@ -513,8 +339,7 @@ stats_free(struct stats *s)
 		    cause, s->pend.n, s->errors.n);
 		free(cause);
 	}
-	stats_tally_clear(&s->pend);
-	free(s->pend.tab);
+	tally_free(&s->pend);
 	strv_clear(&s->errors);
 	free(s);
 }
@@ -525,7 +350,7 @@ stats_pend_drop(struct stats *s)
 {
 	log_warnx("stats: dropping %zu pending counters and %zu error lines "
 	    "that could not be written", s->pend.n, s->errors.n);
-	stats_tally_clear(&s->pend);
+	tally_clear(&s->pend);
 	strv_clear(&s->errors);
 }
 
@@ -566,7 +391,7 @@ static int
 stats_write(struct stats *s, char **cause)
 {
 	struct store_meta_op	 *ops;
-	struct stats_entry	**list;
+	struct tally_entry	**list;
 	struct strv		  keys = STRV_INITIALIZER;
 	size_t			  i, k = 0;
 	int			  rc;
@@ -574,7 +399,7 @@ stats_write(struct stats *s, char **cause)
 	if (s->pend.n == 0 && s->errors.n == 0)
 		return (0);
 	ops = xcalloc(s->pend.n + 2 * s->errors.n + 1, sizeof *ops);
-	list = stats_tally_list(&s->pend);
+	list = tally_list(&s->pend);
 	for (i = 0; i < s->pend.n; i++, k++) {
 		ops[k].op = STORE_META_ADD;
 		ops[k].name = list[i]->name;
@@ -592,7 +417,7 @@ stats_write(struct stats *s, char **cause)
 		return (-1);
 	}
 	s->seq += s->errors.n;
-	stats_tally_clear(&s->pend);
+	tally_clear(&s->pend);
 	strv_clear(&s->errors);
 	return (0);
 }
@@ -702,7 +527,7 @@ stats_flush(struct stats *s, char **cause)
  * Before an output: write what is pending so that it shows. Outputs do not
  * move the pruning clock; only events do.
  */
-static void
+struct store *
 stats_sync(struct stats *s)
 {
 	char	*cause = NULL;
@@ -711,6 +536,7 @@ stats_sync(struct stats *s)
 		log_warnx("stats: %s", cause);
 		free(cause);
 	}
+	return (s->store);
 }
 
 /* The reference's client naming, with a missing User-Agent allowed. */
@@ -846,7 +672,7 @@ stats_scrub(const char *msg)
 				break;
 		}
 		if (j == STATS_HEX_RUN) {
-			/* Shorter than what it replaces: out stays big enough. */
+			/* Shorter than the run: out stays big enough. */
 			memcpy(out + o, "[job-id]", 8);
 			o += 8;
 			i += STATS_HEX_RUN;
@@ -956,401 +782,4 @@ uint64_t
 stats_build_seconds(struct stats *s)
 {
 	return (s->total[STATS_SECONDS]);
-}
-
-/* Emits "labels": n "YYYY-MM-DDZ" dates, step days apart from first. */
-static void
-stats_gen_labels(yajl_gen g, long first, long n, int step)
-{
-	char	label[32];
-	long	i;
-
-	jsonw_key(g, "labels");
-	yajl_gen_array_open(g);
-	for (i = 0; i < n; i++) {
-		stats_day_fmt(first + i * step, STATS_FMT_LABEL, label,
-		    sizeof label);
-		jsonw_str(g, label);
-	}
-	yajl_gen_array_close(g);
-}
-
-/* Emits "data": an array of counts. */
-static void
-stats_gen_data(yajl_gen g, const uint64_t *data, size_t n)
-{
-	size_t	i;
-
-	jsonw_key(g, "data");
-	yajl_gen_array_open(g);
-	for (i = 0; i < n; i++)
-		yajl_gen_integer(g, (long long)data[i]);
-	yajl_gen_array_close(g);
-}
-
-/* Adds a stats:d: bucket to its day and dataset, if shown. */
-static int
-stats_days_cb(const char *name, const void *val, size_t len, void *arg)
-{
-	struct stats_days	*w = arg;
-	const char		*p = name + strlen("stats:d:");
-	long			 day;
-	size_t			 i;
-
-	if (strlen(p) < 10 || stats_day_parse(p, &day) != 0 || p[8] != ':' ||
-	    day < w->first || day >= w->first + STATS_DAYS)
-		return (0);
-	for (i = 0; i < nitems(stats_day_sets); i++) {
-		if (strcmp(p + 9,
-		    stats_counter_names[stats_day_sets[i].counter]) == 0)
-			w->data[i][day - w->first] +=
-			    store_meta_counter(val, len);
-	}
-	return (0);
-}
-
-/* The last 30 UTC days of requests, cache hits and failures. */
-char *
-stats_builds_per_day(struct stats *s, time_t now, char **cause)
-{
-	struct stats_days	w;
-	yajl_gen		g;
-	size_t			i;
-
-	stats_sync(s);
-	memset(&w, 0, sizeof w);
-	w.first = stats_day(now) - STATS_DAYS + 1;
-	if (store_meta_foreach(s->store, "stats:d:", stats_days_cb, &w,
-	    cause) != 0)
-		return (NULL);
-	g = jsonw_new();
-	yajl_gen_map_open(g);
-	stats_gen_labels(g, w.first, STATS_DAYS, 1);
-	jsonw_key(g, "datasets");
-	yajl_gen_array_open(g);
-	for (i = 0; i < nitems(stats_day_sets); i++) {
-		yajl_gen_map_open(g);
-		jsonw_kv_str(g, "label", stats_day_sets[i].label);
-		stats_gen_data(g, w.data[i], STATS_DAYS);
-		jsonw_kv_str(g, "color", stats_day_sets[i].color);
-		yajl_gen_map_close(g);
-	}
-	yajl_gen_array_close(g);
-	yajl_gen_map_close(g);
-	return (jsonw_finish(g, NULL));
-}
-
-/* Finds or adds the dataset of a label (len bytes of label). */
-static struct stats_series *
-stats_series_get(struct stats_versions *w, const char *label, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < w->n; i++) {
-		if (strlen(w->v[i].label) == len &&
-		    strncmp(w->v[i].label, label, len) == 0)
-			return (&w->v[i]);
-	}
-	w->v = xreallocarray(w->v, w->n + 1, sizeof *w->v);
-	memset(&w->v[w->n], 0, sizeof w->v[w->n]);
-	w->v[w->n].label = xstrndup(label, len);
-	return (&w->v[w->n++]);
-}
-
-/* Orders datasets by label, as Python's sorted() on strings. */
-static int
-stats_series_cmp(const void *a, const void *b)
-{
-	const struct stats_series	*x = a, *y = b;
-
-	return (strcmp(x->label, y->label));
-}
-
-/*
- * Adds a stats:v: bucket to its week. As the reference: with no branch a
- * version with a dot is cut to 5 characters (its branch); with a branch
- * only versions starting with it count, each under its own name.
- */
-static int
-stats_versions_cb(const char *name, const void *val, size_t len, void *arg)
-{
-	struct stats_versions	*w = arg;
-	struct stats_series	*v;
-	const char		*p = name + strlen("stats:v:"), *version;
-	size_t			 vlen;
-	long			 day;
-
-	if (strlen(p) < 10 || stats_day_parse(p, &day) != 0 || p[8] != ':' ||
-	    day < w->start || day >= w->start + STATS_WEEKS * 7)
-		return (0);
-	version = p + 9;
-	vlen = strlen(version);
-	if (w->branch != NULL) {
-		if (strncmp(version, w->branch, strlen(w->branch)) != 0)
-			return (0);
-	} else if (strchr(version, '.') != NULL && vlen > 5)
-		vlen = 5;
-	v = stats_series_get(w, version, vlen);
-	v->data[(day - w->start) / 7] += store_meta_counter(val, len);
-	return (0);
-}
-
-/* Successful builds per week over 26 weeks, by branch or by version. */
-char *
-stats_builds_by_version(struct stats *s, time_t now, const char *branch,
-    char **cause)
-{
-	struct stats_versions	w;
-	yajl_gen		g;
-	size_t			i;
-	char			*out = NULL;
-
-	stats_sync(s);
-	memset(&w, 0, sizeof w);
-	w.start = stats_day(now) + 1 - STATS_WEEKS * 7;
-	w.branch = branch;
-	if (store_meta_foreach(s->store, "stats:v:", stats_versions_cb, &w,
-	    cause) != 0)
-		goto out;
-	if (w.n > 0)
-		qsort(w.v, w.n, sizeof *w.v, stats_series_cmp);
-	g = jsonw_new();
-	yajl_gen_map_open(g);
-	stats_gen_labels(g, w.start, STATS_WEEKS, 7);
-	jsonw_key(g, "datasets");
-	yajl_gen_array_open(g);
-	for (i = 0; i < w.n; i++) {
-		yajl_gen_map_open(g);
-		jsonw_kv_str(g, "label", w.v[i].label);
-		stats_gen_data(g, w.v[i].data, STATS_WEEKS);
-		yajl_gen_map_close(g);
-	}
-	yajl_gen_array_close(g);
-	yajl_gen_map_close(g);
-	out = jsonw_finish(g, NULL);
-out:
-	for (i = 0; i < w.n; i++)
-		free(w.v[i].label);
-	free(w.v);
-	return (out);
-}
-
-/* Adds a stats:p: or stats:c: bucket of the window to the tally. */
-static int
-stats_top_cb(const char *name, const void *val, size_t len, void *arg)
-{
-	struct stats_top	*w = arg;
-	const char		*p = name + 8, *what, *colon;	/* stats:?: */
-	long			 day;
-
-	if (strlen(p) < 10 || stats_day_parse(p, &day) != 0 || p[8] != ':' ||
-	    day < w->first || day >= w->first + STATS_DAYS)
-		return (0);
-	what = p + 9;
-	if (w->packages) {
-		if ((colon = strchr(what, ':')) == NULL)
-			return (0);
-		if (w->branch != NULL && *w->branch != '\0' &&
-		    (strlen(w->branch) != (size_t)(colon - what) ||
-		    strncmp(what, w->branch, colon - what) != 0))
-			return (0);
-		what = colon + 1;
-	}
-	if (*what != '\0')
-		stats_tally_add(&w->tally, what, store_meta_counter(val, len));
-	return (0);
-}
-
-/* Most counted first; ties by name, so that the order is stable. */
-static int
-stats_top_cmp(const void *a, const void *b)
-{
-	const struct stats_entry	*x = *(struct stats_entry * const *)a;
-	const struct stats_entry	*y = *(struct stats_entry * const *)b;
-
-	if (x->count != y->count)
-		return (x->count > y->count ? -1 : 1);
-	return (strcmp(x->name, y->name));
-}
-
-/* The n most requested packages (or clients) of the last 30 days. */
-static char *
-stats_top(struct stats *s, time_t now, const char *branch, int packages,
-    long long n, char **cause)
-{
-	struct stats_top	  w;
-	struct stats_entry	**list = NULL;
-	yajl_gen		  g;
-	size_t			  i;
-	char			 *out = NULL;
-
-	stats_sync(s);
-	if (n > STATS_TOP_MAX)
-		n = STATS_TOP_MAX;
-	if (n < 0)
-		n = 0;
-	memset(&w, 0, sizeof w);
-	w.first = stats_day(now) - STATS_DAYS + 1;
-	w.branch = branch;
-	w.packages = packages;
-	stats_tally_init(&w.tally);
-	if (store_meta_foreach(s->store, packages ? "stats:p:" : "stats:c:",
-	    stats_top_cb, &w, cause) != 0)
-		goto out;
-	list = stats_tally_list(&w.tally);
-	if (w.tally.n > 0)
-		qsort(list, w.tally.n, sizeof *list, stats_top_cmp);
-	g = jsonw_new();
-	yajl_gen_map_open(g);
-	jsonw_key(g, packages ? "packages" : "clients");
-	yajl_gen_array_open(g);
-	for (i = 0; i < w.tally.n && i < (size_t)n; i++) {
-		yajl_gen_map_open(g);
-		jsonw_kv_str(g, "name", list[i]->name);
-		jsonw_kv_int(g, "count", (long long)list[i]->count);
-		yajl_gen_map_close(g);
-	}
-	yajl_gen_array_close(g);
-	if (packages)
-		jsonw_kv_str(g, "branch", branch);
-	jsonw_kv_int(g, "days", STATS_DAYS);
-	yajl_gen_map_close(g);
-	out = jsonw_finish(g, NULL);
-out:
-	free(list);
-	stats_tally_clear(&w.tally);
-	free(w.tally.tab);
-	return (out);
-}
-
-/* The n most requested extra packages of the last 30 days. */
-char *
-stats_top_packages(struct stats *s, time_t now, const char *branch,
-    long long n, char **cause)
-{
-	return (stats_top(s, now, branch, 1, n, cause));
-}
-
-/* The n busiest clients of the last 30 days. */
-char *
-stats_top_clients(struct stats *s, time_t now, long long n, char **cause)
-{
-	return (stats_top(s, now, NULL, 0, n, cause));
-}
-
-/* Keeps the newest cap error lines seen so far. */
-static int
-stats_ring_cb(__unused const char *name, const void *val, size_t len,
-    void *arg)
-{
-	struct stats_ring	*r = arg;
-	size_t			 slot = r->count % r->cap;
-
-	free(r->line[slot]);
-	r->line[slot] = xstrndup(val, len);
-	r->count++;
-	return (0);
-}
-
-/* The first two space-separated fields of a line, or "unknown". */
-static void
-stats_ring_time(const char *line, char *out, size_t len)
-{
-	const char	*sp, *end;
-
-	if ((sp = strchr(line, ' ')) == NULL) {
-		snprintf(out, len, "unknown");
-		return;
-	}
-	if ((end = strchr(sp + 1, ' ')) == NULL)
-		end = sp + strlen(sp);
-	snprintf(out, len, "%.*s", (int)(end - line), line);
-}
-
-/* The reference's text summary of the newest n build errors. */
-char *
-stats_build_errors(struct stats *s, long long n, char **cause)
-{
-	struct stats_ring	 r;
-	struct strv		 lines = STRV_INITIALIZER;
-	char			 oldest[64], newest[64], *out = NULL;
-	size_t			 shown, i;
-
-	stats_sync(s);
-	if (n > STATS_ERRORS_SHOW_MAX)
-		n = STATS_ERRORS_SHOW_MAX;
-	if (n < 1)
-		n = 1;
-	memset(&r, 0, sizeof r);
-	r.cap = (size_t)n;
-	r.line = xcalloc(r.cap, sizeof *r.line);
-	if (store_meta_foreach(s->store, "stats:e:", stats_ring_cb, &r,
-	    cause) != 0)
-		goto out;
-	if (r.count == 0) {
-		out = xstrdup("No build errors recorded.");
-		goto out;
-	}
-	shown = r.count < r.cap ? r.count : r.cap;
-	stats_ring_time(r.line[(r.count - shown) % r.cap], oldest,
-	    sizeof oldest);
-	stats_ring_time(r.line[(r.count - 1) % r.cap], newest, sizeof newest);
-	strv_addf(&lines, "Build Errors: %zu entries", shown);
-	strv_addf(&lines, "Time range: %s to %s", oldest, newest);
-	strv_add(&lines, "");
-	strv_add(&lines, "Recent errors:");
-	strv_addf(&lines, "%.60s", "------------------------------------------"
-	    "------------------");
-	for (i = 1; i <= shown; i++)
-		strv_add(&lines, r.line[(r.count - i) % r.cap]);
-	out = strv_join(&lines, "\n");
-out:
-	for (i = 0; i < r.cap; i++)
-		free(r.line[i]);
-	free(r.line);
-	strv_clear(&lines);
-	return (out);
-}
-
-/* Adds a stats:h: bucket of the last 24 hours. */
-static int
-stats_hours_cb(const char *name, const void *val, size_t len, void *arg)
-{
-	struct stats_hours	*w = arg;
-	const char		*p = name + strlen("stats:h:");
-	long			 day, hour;
-	int			 hh;
-
-	if (strlen(p) < 12 || stats_day_parse(p, &day) != 0 ||
-	    stats_digits(p + 8, 2, &hh) != 0 || hh > 23 || p[10] != ':' ||
-	    strcmp(p + 11, "successes") != 0)
-		return (0);
-	hour = day * 24 + hh;
-	if (hour >= w->first && hour <= w->last)
-		w->sum += store_meta_counter(val, len);
-	return (0);
-}
-
-/* The queue length and the successful builds of the last 24 hours. */
-char *
-stats_summary(struct stats *s, time_t now, size_t queue_length,
-    char **cause)
-{
-	struct stats_hours	w;
-	yajl_gen		g;
-
-	stats_sync(s);
-	memset(&w, 0, sizeof w);
-	w.last = stats_day(now) * 24 + (long)((now - (time_t)stats_day(now) *
-	    STATS_DAY) / 3600);
-	w.first = w.last - 23;
-	if (store_meta_foreach(s->store, "stats:h:", stats_hours_cb, &w,
-	    cause) != 0)
-		return (NULL);
-	g = jsonw_new();
-	yajl_gen_map_open(g);
-	jsonw_kv_int(g, "queue_length", (long long)queue_length);
-	jsonw_kv_int(g, "builds_24h", (long long)w.sum);
-	yajl_gen_map_close(g);
-	return (jsonw_finish(g, NULL));
 }

@@ -1,15 +1,15 @@
 /*
  * stats.h: build statistics kept as counters in the store's meta database,
- * in UTC day buckets, and the bodies of the reference server's statistics
- * endpoints (builds-per-day, builds-by-version, top-packages, build-errors,
- * stats/summary).
+ * in UTC day buckets, for the reference server's statistics endpoints
+ * (builds-per-day, builds-by-version, top-packages, build-errors,
+ * stats/summary), whose bodies statsview.h renders from these buckets.
  *
  * Events carry the time given by the caller. They are gathered in memory
  * and written in one short transaction by stats_flush, which the daemon
  * calls every STATS_FLUSH_SECS from a timer and once at a clean stop; an
  * event also flushes when the oldest pending change is that old, or when
  * many are pending. A crash loses at most those few seconds. The outputs
- * flush first, so they always include every event recorded so far.
+ * flush first (stats_sync), so they include every event recorded so far.
  *
  * Layout (names in the meta database; counters are STORE_META_ADD's):
  *   stats:t:<counter>			totals since the first start
@@ -37,6 +37,19 @@ struct stats;
 #define STATS_FLUSH_SECS	5	/* the flush timer's period */
 #define STATS_ERRORS_MAX	5000	/* build error lines kept */
 #define STATS_CLIENT_MAX	64	/* bytes of a client name kept */
+#define STATS_DAYS		30	/* builds-per-day and the top lists */
+#define STATS_WEEKS		26	/* builds-by-version */
+
+/* The counters, in the order of their names in the layout above. */
+enum stats_counter {
+	STATS_REQUESTS,
+	STATS_HITS,
+	STATS_MISSES,
+	STATS_SUCCESSES,
+	STATS_FAILURES,
+	STATS_SECONDS,
+	STATS_NCOUNTERS
+};
 
 /*
  * Loads the totals and the error ring position from s (which must outlive
@@ -82,32 +95,31 @@ void		 stats_failure(struct stats *, time_t now, const char *version,
 void		 stats_packages(struct stats *, time_t now, const char *branch,
 		    const struct strv *extra_packages);
 
-/*
- * Bodies; each is allocated (the caller frees it), NULL with *cause on a
- * store error. "now" picks the buckets; branch may be NULL (absent).
- */
-/* {"labels":[30 "YYYY-MM-DDZ"],"datasets":[Requests, Cache-Hits, Failures]} */
-char		*stats_builds_per_day(struct stats *, time_t now, char **cause);
-/* 26 weekly labels; one dataset per branch, or per version of branch. */
-char		*stats_builds_by_version(struct stats *, time_t now,
-		    const char *branch, char **cause);
-/* {"packages":[{"name","count"}],"branch":..,"days":30}; n capped to 100. */
-char		*stats_top_packages(struct stats *, time_t now,
-		    const char *branch, long long n, char **cause);
-/* {"clients":[{"name","count"}],"days":30}; n capped to 100. */
-char		*stats_top_clients(struct stats *, time_t now, long long n,
-		    char **cause);
-/* The text/plain build-errors summary of the n (1 to 500) newest lines. */
-char		*stats_build_errors(struct stats *, long long n, char **cause);
-/* {"queue_length":N,"builds_24h":M} (M: this hour and the 23 before). */
-char		*stats_summary(struct stats *, time_t now, size_t queue_length,
-		    char **cause);
-
 /* Totals since the first start, pending events included. */
 void		 stats_totals(struct stats *, uint64_t *requests,
 		    uint64_t *hits, uint64_t *misses, uint64_t *successes,
 		    uint64_t *failures);
 /* The seconds spent in successful builds, since the first start. */
 uint64_t	 stats_build_seconds(struct stats *);
+
+/*
+ * For the outputs: writes every pending change (a failure is logged and
+ * the changes stay pending) and returns the store to read the buckets
+ * from, so that they include every event recorded so far.
+ */
+struct store	*stats_sync(struct stats *);
+/* The <counter> part of the names of counter c. */
+const char	*stats_counter_name(enum stats_counter c);
+
+/* The day number of t in bucket names: UTC days since 1970-01-01. */
+long		 stats_day(time_t);
+/* The hour number of t: its day number * 24 + its UTC hour. */
+long		 stats_hour(time_t);
+/* Reads the YYYYMMDD at p into *day; -1 when it is not a date. */
+int		 stats_day_parse(const char *p, long *day);
+/* Reads the YYYYMMDDHH at p into *hour; -1 when it is not one. */
+int		 stats_hour_parse(const char *p, long *hour);
+/* Formats day as the outputs' label, "YYYY-MM-DDZ" (len bytes). */
+void		 stats_day_label(long day, char *out, size_t len);
 
 #endif

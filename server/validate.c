@@ -12,6 +12,7 @@
 #include "lib/strv.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/catalog.h"
+#include "imagebuilder/keys.h"
 #include "imagebuilder/repos.h"
 #include "imagebuilder/versions.h"
 #include "server/asud.h"
@@ -329,7 +330,7 @@ validate_local(struct validate *v)
 		return (-1);
 	}
 	for (i = 0; i < r->repository_keys.n; i++) {
-		if (repos_key_check(r->repository_keys.v[i], &cause) == -1) {
+		if (keys_check(r->repository_keys.v[i], &cause) == -1) {
 			validate_fail(v, 400, "Invalid repository key: %s",
 			    cause);
 			free(cause);

@@ -7,7 +7,7 @@
  * iteration order is schedule order), "logs" (key: the hash, value: the
  * zstd-compressed build log) and "meta" (small named values).
  *
- * Only this module includes <lmdb.h>. Every function returns 0 on success
+ * Only store/ includes <lmdb.h>. Every function returns 0 on success
  * and -1 on failure with *cause set to an allocated message the caller
  * frees; lookups return 1 when found and 0 when not. Data handed to a
  * callback is valid only during the callback.
@@ -21,6 +21,9 @@
 #define STORE_HASH_LEN 64
 
 struct store;
+
+/* The version of LMDB asud was built with, "MAJOR.MINOR.PATCH". */
+const char *store_version(void);
 
 /* Opens (creating if needed) the environment in directory dir. */
 int	store_open(struct store **, const char *dir, size_t mapsize,

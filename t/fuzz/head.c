@@ -26,7 +26,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n > 0 && p[n - 1] == '\r')
 		n--;
 	if (n < 8 || (memcmp(p + n - 8, "HTTP/1.1", 8) != 0 &&
-	    memcmp(p + n - 8, "HTTP/1.0", 8) != 0) || memchr(p, '\0', n) != NULL)
+	    memcmp(p + n - 8, "HTTP/1.0", 8) != 0) ||
+	    memchr(p, '\0', n) != NULL)
 		abort();
 	return (0);
 }

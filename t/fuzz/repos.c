@@ -13,6 +13,7 @@
 
 #include "lib/strv.h"
 #include "lib/xmalloc.h"
+#include "imagebuilder/keys.h"
 #include "imagebuilder/repos.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -39,7 +40,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct strv	 lines = STRV_INITIALIZER, allow = STRV_INITIALIZER;
-	char		*text, *cause = NULL, *merged, fp[REPOS_FP_LEN + 1];
+	char		*text, *cause = NULL, *merged, fp[KEYS_FP_LEN + 1];
 	size_t		 i;
 
 	text = xstrndup((const char *)data, size);
@@ -49,12 +50,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (lines.n > 0)
 		(void)repos_allowed(lines.v[0], &allow);
 	fuzz_lines(&lines);
-	(void)repos_key_is_pem(text);
-	if (repos_key_check(text, &cause) == -1)
+	(void)keys_is_pem(text);
+	if (keys_check(text, &cause) == -1)
 		free(cause);
 	cause = NULL;
-	if (repos_usign_fingerprint(text, fp, &cause) == 0) {
-		if (strlen(fp) != REPOS_FP_LEN)
+	if (keys_usign_fingerprint(text, fp, &cause) == 0) {
+		if (strlen(fp) != KEYS_FP_LEN)
 			abort();
 	} else
 		free(cause);

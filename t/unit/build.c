@@ -824,9 +824,13 @@ test_repos_crash(void)
 int
 main(void)
 {
+	struct event_base	*base;
+
 	signal(SIGPIPE, SIG_IGN);
 	tb_top = tutil_scratch("build-test");
-	job_init(tutil_loop_init(50000, job_sigchld));
+	base = tutil_loop_init(50000, job_sigchld);
+	job_init(base);
+	build_init(base);
 
 	is_str(build_phase_name(BUILD_PHASE_SETUP), "container_setup",
 	    "phase name setup");

@@ -1,7 +1,8 @@
 /*
  * job.c: tests for imagebuilder/job.c with small /bin/sh scripts: output
  * delivery, exit statuses, timeouts killing whole process groups, job_kill
- * from inside and outside callbacks, start failures, many parallel jobs.
+ * from inside and outside callbacks, the free callback, start failures,
+ * many parallel jobs.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -35,6 +36,8 @@ struct tjob {
 	int		 kill_on_output;
 	int		 noutput_after_kill;
 	int		 killed;
+	int		 nfree;
+	int		 ncomplete_at_free;
 	double		 ended;
 };
 
@@ -66,6 +69,16 @@ tjob_complete(struct job *job, int status, int timed_out, void *arg)
 	t->ended = tutil_now();
 }
 
+/* The job's free callback: counts, and notes whether complete came first. */
+static void
+tjob_free(void *arg)
+{
+	struct tjob	*t = arg;
+
+	t->nfree++;
+	t->ncomplete_at_free = t->ncomplete;
+}
+
 /* Runs the loop until every job of a set completed or time ran out. */
 static int
 tjob_run_until(struct tjob *t, size_t n, double seconds)
@@ -89,7 +102,7 @@ tjob_start(struct tjob *t, const char *const *argv, const char *cwd,
 	for (; env != NULL && *env != NULL; env++)
 		strv_add(&e, *env);
 	t->job = job_run(a.v, cwd, env != NULL ? e.v : NULL, timeout,
-	    tjob_output, tjob_complete, t, cause);
+	    tjob_output, tjob_complete, tjob_free, t, cause);
 	strv_clear(&a);
 	strv_clear(&e);
 	return (t->job);
@@ -191,6 +204,8 @@ test_basic(void)
 	    &cause) != NULL, "job starts");
 	ok(tjob_run_until(&t, 1, 10) == 0, "job completes");
 	is_int(t.ncomplete, 1, "complete called once");
+	is_int(t.nfree, 1, "free callback called once");
+	is_int(t.ncomplete_at_free, 1, "free callback after complete");
 	is_str(tjob_str(t.out), "out1\nout2", "stdout delivered");
 	is_str(tjob_str(t.err), "err1\n", "stderr delivered separately");
 	ok(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 3, "exit status 3");
@@ -325,7 +340,7 @@ test_start_failures(void)
 	}
 	tutil_spin(0.2);
 	for (i = 0; i < nitems(tjob_refusals); i++) {
-		ncomplete += t[i].ncomplete;
+		ncomplete += t[i].ncomplete + t[i].nfree;
 		tjob_done(&t[i]);
 	}
 	is_int(ncomplete, 0, "no callback after a failed start");
@@ -384,6 +399,7 @@ test_kill(void)
 	is_int(t.ncomplete, 0, "no completion after job_kill in callback");
 	is_int(t.noutput_after_kill, 0, "no output after job_kill");
 	ok(tjob_reaped(tjob_pid(t.out)), "killed process reaped");
+	is_int(t.nfree, 1, "free callback once the killed job is reaped");
 	tjob_done(&t);
 
 	tjob_sh(&t, "echo $$ >&2; exec sleep 30", 0, &cause);
@@ -393,6 +409,7 @@ test_kill(void)
 	tutil_spin(0.5);
 	is_int(t.ncomplete, 0, "no completion after job_kill");
 	ok(tjob_reaped(pid), "killed process reaped");
+	is_int(t.nfree, 1, "free callback after job_kill from outside");
 	tjob_done(&t);
 }
 
@@ -439,7 +456,7 @@ test_killall(void)
 	long		 pids[3];
 	size_t		 i;
 	char		*cause = NULL;
-	int		 gone = 0, have = 0;
+	int		 gone = 0, have = 0, freed = 0;
 
 	for (i = 0; i < nitems(t); i++)
 		tjob_sh(&t[i], "echo $$; exec sleep 30", 0, &cause);
@@ -451,9 +468,11 @@ test_killall(void)
 	for (i = 0; i < nitems(t); i++) {
 		gone += tjob_reaped(pids[i]);
 		gone -= t[i].ncomplete;
+		freed += t[i].nfree;
 		tjob_done(&t[i]);
 	}
 	is_int(gone, 3, "job_killall reaped all, no callbacks");
+	is_int(freed, 3, "job_killall called every free callback");
 }
 
 /* Runs every case on one event loop, as the daemon would. */
@@ -465,7 +484,6 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);
 	base = tutil_loop_init(50000, job_sigchld);
 	job_init(base);
-	ok(job_get_base() == base, "job_get_base");
 
 	test_basic();
 	test_large();

@@ -18,6 +18,7 @@
 #include "lib/fsutil.h"
 #include "lib/strv.h"
 #include "lib/xmalloc.h"
+#include "imagebuilder/keys.h"
 #include "imagebuilder/repos.h"
 #include "t/unit/tap.h"
 #include "t/unit/tutil.h"
@@ -248,17 +249,17 @@ test_fingerprint(void)
 		{ TR_KEY2305, TR_KEY2305_FP },
 		{ "  " TR_KEY "\r\n\n", TR_KEY_FP },
 	};
-	char		 fp[REPOS_FP_LEN + 1];
+	char		 fp[KEYS_FP_LEN + 1];
 	char		*cause = NULL;
 	size_t		 i;
 
 	memset(fp, 0, sizeof fp);
-	is_int(repos_usign_fingerprint(TR_KEY, fp, &cause), 0,
+	is_int(keys_usign_fingerprint(TR_KEY, fp, &cause), 0,
 	    "reference vector decodes");
 	is_str(fp, TR_KEY_FP, "reference vector fingerprint");
 	for (i = 0; i < nitems(keys); i++) {
 		memset(fp, 0, sizeof fp);
-		if (repos_usign_fingerprint(keys[i][0], fp, &cause) == -1) {
+		if (keys_usign_fingerprint(keys[i][0], fp, &cause) == -1) {
 			printf("# %s\n", cause);
 			free(cause);
 			cause = NULL;
@@ -273,7 +274,7 @@ tr_bad_key(const char *key, const char *want, const char *name)
 {
 	char	*cause = NULL;
 
-	if (repos_key_check(key, &cause) == 0)
+	if (keys_check(key, &cause) == 0)
 		ok(0, name);
 	else
 		ok(cause != NULL && strncmp(cause, want, strlen(want)) == 0,
@@ -290,14 +291,14 @@ test_keys(void)
 	char	*cause = NULL, *big, *p;
 	size_t	 i;
 
-	ok(repos_key_is_pem(TR_PEM), "PEM detected");
-	ok(repos_key_is_pem("\n  " TR_PEM), "PEM after white space");
-	ok(!repos_key_is_pem(TR_KEY), "usign is not PEM");
-	is_int(repos_key_check(TR_KEY, &cause), 0, "usign key accepted");
-	is_int(repos_key_check(TR_KEY2305, &cause), 0,
+	ok(keys_is_pem(TR_PEM), "PEM detected");
+	ok(keys_is_pem("\n  " TR_PEM), "PEM after white space");
+	ok(!keys_is_pem(TR_KEY), "usign is not PEM");
+	is_int(keys_check(TR_KEY, &cause), 0, "usign key accepted");
+	is_int(keys_check(TR_KEY2305, &cause), 0,
 	    "usign key file accepted");
-	is_int(repos_key_check(TR_PEM, &cause), 0, "PEM key accepted");
-	is_int(repos_key_check("\r\n" "-----BEGIN PUBLIC KEY-----\r\n"
+	is_int(keys_check(TR_PEM, &cause), 0, "PEM key accepted");
+	is_int(keys_check("\r\n" "-----BEGIN PUBLIC KEY-----\r\n"
 	    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEyutJPZSUrGsKNqJKvVRDpsR9VMJt"
 	    "\r\n"
 	    "iV9us9QCLgR3ldqb5Q7ZSBj+3ZeK6bM0yph11A7HmwSAKJytXQae8a8pNQ=="
@@ -352,7 +353,7 @@ test_keys(void)
 	    "a header line");
 	tr_bad_key("-----BEGINPUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY"
 	    "-----\n", "Invalid PEM key: not one PEM block", "no space");
-	big = xmalloc(REPOS_KEY_MAX + 1024);
+	big = xmalloc(KEYS_MAX + 1024);
 	p = big + sprintf(big, "-----BEGIN PUBLIC KEY-----\n");
 	for (i = 0; i < 130; i++)
 		p += sprintf(p, "%064d\n", 0);

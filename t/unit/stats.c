@@ -14,6 +14,7 @@
 #include "lib/xmalloc.h"
 #include "server/jsonw.h"
 #include "server/stats.h"
+#include "server/statsview.h"
 #include "store/store.h"
 #include "t/unit/tap.h"
 #include "t/unit/tutil.h"
@@ -219,23 +220,23 @@ test_empty(struct stats *s)
 	yajl_val	 root;
 	char		*body, *cause = NULL;
 
-	body = stats_build_errors(s, 100, &cause);
+	body = statsview_build_errors(s, 100, &cause);
 	is_str(body, "No build errors recorded.", "no errors yet");
 	free(body);
-	body = stats_summary(s, NOW, 0, &cause);
+	body = statsview_summary(s, NOW, 0, &cause);
 	is_str(body, "{\"queue_length\":0,\"builds_24h\":0}", "empty summary");
 	free(body);
-	body = stats_top_packages(s, NOW, NULL, 30, &cause);
+	body = statsview_top_packages(s, NOW, NULL, 30, &cause);
 	is_str(body, "{\"packages\":[],\"branch\":null,\"days\":30}",
 	    "empty top packages");
 	free(body);
-	body = stats_builds_by_version(s, NOW, NULL, &cause);
+	body = statsview_builds_by_version(s, NOW, NULL, &cause);
 	root = test_parse(body);
 	ok(root != NULL && test_len(root, "labels") == 26 &&
 	    test_len(root, "datasets") == 0, "empty builds-by-version");
 	yajl_tree_free(root);
 	free(body);
-	body = stats_builds_per_day(s, NOW, &cause);
+	body = statsview_builds_per_day(s, NOW, &cause);
 	root = test_parse(body);
 	ok(root != NULL && test_sum(root, 0) == 0 && test_sum(root, 1) == 0 &&
 	    test_sum(root, 2) == 0, "empty builds-per-day: all zero");
@@ -361,7 +362,7 @@ test_per_day(struct stats *s)
 	const char	*want;
 	char		*body, *cause = NULL;
 
-	body = stats_builds_per_day(s, NOW, &cause);
+	body = statsview_builds_per_day(s, NOW, &cause);
 	want = "{\"labels\":[\"2024-02-10Z\",\"2024-02-11Z\",";
 	ok(body != NULL && strncmp(body, want, strlen(want)) == 0,
 	    "per day: starts with the labels");
@@ -391,7 +392,7 @@ test_per_day(struct stats *s)
 	yajl_tree_free(root);
 	free(body);
 
-	body = stats_builds_per_day(s, NOW - DAY, &cause);
+	body = statsview_builds_per_day(s, NOW - DAY, &cause);
 	root = test_parse(body);
 	ok(root != NULL && test_point(root, 0, 29) == 2 &&
 	    test_point(root, 0, 28) == 3 && test_sum(root, 0) == 5,
@@ -399,7 +400,7 @@ test_per_day(struct stats *s)
 	yajl_tree_free(root);
 	free(body);
 
-	body = stats_builds_per_day(s, NOW + DAY, &cause);
+	body = statsview_builds_per_day(s, NOW + DAY, &cause);
 	root = test_parse(body);
 	ok(root != NULL && test_point(root, 0, 28) == 1 &&
 	    test_point(root, 0, 26) == 3 &&
@@ -416,7 +417,7 @@ test_by_version(struct stats *s)
 	yajl_val	 root;
 	char		*body, *cause = NULL;
 
-	body = stats_builds_by_version(s, NOW, NULL, &cause);
+	body = statsview_builds_by_version(s, NOW, NULL, &cause);
 	root = test_parse(body);
 	ok(root != NULL, "by version: valid JSON");
 	is_int(test_len(root, "labels"), 26, "by version: 26 labels");
@@ -443,7 +444,7 @@ test_by_version(struct stats *s)
 	yajl_tree_free(root);
 	free(body);
 
-	body = stats_builds_by_version(s, NOW, "23.05", &cause);
+	body = statsview_builds_by_version(s, NOW, "23.05", &cause);
 	root = test_parse(body);
 	ok(root != NULL && test_len(root, "datasets") == 2 &&
 	    strcmp(test_set_str(root, 0, "label"), "23.05.3") == 0 &&
@@ -453,7 +454,7 @@ test_by_version(struct stats *s)
 	yajl_tree_free(root);
 	free(body);
 
-	body = stats_builds_by_version(s, NOW, "", &cause);
+	body = statsview_builds_by_version(s, NOW, "", &cause);
 	root = test_parse(body);
 	ok(root != NULL && test_len(root, "datasets") == 5 &&
 	    strcmp(test_set_str(root, 0, "label"), "21.02.7") == 0 &&
@@ -462,7 +463,7 @@ test_by_version(struct stats *s)
 	yajl_tree_free(root);
 	free(body);
 
-	body = stats_builds_by_version(s, NOW, "1.2", &cause);
+	body = statsview_builds_by_version(s, NOW, "1.2", &cause);
 	root = test_parse(body);
 	ok(root != NULL && test_len(root, "datasets") == 0 &&
 	    test_len(root, "labels") == 26,
@@ -480,26 +481,26 @@ test_top(struct stats *s)
 	char		*body, *cause = NULL;
 	int		 i;
 
-	body = stats_top_packages(s, NOW, NULL, 30, &cause);
+	body = statsview_top_packages(s, NOW, NULL, 30, &cause);
 	is_str(body, "{\"packages\":[{\"name\":\"luci\",\"count\":3},"
 	    "{\"name\":\"luci-app-x\",\"count\":1},"
 	    "{\"name\":\"tcpdump\",\"count\":1}],\"branch\":null,\"days\":30}",
 	    "top packages of every branch");
 	free(body);
-	body = stats_top_packages(s, NOW, "23.05", 30, &cause);
+	body = statsview_top_packages(s, NOW, "23.05", 30, &cause);
 	is_str(body, "{\"packages\":[{\"name\":\"luci\",\"count\":2},"
 	    "{\"name\":\"luci-app-x\",\"count\":1}],\"branch\":\"23.05\","
 	    "\"days\":30}", "top packages of one branch");
 	free(body);
-	body = stats_top_packages(s, NOW, "23.0", 30, &cause);
+	body = statsview_top_packages(s, NOW, "23.0", 30, &cause);
 	is_str(body, "{\"packages\":[],\"branch\":\"23.0\",\"days\":30}",
 	    "branch is matched exactly");
 	free(body);
-	body = stats_top_packages(s, NOW, NULL, 1, &cause);
+	body = statsview_top_packages(s, NOW, NULL, 1, &cause);
 	is_str(body, "{\"packages\":[{\"name\":\"luci\",\"count\":3}],"
 	    "\"branch\":null,\"days\":30}", "n limits the list");
 	free(body);
-	body = stats_top_packages(s, NOW + 29 * DAY, NULL, 30, &cause);
+	body = statsview_top_packages(s, NOW + 29 * DAY, NULL, 30, &cause);
 	is_str(body, "{\"packages\":[],\"branch\":null,\"days\":30}",
 	    "packages older than 30 days do not count");
 	free(body);
@@ -508,21 +509,21 @@ test_top(struct stats *s)
 		strv_addf(&pk, "pkg%03d", i);
 	stats_packages(s, NOW, "cap", &pk);
 	strv_clear(&pk);
-	body = stats_top_packages(s, NOW, "cap", 1000, &cause);
+	body = statsview_top_packages(s, NOW, "cap", 1000, &cause);
 	root = test_parse(body);
 	is_int(test_len(root, "packages"), 100, "n is capped at 100");
 	yajl_tree_free(root);
 	free(body);
-	body = stats_top_packages(s, NOW - DAY, "cap", 30, &cause);
+	body = statsview_top_packages(s, NOW - DAY, "cap", 30, &cause);
 	is_str(body, "{\"packages\":[],\"branch\":\"cap\",\"days\":30}",
 	    "packages after the window do not count");
 	free(body);
-	body = stats_top_packages(s, NOW, "cap", -5, &cause);
+	body = statsview_top_packages(s, NOW, "cap", -5, &cause);
 	is_str(body, "{\"packages\":[],\"branch\":\"cap\",\"days\":30}",
 	    "a negative n gives an empty list");
 	free(body);
 
-	body = stats_top_clients(s, NOW, 10, &cause);
+	body = statsview_top_clients(s, NOW, 10, &cause);
 	is_str(body, "{\"clients\":[{\"name\":"
 	    "\"luci/git-22.073.39928-701ea94\","
 	    "\"count\":3},{\"name\":\"auc/0.3.2\",\"count\":2},"
@@ -539,7 +540,7 @@ test_errors(struct stats *s)
 	char		*body, *cause = NULL, msg[700], want[700];
 	int		 i;
 
-	body = stats_build_errors(s, 100, &cause);
+	body = statsview_build_errors(s, 100, &cause);
 	is_str(body, "Build Errors: 1 entries\n"
 	    "Time range: 2024-03-08 09:00:00 to 2024-03-08 09:00:00\n"
 	    "\n"
@@ -555,7 +556,7 @@ test_errors(struct stats *s)
 	    "456789abcdef0123456789abcdef0123456789abcde and "
 	    "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
 	    " a\xc2\xa0\xe2\x80\x83" "b\x1f\x0b" "c");
-	body = stats_build_errors(s, 1, &cause);
+	body = statsview_build_errors(s, 1, &cause);
 	is_str(body, "Build Errors: 1 entries\n"
 	    "Time range: 2024-03-10 12:00:00 to 2024-03-10 12:00:00\n\n"
 	    "Recent errors:\n"
@@ -571,7 +572,7 @@ test_errors(struct stats *s)
 	memset(msg, 'x', 300);
 	msg[300] = '\0';
 	stats_failure(s, NOW, "v", "t", "p", msg);
-	body = stats_build_errors(s, 1, &cause);
+	body = statsview_build_errors(s, 1, &cause);
 	snprintf(want, sizeof want, "2024-03-10 12:00:00 v:t:p %.200s", msg);
 	ok(body != NULL && strstr(body, want) != NULL &&
 	    strlen(strstr(body, want)) == strlen(want),
@@ -582,7 +583,7 @@ test_errors(struct stats *s)
 		memcpy(msg + 2 * i, "\xc3\xa9", 2);
 	msg[600] = '\0';
 	stats_failure(s, NOW, "v", "t", "p", msg);
-	body = stats_build_errors(s, 1, &cause);
+	body = statsview_build_errors(s, 1, &cause);
 	snprintf(want, sizeof want, "2024-03-10 12:00:00 v:t:p %.400s", msg);
 	ok(body != NULL && strstr(body, want) != NULL &&
 	    strlen(strstr(body, want)) == strlen(want),
@@ -592,7 +593,7 @@ test_errors(struct stats *s)
 	memset(msg, 'x', 199);
 	snprintf(msg + 199, sizeof msg - 199, "   y z");
 	stats_failure(s, NOW, "v", "t", "p", msg);
-	body = stats_build_errors(s, 1, &cause);
+	body = statsview_build_errors(s, 1, &cause);
 	memset(want, 'x', 199);
 	snprintf(want + 199, sizeof want - 199, " ");
 	ok(body != NULL && strlen(body) > 200 &&
@@ -601,7 +602,7 @@ test_errors(struct stats *s)
 	free(body);
 
 	stats_failure(s, NOW, "v", "t", "p", NULL);
-	body = stats_build_errors(s, 1, &cause);
+	body = statsview_build_errors(s, 1, &cause);
 	ok(body != NULL && strlen(body) > 26 &&
 	    strcmp(body + strlen(body) - 26, "2024-03-10 12:00:00 v:t:p ") == 0,
 	    "no message: the line ends after the names");
@@ -612,7 +613,7 @@ test_errors(struct stats *s)
 		stats_failure(s, NOW + i, "1.2.3", "testtarget/testsubtarget",
 		    "testprofile", msg);
 	}
-	body = stats_build_errors(s, 3, &cause);
+	body = statsview_build_errors(s, 3, &cause);
 	strv_split(&lines, body, "\n");
 	ok(lines.n == 7 && strcmp(lines.v[0], "Build Errors: 3 entries") == 0,
 	    "n=3 gives three entries");
@@ -627,15 +628,15 @@ test_errors(struct stats *s)
 	    "Error 7", "oldest shown last");
 	strv_clear(&lines);
 	free(body);
-	body = stats_build_errors(s, 0, &cause);
+	body = statsview_build_errors(s, 0, &cause);
 	ok(body != NULL && strncmp(body, "Build Errors: 1 entries\n", 24) == 0,
 	    "n=0 shows one entry");
 	free(body);
-	body = stats_build_errors(s, -3, &cause);
+	body = statsview_build_errors(s, -3, &cause);
 	ok(body != NULL && strncmp(body, "Build Errors: 1 entries\n", 24) == 0,
 	    "a negative n shows one entry");
 	free(body);
-	body = stats_build_errors(s, 100, &cause);
+	body = statsview_build_errors(s, 100, &cause);
 	ok(body != NULL && strncmp(body, "Build Errors: 16 entries\n", 25) == 0,
 	    "n above the count shows all");
 	free(body);
@@ -656,7 +657,7 @@ test_error_cap(struct stats *s, struct store *st)
 	is_int(stats_flush(s, &cause), 0, "flush after 5010 errors");
 	is_int(test_count(st, "stats:e:"), STATS_ERRORS_MAX,
 	    "the ring holds 5000 lines");
-	body = stats_build_errors(s, 600, &cause);
+	body = statsview_build_errors(s, 600, &cause);
 	ok(body != NULL && strncmp(body, "Build Errors: 500 entries\n", 26) ==
 	    0, "n is capped at 500");
 	ok(body != NULL && strstr(body, "v:t:p cap 5009\n") != NULL &&
@@ -682,17 +683,17 @@ test_summary(struct stats *s)
 	char	*body, *cause = NULL;
 
 	/* 03-09 13:00 (two), 03-08 09:00 (one) are in the store already. */
-	body = stats_summary(s, NOW, 7, &cause);
+	body = statsview_summary(s, NOW, 7, &cause);
 	is_str(body, "{\"queue_length\":7,\"builds_24h\":2}",
 	    "summary: the builds of the last 24 hours");
 	free(body);
 	stats_success(s, NOW, "23.05.4", "x86/64", "generic", 1);
 	stats_success(s, NOW - 24 * 3600, "23.05.4", "x86/64", "generic", 1);
-	body = stats_summary(s, NOW, 0, &cause);
+	body = statsview_summary(s, NOW, 0, &cause);
 	is_str(body, "{\"queue_length\":0,\"builds_24h\":3}",
 	    "summary: this hour counts, 24 hours ago does not");
 	free(body);
-	body = stats_summary(s, NOW + 10 * 3600, 0, &cause);
+	body = statsview_summary(s, NOW + 10 * 3600, 0, &cause);
 	is_str(body, "{\"queue_length\":0,\"builds_24h\":1}",
 	    "summary: ten hours later only today's build is left");
 	free(body);
@@ -711,10 +712,10 @@ test_restart(struct stats **sp, struct store **stp)
 	stats_cache_hit(*sp, NOW);
 	stats_failure(*sp, NOW, "v", "t", "p", "pending at stop");
 	stats_totals(*sp, &t1[0], &t1[1], &t1[2], &t1[3], &t1[4]);
-	before[0] = stats_builds_per_day(*sp, NOW, &cause);
-	before[1] = stats_builds_by_version(*sp, NOW, NULL, &cause);
-	before[2] = stats_top_packages(*sp, NOW, NULL, 100, &cause);
-	before[3] = stats_build_errors(*sp, 500, &cause);
+	before[0] = statsview_builds_per_day(*sp, NOW, &cause);
+	before[1] = statsview_builds_by_version(*sp, NOW, NULL, &cause);
+	before[2] = statsview_top_packages(*sp, NOW, NULL, 100, &cause);
+	before[3] = statsview_build_errors(*sp, 500, &cause);
 	stats_request(*sp, NOW, "unknown/0");
 	stats_cache_hit(*sp, NOW);
 	stats_free(*sp);
@@ -726,10 +727,10 @@ test_restart(struct stats **sp, struct store **stp)
 	ok(t2[0] == t1[0] + 1 && t2[1] == t1[1] + 1 && t2[2] == t1[2] &&
 	    t2[3] == t1[3] && t2[4] == t1[4],
 	    "restart: totals kept, pending events of the stop included");
-	after[0] = stats_builds_per_day(*sp, NOW, &cause);
-	after[1] = stats_builds_by_version(*sp, NOW, NULL, &cause);
-	after[2] = stats_top_packages(*sp, NOW, NULL, 100, &cause);
-	after[3] = stats_build_errors(*sp, 500, &cause);
+	after[0] = statsview_builds_per_day(*sp, NOW, &cause);
+	after[1] = statsview_builds_by_version(*sp, NOW, NULL, &cause);
+	after[2] = statsview_top_packages(*sp, NOW, NULL, 100, &cause);
+	after[3] = statsview_build_errors(*sp, 500, &cause);
 	ok(before[3] != NULL && strstr(before[3], "pending at stop") != NULL,
 	    "outputs include events not yet flushed");
 	for (i = 1; i < 4; i++)
