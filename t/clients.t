@@ -24,21 +24,6 @@ my $m = $t->mirror;
 sub A { ref $_[0] eq 'ARRAY' ? $_[0] : [] }
 sub H { ref $_[0] eq 'HASH' ? $_[0] : {} }
 
-# Runs one client's replay; a die inside fails a test instead of ending
-# the file, and a daemon that stopped answering ends the file at once.
-sub part {
-	my ($name, $code) = @_;
-	eval { $code->(); 1 } or fail("$name: died: $@");
-	BAIL_OUT("asud stopped answering during '$name'") unless $t->alive;
-}
-
-sub mirror_json {
-	my ($rel) = @_;
-	open(my $fh, '<:raw', $t->mirror_dir . "/$rel") or die "$rel: $!";
-	local $/;
-	return $JSON->decode(scalar <$fh>);
-}
-
 # A GET straight to the upstream (as OFS and owut do for profiles.json).
 sub upstream_get {
 	my ($url, $ua) = @_;
@@ -109,7 +94,7 @@ sub mirror_packages {
 	for my $f (glob($t->mirror_dir . "/$vdir/packages/$arch/*/index.json"),
 	    $t->mirror_dir . "/$vdir/targets/$target/packages/index.json") {
 		(my $rel = $f) =~ s/^\Q${\ $t->mirror_dir }\E\///;
-		%all = (%all, %{ mirror_json($rel)->{packages} });
+		%all = (%all, %{ $t->mirror_json($rel)->{packages} });
 	}
 	return \%all;
 }
@@ -148,12 +133,12 @@ sub download_ok {
 }
 
 my $dir = 'releases/23.05.4';
-my $ath = mirror_json("$dir/targets/ath79/generic/profiles.json");
-my $x86 = mirror_json("$dir/targets/x86/64/profiles.json");
+my $ath = $t->mirror_json("$dir/targets/ath79/generic/profiles.json");
+my $x86 = $t->mirror_json("$dir/targets/x86/64/profiles.json");
 
 # --- 1. firmware-selector ---------------------------------------------------
 
-part('ofs', sub {
+$t->part('ofs', sub {
 	my $origin = 'http://firmware-selector.example';
 	my $id = 'alfa-network_ap121f';
 	# The page reads upstream's profiles.json itself (config.image_url).
@@ -329,7 +314,7 @@ sub luci_image {
 	return $img;
 }
 
-part('luci', sub {
+$t->part('luci', sub {
 	# Search: a release device, 23.05.3, finds the newer release.
 	my $ov = luci('GET', '/api/v1/overview');
 	ok($ov->{redirected}, 'luci: /api/v1/overview?<ms> redirects');
@@ -409,7 +394,8 @@ part('luci', sub {
 	    { Origin => $LUCI });
 
 	# A snapshot device asks for the revision of its own version.
-	my $sp = mirror_json('snapshots/targets/ath79/generic/profiles.json');
+	my $sp = $t->mirror_json(
+	    'snapshots/targets/ath79/generic/profiles.json');
 	my $srev = luci('GET', '/api/v1/revision/SNAPSHOT/ath79/generic');
 	is(H($srev->{json})->{revision}, $sp->{version_code},
 	    'luci snapshot: revision');
@@ -487,7 +473,7 @@ sub owut_check {
 	    // 'none'), $img // {}, { 'User-Agent' => $req->{client} });
 }
 
-part('owut', sub {
+$t->part('owut', sub {
 	my $ua = 'owut/2024.12.10~1fae7a47-r1';
 	my %h = ('User-Agent' => $ua);
 	my $ovr = $t->get('/json/v1/overview.json', \%h);
@@ -545,7 +531,7 @@ part('owut', sub {
 
 # --- 4. auc -----------------------------------------------------------------
 
-part('auc', sub {
+$t->part('auc', sub {
 	my %h = ('User-Agent' => 'auc (0.3.2)');
 	my $bj = $t->get('/json/v1/branches.json', \%h);
 	is($bj->{status}, 200, 'auc: branches.json 200');
@@ -654,7 +640,7 @@ sub stats_mention {
 	return undef;
 }
 
-part('stats', sub {
+$t->part('stats', sub {
 	ok(stats_mention('auc/0.3.2'), 'stats: auc counted as auc/0.3.2')
 	    or diag('no stats endpoint names the client auc/0.3.2');
 	ok(!stats_mention('auc (0.3.2)'), 'stats: never as auc (0.3.2)');

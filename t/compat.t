@@ -44,39 +44,6 @@ my %DEFAULT_BRANCHES = ('SNAPSHOT' => undef, '25.12' => 32295,
 sub A { ref $_[0] eq 'ARRAY' ? $_[0] : [] }
 sub H { ref $_[0] eq 'HASH' ? $_[0] : {} }
 
-# Runs one group of checks; a die inside fails a test instead of ending
-# the file, and a daemon that stopped answering ends the file at once
-# (every later check would only wait for its timeout).
-sub part {
-	my ($t, $name, $code) = @_;
-	my @r = eval { $code->() };
-	fail("$name: died: $@") if $@;
-	BAIL_OUT("asud stopped answering during '$name'") unless $t->alive;
-	return @r;
-}
-
-sub mirror_file {
-	my ($t, $rel) = @_;
-	open(my $fh, '<:raw', $t->mirror_dir . "/$rel") or return undef;
-	local $/;
-	return scalar <$fh>;
-}
-
-sub mirror_json {
-	my ($t, $rel) = @_;
-	my $text = mirror_file($t, $rel);
-	return defined $text ? $JSON->decode($text) : undef;
-}
-
-sub write_mirror_json {
-	my ($t, $rel, $data) = @_;
-	my $file = $t->mirror_dir . "/$rel";
-	open(my $fh, '>', "$file.tmp") or die "$file: $!";
-	print $fh $JSON->encode($data);
-	close($fh);
-	rename("$file.tmp", $file) or die "$file: $!";
-}
-
 # The reference's branch of a version (asu-api.md §3 item 4).
 sub branch_of {
 	my ($v, $branches) = @_;
@@ -182,11 +149,11 @@ sub check_profile_json {
 sub expected_arch_index {
 	my ($t, $dir, $arch) = @_;
 	my %all;
-	my $conf = mirror_file($t, "$dir/packages/$arch/feeds.conf") // '';
+	my $conf = $t->mirror_file("$dir/packages/$arch/feeds.conf") // '';
 	for my $line (split /\n/, $conf) {
 		my (undef, $feed) = split ' ', $line;
 		next unless defined $feed;
-		my $idx = mirror_json($t,
+		my $idx = $t->mirror_json(
 		    "$dir/packages/$arch/$feed/index.json");
 		%all = (%all, %{ H($idx->{packages}) });
 	}
@@ -226,13 +193,13 @@ sub add_release {
 	    or die "cp failed";
 	for my $pj (glob("$m/releases/$new/targets/*/*/profiles.json")) {
 		(my $rel = $pj) =~ s/^\Q$m\E\///;
-		my $j = mirror_json($t, $rel);
+		my $j = $t->mirror_json($rel);
 		$j->{version_number} = $new;
-		write_mirror_json($t, $rel, $j);
+		$t->write_mirror_json($rel, $j);
 	}
-	my $vj = mirror_json($t, '.versions.json');
+	my $vj = $t->mirror_json('.versions.json');
 	push @{ $vj->{versions_list} }, $new;
-	write_mirror_json($t, '.versions.json', $vj);
+	$t->write_mirror_json('.versions.json', $vj);
 }
 
 # --- the overview and the metadata files ------------------------------------
@@ -247,7 +214,7 @@ sub check_overview {
 	my %enabled = map { $_ => 1 } keys %DEFAULT_BRANCHES, '1.2';
 	$enabled{$_} = 0 for @{ A($o{disabled}) };
 	my ($latest, $versions) = expected_versions(
-	    mirror_json($t, '.versions.json'), \%enabled);
+	    $t->mirror_json('.versions.json'), \%enabled);
 	is_deeply($j->{latest}, $latest, "$label latest from .versions.json");
 	is($j->{upstream_url}, $t->upstream_url, "$label upstream_url");
 	my $s = H($j->{server});
@@ -298,7 +265,7 @@ sub check_overview {
 	}
 	for my $p (['1.2', 'releases/1.2.3'], ['23.05', 'releases/23.05.4'],
 	    ['SNAPSHOT', 'snapshots']) {
-		my $want = mirror_json($t, "$p->[1]/.targets.json");
+		my $want = $t->mirror_json("$p->[1]/.targets.json");
 		ok(%$want, "mirror has targets for $p->[0]");
 		is_deeply($br->{$p->[0]}{targets}, $want,
 		    "$label branch $p->[0]: targets from .targets.json");
@@ -319,11 +286,11 @@ sub check_overview {
 sub check_metadata {
 	my ($t, $label) = @_;
 	my $dir = 'releases/23.05.4';
-	my $pj = mirror_json($t, "$dir/targets/ath79/generic/profiles.json");
+	my $pj = $t->mirror_json("$dir/targets/ath79/generic/profiles.json");
 	check_profile_json($t->get("/json/v1/$dir/targets/ath79/generic/"
 	    . 'tplink_archer-c7-v5.json'), $pj, 'tplink_archer-c7-v5',
 	    "$label profile JSON");
-	my $x = mirror_json($t, "$dir/targets/x86/64/profiles.json");
+	my $x = $t->mirror_json("$dir/targets/x86/64/profiles.json");
 	check_profile_json($t->get("/json/v1/$dir/targets/x86/64/generic.json"),
 	    $x, 'generic', "$label x86 generic profile JSON");
 	my $un = $t->get("/json/v1/$dir/targets/ath79/generic/"
@@ -336,18 +303,18 @@ sub check_metadata {
 	    or diag("got $nf->{status}: $nf->{content}");
 	ok(ref $nf->{json} eq 'HASH', "$label and a JSON body");
 
-	my $ti = mirror_json($t,
+	my $ti = $t->mirror_json(
 	    "$dir/targets/ath79/generic/packages/index.json");
 	my $idx = $t->get("/json/v1/$dir/targets/ath79/generic/index.json");
 	is($idx->{status}, 200, "$label target index.json 200");
 	is_deeply($idx->{json}, { architecture => $ti->{architecture},
 	    packages => $ti->{packages} }, "$label target index.json");
-	my $sp = mirror_json($t,
+	my $sp = $t->mirror_json(
 	    'snapshots/targets/ath79/generic/profiles.json');
 	my $k = $sp->{linux_kernel};
-	my $km = mirror_json($t, 'snapshots/targets/ath79/generic/kmods/'
+	my $km = $t->mirror_json('snapshots/targets/ath79/generic/kmods/'
 	    . "$k->{version}-$k->{release}-$k->{vermagic}/index.json");
-	my $st = mirror_json($t,
+	my $st = $t->mirror_json(
 	    'snapshots/targets/ath79/generic/packages/index.json');
 	ok($km && %{ $km->{packages} },
 	    'the mirror has a SNAPSHOT kmods index');
@@ -796,7 +763,7 @@ my $h = AsudTest->new(upstream => 'http', only => \@ONLY, timeout => 20,
 $h->start;
 my $m = $h->mirror;
 
-part($h, 'http: overview', sub {
+$h->part('http: overview', sub {
 	check_overview($h, 'http:', allow_list => \@ALLOW,
 	    disabled => ['22.03']);
 	my $vj = $m->count('/.versions.json');
@@ -808,7 +775,7 @@ part($h, 'http: overview', sub {
 	is($m->count('/.versions.json', status => 200), 1,
 	    'http: downloaded once');
 });
-part($h, 'http: metadata', sub {
+$h->part('http: metadata', sub {
 	check_metadata($h, 'http:');
 	my $pj = '/releases/23.05.4/targets/ath79/generic/profiles.json';
 	my $n = $m->count($pj);
@@ -816,11 +783,11 @@ part($h, 'http: metadata', sub {
 	    . '8dev_carambola2.json') for 1 .. 3;
 	is($m->count($pj), $n, 'http: profiles.json is cached too');
 });
-part($h, 'http: new release', sub { check_new_release($h, 'http:', '1.2.5') });
+$h->part('http: new release', sub { check_new_release($h, 'http:', '1.2.5') });
 # A release added while a fetch of .versions.json is under way (its answer
 # made before the change, sent after it) is still accepted: the second
 # validation miss asks upstream again instead of taking that old answer.
-part($h, 'http: new release during a fetch', sub {
+$h->part('http: new release during a fetch', sub {
 	$m->fault('/.versions.json', 'late', 2);
 	my $mark = $m->mark;
 	my $body = $JSON->encode({ %BASE, version => '1.2.9',
@@ -843,9 +810,9 @@ part($h, 'http: new release during a fetch', sub {
 	    'http: the earlier miss is answered too');
 	$m->clear_faults;
 });
-part($h, 'http: 400', sub { check_400($h, 'http:', disabled => 1) });
+$h->part('http: 400', sub { check_400($h, 'http:', disabled => 1) });
 # The allow-list: scheme, host and path prefix as parsed (asu-api.md §5.5).
-part($h, 'http: allow-list', sub {
+$h->part('http: allow-list', sub {
 	for my $u ('https://downloads.openwrt.org/releases/23.05.4/packages/x',
 	    'https://feed.example.org/owrt/feed') {
 		my $res = $h->post('/api/v1/build', { %BASE, packages => ['r'],
@@ -871,15 +838,15 @@ part($h, 'http: allow-list', sub {
 	    'Repository not allowed: https://feed.example.org/other',
 	    'http: one bad repository among good ones');
 });
-part($h, 'http: 422', sub { check_422($h, 'http:') });
-my ($hash, $r) = part($h, 'http: builds', sub { check_builds($h, 'http:') });
+$h->part('http: 422', sub { check_422($h, 'http:') });
+my ($hash, $r) = $h->part('http: builds', sub { check_builds($h, 'http:') });
 $hash //= '0' x 64;
 $r = H($r);
-part($h, 'http: build cases', sub {
+$h->part('http: build cases', sub {
 	check_build_cases($h, 'http:', $hash, $r);
 });
 # No User-Agent and no client: a 202, not the reference's 500.
-part($h, 'http: no User-Agent', sub {
+$h->part('http: no User-Agent', sub {
 	my $body = $JSON->encode({ %BASE, packages => ['no-agent'] });
 	my $raw = $h->raw("POST /api/v1/build HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 	    . "Content-Type: application/json\r\nContent-Length: "
@@ -887,12 +854,12 @@ part($h, 'http: no User-Agent', sub {
 	is($raw && $raw->{status}, 202,
 	    'http: no User-Agent and no client: 202');
 });
-part($h, 'http: HTTP', sub {
+$h->part('http: HTTP', sub {
 	check_http($h, 'http:', $hash, A($r->{images})->[0]{name} // 'none');
 });
-part($h, 'http: stats', sub { check_stats($h, 'http:') });
+$h->part('http: stats', sub { check_stats($h, 'http:') });
 # A disabled branch is listed without breaking anything.
-part($h, 'http: disabled branch', sub {
+$h->part('http: disabled branch', sub {
 	my $ov = $h->get('/json/v1/overview.json');
 	is($ov->{status}, 200, 'http: overview with a disabled branch: 200');
 	my $b = H(H(H($ov->{json})->{branches})->{'22.03'});
@@ -913,17 +880,17 @@ my $f = AsudTest->new(upstream => 'file', only => \@ONLY, timeout => 20,
     max_custom_rootfs_size_mb => 512 });
 $f->start;
 like($f->upstream_url, qr{^file:///}, 'file: upstream_url is a file:// URL');
-part($f, 'file: overview', sub {
+$f->part('file: overview', sub {
 	check_overview($f, 'file:', allow_list => [], allow_defaults => 1,
 	    max_defaults => 100, max_rootfs => 512);
 });
-part($f, 'file: metadata', sub { check_metadata($f, 'file:') });
-part($f, 'file: new release', sub { check_new_release($f, 'file:', '1.2.6') });
-part($f, 'file: 400', sub { check_400($f, 'file:', allow_defaults => 1) });
-part($f, 'file: 422', sub {
+$f->part('file: metadata', sub { check_metadata($f, 'file:') });
+$f->part('file: new release', sub { check_new_release($f, 'file:', '1.2.6') });
+$f->part('file: 400', sub { check_400($f, 'file:', allow_defaults => 1) });
+$f->part('file: 422', sub {
 	check_422($f, 'file:', max_defaults => 100, max_rootfs => 512);
 });
-part($f, 'file: builds', sub {
+$f->part('file: builds', sub {
 	my $def = $f->post('/api/v1/build', { %BASE, defaults => 'echo' });
 	is($def->{status}, 202, 'file: defaults with permission: 202');
 	is(H($def->{json})->{request_hash},

@@ -32,14 +32,6 @@ my $n = 0;
 
 sub H { ref $_[0] eq 'HASH' ? $_[0] : {} }
 
-# Runs one group of checks; a die inside fails a test instead of ending
-# the file, and a daemon that stopped answering ends the file at once.
-sub part {
-	my ($t, $name, $code) = @_;
-	eval { $code->(); 1 } or fail("$name: died: $@");
-	BAIL_OUT("asud stopped answering during '$name'") unless $t->alive;
-}
-
 sub new_post { return +{ %REQ, packages => [ 'p' . ++$n ] } }
 sub new_x86 { return +{ %X86, packages => [ 'p' . ++$n ] } }
 
@@ -172,7 +164,7 @@ my ($port, $closed) = closed_port();
 my $u = new_asud(conf => {
     upstream_url => "http://127.0.0.1:$port", upstream_timeout => "${TIMEOUT}s",
     metadata_refresh => '300s' });
-part($u, 'unreachable', sub {
+$u->part('unreachable', sub {
 	$u->start;
 	ok($u->alive, 'unreachable: asud starts anyway');
 	no_copy($u, 'unreachable');
@@ -192,7 +184,7 @@ my @NOCOPY = ((grep { $_ ne '404' } @MODES), '404');
 $m->fault('/', $NOCOPY[0]);
 $t->start;
 for my $mode (@NOCOPY) {
-	part($t, "$mode, no copy", sub {
+	$t->part("$mode, no copy", sub {
 		$m->fault('/', $mode);
 		sleep 1.2;		# past metadata_refresh
 		no_copy($t, "$mode", $mode eq '404');
@@ -203,7 +195,7 @@ ok($m->count('/.versions.json', status => 'malformed')
     'the faults reached asud');
 # Last: a hung fetch may still complete after its client got the error.
 $m->fault('/', 'slow', 6);
-part($t, 'slow, no copy', sub {
+$t->part('slow, no copy', sub {
 	sleep 1.2;		# past metadata_refresh: the 404s are old
 	my $sock = post_later($t, new_x86());
 	sleep 0.3;
@@ -226,7 +218,7 @@ my $c = new_asud(upstream => 'http', conf => {
 my $cm = $c->mirror;
 my ($ov, $rev, $prof);
 $cm->fault('/', 'slow', 1);
-part($c, 'slow but in time', sub {
+$c->part('slow but in time', sub {
 	$c->start;
 	my $sock = post_later($c, new_x86());
 	sleep 0.3;
@@ -237,7 +229,7 @@ part($c, 'slow but in time', sub {
 	    or diag($res && $res->{content});
 });
 $cm->clear_faults;
-part($c, 'good copy', sub {
+$c->part('good copy', sub {
 	my $deadline = time + 30;
 	my $res;
 	do {
@@ -280,7 +272,7 @@ sub from_copy {
 }
 
 for my $mode (@MODES) {
-	part($c, "$mode, with a copy", sub {
+	$c->part("$mode, with a copy", sub {
 		$cm->fault('/', $mode);
 		my $mark = $cm->mark;
 		sleep 1.2;		# past metadata_refresh
@@ -294,7 +286,7 @@ for my $mode (@MODES) {
 	});
 }
 $cm->fault('/', 'slow', 6);
-part($c, 'slow, with a copy', sub {
+$c->part('slow, with a copy', sub {
 	sleep 1.2;
 	from_copy($c, 'slow with a copy');
 	still_serving($c, 'slow with a copy');
@@ -302,7 +294,7 @@ part($c, 'slow, with a copy', sub {
 
 # A restart with upstream down still has the copy (it lives in LMDB).
 $cm->fault('/', 'drop');
-part($c, 'restart with a copy', sub {
+$c->part('restart with a copy', sub {
 	$c->stop;
 	is($c->{exit}, 0, 'restart: asud stopped cleanly');
 	$c->start;

@@ -297,6 +297,44 @@ sub alive {
 	return $res->{status} == 200;
 }
 
+# Runs one group of checks; a die inside fails a test instead of ending
+# the file, and a daemon that stopped answering ends the file at once
+# (every later check would only wait for its timeout). Returns what the
+# group returned.
+sub part {
+	my ($self, $name, $code) = @_;
+	my @r = eval { $code->() };
+	fail("$name: died: $@") if $@;
+	BAIL_OUT("asud stopped answering during '$name'") unless $self->alive;
+	return @r;
+}
+
+# A file of the stand-in mirror (upstream tests), rel below mirror_dir:
+# its bytes, or undef when it cannot be read.
+sub mirror_file {
+	my ($self, $rel) = @_;
+	open(my $fh, '<:raw', $self->mirror_dir . "/$rel") or return undef;
+	local $/;
+	return scalar <$fh>;
+}
+
+# A JSON file of the mirror, decoded; undef when it cannot be read.
+sub mirror_json {
+	my ($self, $rel) = @_;
+	my $text = $self->mirror_file($rel);
+	return defined $text ? $JSON->decode($text) : undef;
+}
+
+# Replaces a JSON file of the mirror atomically.
+sub write_mirror_json {
+	my ($self, $rel, $data) = @_;
+	my $file = $self->mirror_dir . "/$rel";
+	open(my $fh, '>', "$file.tmp") or die "$file: $!";
+	print $fh $JSON->encode($data);
+	close($fh);
+	rename("$file.tmp", $file) or die "$file: $!";
+}
+
 # The resident memory of a process in kB (from /proc; 0 when gone).
 sub rss_kb {
 	my ($pid) = @_;

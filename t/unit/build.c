@@ -8,13 +8,12 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -30,6 +29,7 @@
 #include "imagebuilder/job.h"
 #include "imagebuilder/repos.h"
 #include "t/unit/tap.h"
+#include "t/unit/tutil.h"
 
 #define TB_FAKEIB	ASUD_SRCDIR "/t/unit/fakeib"
 /* The reference's usign test key and its fingerprint. */
@@ -67,31 +67,7 @@ struct tb {
 	double		 ended;
 };
 
-static struct event_base	*tb_base;
 static char			*tb_top;
-
-/* The time in seconds, for timeouts. */
-static double
-tb_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
-
-/* The test's SIGCHLD handler, as the daemon's main() has it. */
-static void
-tb_sigchld(evutil_socket_t fd __unused, short ev __unused, void *arg __unused)
-{
-	job_sigchld();
-}
-
-/* Wakes the loop now and then so that waits can check the clock. */
-static void
-tb_tick(evutil_socket_t fd __unused, short ev __unused, void *arg __unused)
-{
-}
 
 /* Records a phase. */
 static void
@@ -125,7 +101,7 @@ tb_done(const struct build_result *r, void *arg)
 	int		 i;
 
 	t->ndone++;
-	t->ended = tb_now();
+	t->ended = tutil_now();
 	t->ok = r->ok;
 	t->timed_out = r->timed_out;
 	t->error = r->error != NULL ? xstrdup(r->error) : NULL;
@@ -175,12 +151,11 @@ tb_init(struct tb *t, struct build_spec *spec, const char *profile)
 	spec->timeout = 30;
 }
 
-/* Starts a build and runs the loop until it is done or time is up. */
+/* Starts a build; 0, or -1 when build_start refused it. */
 static int
-tb_run(struct tb *t, const struct build_spec *spec, double seconds)
+tb_start(struct tb *t, const struct build_spec *spec)
 {
 	char	*cause = NULL;
-	double	 end = tb_now() + seconds;
 
 	t->build = build_start(spec, tb_phase, tb_log, tb_done, t, &cause);
 	if (t->build == NULL) {
@@ -188,19 +163,26 @@ tb_run(struct tb *t, const struct build_spec *spec, double seconds)
 		free(cause);
 		return (-1);
 	}
-	while (t->ndone == 0 && tb_now() < end)
-		event_base_loop(tb_base, EVLOOP_ONCE);
+	return (0);
+}
+
+/* Starts a build and runs the loop until it is done or time is up. */
+static int
+tb_run(struct tb *t, const struct build_spec *spec, double seconds)
+{
+	if (tb_start(t, spec) == -1)
+		return (-1);
+	tutil_wait_all(t, 1, sizeof *t, offsetof(struct tb, ndone), seconds);
 	return (t->ndone == 1 ? 0 : -1);
 }
 
-/* Runs the loop for a while regardless of what happens. */
-static void
-tb_spin(double seconds)
+/* Whether a build reached make image (or ended before). */
+static int
+tb_in_image(void *arg)
 {
-	double	end = tb_now() + seconds;
+	const struct tb	*t = arg;
 
-	while (tb_now() < end)
-		event_base_loop(tb_base, EVLOOP_ONCE);
+	return (t->nphases >= 4 || t->ndone != 0);
 }
 
 /* The phases seen, as a string such as "0123". */
@@ -577,31 +559,29 @@ test_cancel(void)
 {
 	struct tb		 t;
 	struct build_spec	 spec;
-	char			*cause = NULL;
 
 	tb_init(&t, &spec, "fake_ok");
-	t.build = build_start(&spec, tb_phase, tb_log, tb_done, &t, &cause);
+	tb_start(&t, &spec);
 	build_cancel(t.build);
 	t.build = NULL;
-	tb_spin(0.5);
+	tutil_spin(0.5);
 	is_int(t.nphases + t.ndone, 0, "cancel before start: no callback");
 	tb_free(&t);
 
 	tb_init(&t, &spec, "fake_slow");
-	t.build = build_start(&spec, tb_phase, tb_log, tb_done, &t, &cause);
-	while (t.nphases < 4 && t.ndone == 0)
-		event_base_loop(tb_base, EVLOOP_ONCE);
-	tb_spin(0.3);
+	tb_start(&t, &spec);
+	tutil_wait(tb_in_image, &t, 20);
+	tutil_spin(0.3);
 	build_cancel(t.build);
 	t.build = NULL;
-	tb_spin(0.5);
+	tutil_spin(0.5);
 	is_int(t.ndone, 0, "cancel while make runs: no callback");
 	tb_free(&t);
 
 	tb_init(&t, &spec, "fake_ok");
 	t.cancel_in_log = 1;
-	t.build = build_start(&spec, tb_phase, tb_log, tb_done, &t, &cause);
-	tb_spin(1.0);
+	tb_start(&t, &spec);
+	tutil_spin(1.0);
 	is_int(t.ndone, 0, "cancel from the log callback: no callback");
 	is_str(tb_phases(&t), "01", "cancelled during make info");
 	tb_free(&t);
@@ -651,56 +631,22 @@ tb_ib_copy(const char *name, int apk)
 	return (dir);
 }
 
-/* Appends "name mode sha256" for every entry below dir. */
-static void
-tb_ib_state_dir(struct strv *out, const char *dir, const char *prefix)
-{
-	struct strv	 names = STRV_INITIALIZER;
-	struct dirent	*de;
-	struct stat	 st;
-	DIR		*d;
-	char		*path, *rel, hex[SHA256_HEX_LEN + 1];
-	size_t		 i;
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
-			strv_add(&names, de->d_name);
-	}
-	closedir(d);
-	strv_sort_unique(&names);
-	for (i = 0; i < names.n; i++) {
-		xasprintf(&path, "%s/%s", dir, names.v[i]);
-		xasprintf(&rel, "%s%s", prefix, names.v[i]);
-		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-			strv_addf(out, "%s/", rel);
-			free(rel);
-			xasprintf(&rel, "%s%s/", prefix, names.v[i]);
-			tb_ib_state_dir(out, path, rel);
-		} else if (sha256_file(path, hex) == 0)
-			strv_addf(out, "%s %o %s", rel, st.st_mode & 07777,
-			    hex);
-		else
-			strv_addf(out, "%s ?", rel);
-		free(path);
-		free(rel);
-	}
-	strv_clear(&names);
-}
-
-/* Every file of an IB with its mode and checksum, as one string. */
+/* The state of an IB: every file with its mode and checksum. */
 static char *
 tb_ib_state(const char *ib)
 {
-	struct strv	 out = STRV_INITIALIZER;
-	char		*s;
+	return (tutil_tree_state(ib, -1));
+}
 
-	tb_ib_state_dir(&out, ib, "");
-	s = strv_join(&out, "\n");
-	strv_clear(&out);
-	return (s);
+/* tb_init for a build on ib with its own repositories. */
+static void
+tb_init_repos(struct tb *t, struct build_spec *spec, const char *profile,
+    const char *ib, struct strv *names, struct strv *urls)
+{
+	tb_init(t, spec, profile);
+	spec->ib_dir = ib;
+	spec->repo_names = names;
+	spec->repo_urls = urls;
 }
 
 /* Whether the text between "== repositories" and "== end" holds s. */
@@ -725,7 +671,7 @@ test_repos_build(void)
 	struct strv		 names = STRV_INITIALIZER;
 	struct strv		 urls = STRV_INITIALIZER;
 	struct strv		 keys = STRV_INITIALIZER;
-	char			*ib, *before, *after;
+	char			*ib, *before;
 
 	ib = tb_ib_copy("ib-opkg", 0);
 	before = tb_ib_state(ib);
@@ -735,10 +681,7 @@ test_repos_build(void)
 	strv_add(&urls, "https://feed.example.org/acustom");
 	strv_add(&keys, TB_KEY);
 	strv_add(&keys, TB_PEM);
-	tb_init(&t, &spec, "fake_repos");
-	spec.ib_dir = ib;
-	spec.repo_names = &names;
-	spec.repo_urls = &urls;
+	tb_init_repos(&t, &spec, "fake_repos", ib, &names, &urls);
 	spec.repositories_mode = "append";
 	spec.repository_keys = &keys;
 	ok(tb_run(&t, &spec, 20) == 0, "build with repositories completes");
@@ -751,39 +694,27 @@ test_repos_build(void)
 	    "zcustom\n== keys"), "make saw the repositories, sorted");
 	ok(tb_saw(&t, "== keys\n682970064b87a917\n" TB_KEY_FP
 	    "\ncustom-1.pem\n== end"), "make saw the keys");
-	after = tb_ib_state(ib);
-	is_str(after, before, "IB identical after a good build");
-	free(after);
+	tutil_tree_is(ib, -1, before, "IB identical after a good build");
 	tb_free(&t);
 
 	/* Replace mode on a failing build. */
-	tb_init(&t, &spec, "fake_fail");
-	spec.ib_dir = ib;
-	spec.repo_names = &names;
-	spec.repo_urls = &urls;
+	tb_init_repos(&t, &spec, "fake_fail", ib, &names, &urls);
 	spec.repository_keys = &keys;
 	ok(tb_run(&t, &spec, 20) == 0, "failing build with repositories "
 	    "completes");
 	is_str(t.error, "Error while building firmware. See stdout/stderr",
 	    "it failed in make image");
-	after = tb_ib_state(ib);
-	is_str(after, before, "IB identical after a failed build");
-	free(after);
+	tutil_tree_is(ib, -1, before, "IB identical after a failed build");
 	tb_free(&t);
 
 	/* Names checked again before anything is written. */
 	strv_add(&names, "evil\nsrc/gz pwned");
 	strv_add(&urls, "https://feed.example.org/evil");
-	tb_init(&t, &spec, "fake_repos");
-	spec.ib_dir = ib;
-	spec.repo_names = &names;
-	spec.repo_urls = &urls;
+	tb_init_repos(&t, &spec, "fake_repos", ib, &names, &urls);
 	ok(tb_run(&t, &spec, 20) == 0, "injection attempt completes");
 	is_str(t.error, "Invalid repository name", "injection refused");
 	is_str(tb_phases(&t), "0", "refused in setup");
-	after = tb_ib_state(ib);
-	is_str(after, before, "IB untouched by the refused build");
-	free(after);
+	tutil_tree_is(ib, -1, before, "IB untouched by the refused build");
 	tb_free(&t);
 
 	free(before);
@@ -801,7 +732,7 @@ test_repos_abort(void)
 	struct build_spec	 spec;
 	struct strv		 names = STRV_INITIALIZER;
 	struct strv		 urls = STRV_INITIALIZER;
-	char			*ib, *before, *after, *cause = NULL, *conf;
+	char			*ib, *before, *conf;
 	char			*buf = NULL;
 	size_t			 len;
 
@@ -809,25 +740,16 @@ test_repos_abort(void)
 	before = tb_ib_state(ib);
 	strv_add(&names, "custom");
 	strv_add(&urls, "https://feed.example.org/custom");
-	tb_init(&t, &spec, "fake_slow");
-	spec.ib_dir = ib;
-	spec.repo_names = &names;
-	spec.repo_urls = &urls;
+	tb_init_repos(&t, &spec, "fake_slow", ib, &names, &urls);
 	spec.timeout = 2;
 	ok(tb_run(&t, &spec, 20) == 0, "slow build with repositories ends");
 	is_int(t.timed_out, 1, "it timed out");
-	after = tb_ib_state(ib);
-	is_str(after, before, "IB identical after a timeout");
-	free(after);
+	tutil_tree_is(ib, -1, before, "IB identical after a timeout");
 	tb_free(&t);
 
-	tb_init(&t, &spec, "fake_slow");
-	spec.ib_dir = ib;
-	spec.repo_names = &names;
-	spec.repo_urls = &urls;
-	t.build = build_start(&spec, tb_phase, tb_log, tb_done, &t, &cause);
-	while (t.nphases < 4 && t.ndone == 0)
-		event_base_loop(tb_base, EVLOOP_ONCE);
+	tb_init_repos(&t, &spec, "fake_slow", ib, &names, &urls);
+	tb_start(&t, &spec);
+	tutil_wait(tb_in_image, &t, 20);
 	xasprintf(&conf, "%s/repositories.conf", ib);
 	if (fs_read_file(conf, 1 << 20, &buf, &len) == -1)
 		buf = NULL;
@@ -837,10 +759,8 @@ test_repos_abort(void)
 	free(conf);
 	build_cancel(t.build);
 	t.build = NULL;
-	after = tb_ib_state(ib);
-	is_str(after, before, "IB identical right after a cancel");
-	free(after);
-	tb_spin(0.3);
+	tutil_tree_is(ib, -1, before, "IB identical right after a cancel");
+	tutil_spin(0.3);
 	tb_free(&t);
 	free(before);
 	free(ib);
@@ -875,31 +795,24 @@ test_repos_crash(void)
 	ok(strcmp(after, before) != 0, "the IB is changed");
 	free(after);
 
-	tb_init(&t, &spec, "fake_repos");
-	spec.ib_dir = ib;
+	tb_init_repos(&t, &spec, "fake_repos", ib, NULL, NULL);
 	ok(tb_run(&t, &spec, 20) == 0 && t.ok, "next build completes");
 	ok(tb_saw(&t, "== repositories\nhttps://downloads.openwrt.org/"
 	    "snapshots/packages/mips_24kc/base/packages.adb\n== keys\n"
 	    "682970064b87a917\n== end"), "it saw the pristine IB");
-	after = tb_ib_state(ib);
-	is_str(after, before, "IB identical after the crash and a build");
-	free(after);
+	tutil_tree_is(ib, -1, before,
+	    "IB identical after the crash and a build");
 	tb_free(&t);
 
 	/* apk flavour, replace mode, on the restored IB. */
 	strv_clear(&keys);
-	tb_init(&t, &spec, "fake_repos");
-	spec.ib_dir = ib;
-	spec.repo_names = &names;
-	spec.repo_urls = &urls;
+	tb_init_repos(&t, &spec, "fake_repos", ib, &names, &urls);
 	spec.repositories_mode = "replace";
 	spec.repository_keys = &keys;
 	ok(tb_run(&t, &spec, 20) == 0 && t.ok, "apk build completes");
 	ok(tb_saw(&t, "== repositories\nhttps://feed.example.org/crashed/"
 	    "packages.adb\n== keys"), "apk replace: only the build's URL");
-	after = tb_ib_state(ib);
-	is_str(after, before, "apk IB identical after the build");
-	free(after);
+	tutil_tree_is(ib, -1, before, "apk IB identical after the build");
 	tb_free(&t);
 	free(before);
 	free(ib);
@@ -911,22 +824,13 @@ test_repos_crash(void)
 int
 main(void)
 {
-	struct event	*sigchld, *tick;
-	struct timeval	 tv = { 0, 50000 };
-	char		 dir[] = "build-test.XXXXXX";
+	struct event_base	*base;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (mkdtemp(dir) == NULL || (tb_top = realpath(dir, NULL)) == NULL) {
-		printf("Bail out! cannot make a scratch directory\n");
-		return (1);
-	}
-	tb_base = event_base_new();
-	sigchld = evsignal_new(tb_base, SIGCHLD, tb_sigchld, NULL);
-	evsignal_add(sigchld, NULL);
-	tick = event_new(tb_base, -1, EV_PERSIST, tb_tick, NULL);
-	evtimer_add(tick, &tv);
-	job_init(tb_base);
-	build_init(tb_base);
+	tb_top = tutil_scratch("build-test");
+	base = tutil_loop_init(50000, job_sigchld);
+	job_init(base);
+	build_init(base);
 
 	is_str(build_phase_name(BUILD_PHASE_SETUP), "container_setup",
 	    "phase name setup");
@@ -949,9 +853,7 @@ main(void)
 	test_repos_abort();
 	test_repos_crash();
 
-	event_free(tick);
-	event_free(sigchld);
-	event_base_free(tb_base);
+	tutil_loop_free();
 	fs_rmtree(tb_top);
 	free(tb_top);
 	return (done_testing());

@@ -11,13 +11,27 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "lib/compat.h"
 #include "lib/fsutil.h"
 #include "lib/strv.h"
 #include "imagebuilder/catalog.h"
 #include "t/unit/tap.h"
+#include "t/unit/tutil.h"
 
 #define CATALOG_PROFILES ASUD_SRCDIR "/t/data/unit/ath79-generic-profiles.json"
 
+/* A name and what it must resolve to (NULL: nothing). */
+struct catalog_test_name {
+	const char	*name;
+	const char	*want;
+};
+
+static void	catalog_test_resolve(const struct catalog_target *,
+		    const char *, const char *);
+static void	catalog_test_resolves(const struct catalog_target *,
+		    const struct catalog_test_name *, size_t);
+static void	catalog_test_list(const struct catalog *, const char *,
+		    const char *, const char *);
 static int	catalog_test_load(struct catalog_target *, struct strv *);
 static void	catalog_test_real(void);
 static void	catalog_test_rules(void);
@@ -26,14 +40,50 @@ static void	catalog_test_write(const char *, const char *, const char *);
 static void	catalog_test_scan(void);
 static void	catalog_test_hostile(void);
 
+/* Checks a table of names against what they resolve to. */
+#define CATALOG_TEST_RESOLVES(t, names) \
+	catalog_test_resolves((t), (names), nitems(names))
+
 /* Checks what a name resolves to. */
-#define RESOLVES(t, name, want) do {					\
-	const char *tmp_r = catalog_resolve((t), (name));		\
-	char tmp_n[256];						\
-	snprintf(tmp_n, sizeof tmp_n, "%s -> %s", (name),		\
-	    (want) != NULL ? (const char *)(want) : "NULL");		\
-	is_str(tmp_r, (want), tmp_n);					\
-} while (0)
+static void
+catalog_test_resolve(const struct catalog_target *t, const char *name,
+    const char *want)
+{
+	char	label[256];
+
+	snprintf(label, sizeof label, "%s -> %s", name,
+	    want != NULL ? want : "NULL");
+	is_str(catalog_resolve(t, name), want, label);
+}
+
+/* Checks a table of names. */
+static void
+catalog_test_resolves(const struct catalog_target *t,
+    const struct catalog_test_name *names, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		catalog_test_resolve(t, names[i].name, names[i].want);
+}
+
+/* Checks the versions (version NULL) or a version's targets, in order. */
+static void
+catalog_test_list(const struct catalog *c, const char *version,
+    const char *want, const char *name)
+{
+	struct strv	 sv = STRV_INITIALIZER;
+	char		*got;
+
+	if (version == NULL)
+		catalog_versions(c, &sv);
+	else
+		catalog_targets(c, version, &sv);
+	got = strv_join(&sv, " ");
+	is_str(got, want, name);
+	free(got);
+	strv_clear(&sv);
+}
 
 /*
  * Fills a target from profiles.json and lists "alias id" pairs (alias
@@ -80,6 +130,31 @@ catalog_test_load(struct catalog_target *t, struct strv *pairs)
 	strv_sort_unique(pairs);
 	return (n);
 }
+
+/* The real data: ids, aliases, commas, and names of no profile. */
+static const struct catalog_test_name catalog_test_real_names[] = {
+	{ "ubnt_unifiac-lite", "ubnt_unifiac-lite" },
+	{ "ubnt_unifiac-lr", "ubnt_unifiac-lr" },
+	{ "8dev_carambola2", "8dev_carambola2" },
+	{ "8dev,carambola2", "8dev_carambola2" },
+	{ "carambola2", "8dev_carambola2" },
+	{ "tplink_archer-c7-v5", "tplink_archer-c7-v5" },
+	{ "tplink,archer-c7-v5", "tplink_archer-c7-v5" },
+	/* Aliases with several claimants: the last in id order wins. */
+	{ "unifiac-lite", "ubnt_unifiac-mesh" },
+	{ "esr1200", "engenius_esr1750" },
+	{ "archer-c7", "tplink_tl-wdr7500-v3" },
+	{ "tl-wdr4300", "tplink_tl-wdr4310-v1" },
+	{ "wndr3700", "netgear_wndrmac-v2" },
+	{ "loco-m-xw", "ubnt_powerbeam-m5-xw" },
+	{ "ubnt_unifi", "ubnt_unifi-ap-lr" },
+	/* An id that is also claimed by others stays itself. */
+	{ "engenius_esr1200", "engenius_esr1200" },
+	{ "ubnt_unifi-ap", "ubnt_unifi-ap" },
+	{ "no-such-device", NULL },
+	{ "", NULL },
+	{ "generic", NULL },
+};
 
 /* The real 23.05.4 ath79/generic data. */
 static void
@@ -129,27 +204,7 @@ catalog_test_real(void)
 	is_int(single, 453, "453 aliases have a single claimant");
 	is_int(single_ok, single, "each resolves to it (or to its own id)");
 
-	RESOLVES(t, "ubnt_unifiac-lite", "ubnt_unifiac-lite");
-	RESOLVES(t, "ubnt_unifiac-lr", "ubnt_unifiac-lr");
-	RESOLVES(t, "8dev_carambola2", "8dev_carambola2");
-	RESOLVES(t, "8dev,carambola2", "8dev_carambola2");
-	RESOLVES(t, "carambola2", "8dev_carambola2");
-	RESOLVES(t, "tplink_archer-c7-v5", "tplink_archer-c7-v5");
-	RESOLVES(t, "tplink,archer-c7-v5", "tplink_archer-c7-v5");
-	/* Aliases with several claimants: the last in id order wins. */
-	RESOLVES(t, "unifiac-lite", "ubnt_unifiac-mesh");
-	RESOLVES(t, "esr1200", "engenius_esr1750");
-	RESOLVES(t, "archer-c7", "tplink_tl-wdr7500-v3");
-	RESOLVES(t, "tl-wdr4300", "tplink_tl-wdr4310-v1");
-	RESOLVES(t, "wndr3700", "netgear_wndrmac-v2");
-	RESOLVES(t, "loco-m-xw", "ubnt_powerbeam-m5-xw");
-	RESOLVES(t, "ubnt_unifi", "ubnt_unifi-ap-lr");
-	/* An id that is also claimed by others stays itself. */
-	RESOLVES(t, "engenius_esr1200", "engenius_esr1200");
-	RESOLVES(t, "ubnt_unifi-ap", "ubnt_unifi-ap");
-	RESOLVES(t, "no-such-device", NULL);
-	RESOLVES(t, "", NULL);
-	RESOLVES(t, "generic", NULL);
+	CATALOG_TEST_RESOLVES(t, catalog_test_real_names);
 	ok(catalog_target_dir(t) == NULL, "no directory when added by hand");
 	ok(catalog_target_arch(t) == NULL, "no arch unless set");
 	catalog_target_set_arch(t, "mips_24kc");
@@ -157,6 +212,14 @@ catalog_test_real(void)
 	strv_clear(&pairs);
 	catalog_free(c);
 }
+
+/* A generic-only target: any name is generic. */
+static const struct catalog_test_name catalog_test_generic_names[] = {
+	{ "generic", "generic" },
+	{ "anything", "generic" },
+	{ "vendor,model", "generic" },
+	{ "", "generic" },
+};
 
 /* The alias and generic rules on small targets. */
 static void
@@ -177,25 +240,25 @@ catalog_test_rules(void)
 	strv_split(&sv, "y other", " ");
 	catalog_add_profile(t, "p0", &sv);
 	strv_clear(&sv);
-	RESOLVES(t, "v_dev", "p1");
-	RESOLVES(t, "v,dev", "p1");
-	RESOLVES(t, "other", "p1");
+	catalog_test_resolve(t, "v_dev", "p1");
+	catalog_test_resolve(t, "v,dev", "p1");
+	catalog_test_resolve(t, "other", "p1");
 	strv_split(&sv, "other", " ");
 	catalog_add_profile(t, "p3", &sv);
 	strv_clear(&sv);
-	RESOLVES(t, "other", "p3");
-	RESOLVES(t, "x", "p2");
+	catalog_test_resolve(t, "other", "p3");
+	catalog_test_resolve(t, "x", "p2");
 
 	/* Re-adding a profile replaces its devices and aliases. */
 	strv_split(&sv, "z", " ");
 	catalog_add_profile(t, "p1", &sv);
 	strv_clear(&sv);
-	RESOLVES(t, "v_dev", "p2");
-	RESOLVES(t, "z", "p1");
+	catalog_test_resolve(t, "v_dev", "p2");
+	catalog_test_resolve(t, "z", "p1");
 	is_int(catalog_nprofiles(t), 4, "a re-added id is not doubled");
 	catalog_add_profile(t, "p1", NULL);
-	RESOLVES(t, "z", NULL);
-	RESOLVES(t, "p1", "p1");
+	catalog_test_resolve(t, "z", NULL);
+	catalog_test_resolve(t, "p1", "p1");
 
 	/* Ids and devices that could not come from OpenWrt are ignored. */
 	strv_split(&sv, "good bad$(x) ", " ");
@@ -205,8 +268,8 @@ catalog_test_rules(void)
 	is_int(catalog_nprofiles(t), 4, "bad ids are not added");
 	catalog_add_profile(t, "p4", &sv);
 	strv_clear(&sv);
-	RESOLVES(t, "good", "p4");
-	RESOLVES(t, "bad$(x)", NULL);
+	catalog_test_resolve(t, "good", "p4");
+	catalog_test_resolve(t, "bad$(x)", NULL);
 	is_str(catalog_profile_id(t, 0), "p0", "ids in strcmp order");
 	is_str(catalog_profile_id(t, 4), "p4", "last id");
 	ok(catalog_profile_id(t, 5) == NULL, "past the end");
@@ -214,15 +277,12 @@ catalog_test_rules(void)
 	/* Generic-only targets accept any name. */
 	g = catalog_add_target(c, "1.0", "x86/64");
 	catalog_add_profile(g, "generic", NULL);
-	RESOLVES(g, "generic", "generic");
-	RESOLVES(g, "anything", "generic");
-	RESOLVES(g, "vendor,model", "generic");
-	RESOLVES(g, "", "generic");
+	CATALOG_TEST_RESOLVES(g, catalog_test_generic_names);
 	g2 = catalog_add_target(c, "1.0", "x86/legacy");
 	catalog_add_profile(g2, "generic", NULL);
 	catalog_add_profile(g2, "other", NULL);
-	RESOLVES(g2, "anything", NULL);
-	RESOLVES(g2, "generic", "generic");
+	catalog_test_resolve(g2, "anything", NULL);
+	catalog_test_resolve(g2, "generic", "generic");
 	ok(catalog_resolve(NULL, "x") == NULL, "NULL target");
 	catalog_free(c);
 }
@@ -234,7 +294,6 @@ catalog_test_lookup(void)
 	struct catalog		*c;
 	struct catalog_target	*t;
 	struct strv		 sv = STRV_INITIALIZER;
-	char			*s;
 
 	c = catalog_new();
 	ok(!catalog_has_version(c, "1.0"), "empty catalog");
@@ -252,16 +311,10 @@ catalog_test_lookup(void)
 	ok(catalog_target(c, "1.0", "x86/64") == NULL, "unknown version");
 	is_str(catalog_target_name(t), "ath79/generic", "target name");
 	is_str(catalog_target_version(t), "23.05.4", "target version");
-	catalog_versions(c, &sv);
-	s = strv_join(&sv, " ");
-	is_str(s, "22.03.7 23.05.4 SNAPSHOT", "versions in order");
-	free(s);
-	strv_clear(&sv);
-	catalog_targets(c, "23.05.4", &sv);
-	s = strv_join(&sv, " ");
-	is_str(s, "ath79/generic x86/64", "targets in order");
-	free(s);
-	strv_clear(&sv);
+	catalog_test_list(c, NULL, "22.03.7 23.05.4 SNAPSHOT",
+	    "versions in order");
+	catalog_test_list(c, "23.05.4", "ath79/generic x86/64",
+	    "targets in order");
 	catalog_targets(c, "9.9", &sv);
 	is_int(sv.n, 0, "no targets of an unknown version");
 	is_str(catalog_version_at(c, 0), "22.03.7", "first version by index");
@@ -354,21 +407,28 @@ static const char catalog_tinfo_x86[] =
     "Target-Profile-hasImageMetadata: 0\r\n"
     "@@";
 
+/* The scanned ath79/generic: devices of its own block only. */
+static const struct catalog_test_name catalog_test_scan_names[] = {
+	{ "8dev_carambola2", "8dev_carambola2" },
+	{ "carambola2", "8dev_carambola2" },
+	{ "tplink,archer-c7-v5", "tplink_archer-c7-v5" },
+	{ "nodevices", "nodevices" },
+	{ "not_this", NULL },
+	{ "fake_in_description", NULL },
+	{ "in_description", NULL },
+	{ "nand_only", NULL },
+	{ "DEVICE_8dev_carambola2", NULL },
+};
+
 /* A tree with good, bad and tricky entries. */
 static void
 catalog_test_scan(void)
 {
 	struct catalog			*c;
 	const struct catalog_target	*t;
-	struct strv			 sv = STRV_INITIALIZER;
-	char				 tmpl[] = "catalog-test.XXXXXX";
 	char				*root, *p, *s, *outside, *cause = NULL;
 
-	if (mkdtemp(tmpl) == NULL) {
-		ok(0, "mkdtemp");
-		return;
-	}
-	root = realpath(tmpl, NULL);
+	root = tutil_scratch("catalog-test");
 	if (asprintf(&outside, "%s-outside", root) == -1)
 		return;
 
@@ -422,17 +482,10 @@ catalog_test_scan(void)
 
 	c = catalog_new();
 	is_int(catalog_scan(c, root, &cause), 0, "scan succeeds");
-	catalog_versions(c, &sv);
-	s = strv_join(&sv, " ");
-	is_str(s, "23.05 23.05.4", "only sound versions; the inner link too");
-	free(s);
-	strv_clear(&sv);
-	catalog_targets(c, "23.05.4", &sv);
-	s = strv_join(&sv, " ");
-	is_str(s, "ath79/generic x86/64",
+	catalog_test_list(c, NULL, "23.05 23.05.4",
+	    "only sound versions; the inner link too");
+	catalog_test_list(c, "23.05.4", "ath79/generic x86/64",
 	    "targets with their own block only");
-	free(s);
-	strv_clear(&sv);
 
 	t = catalog_target(c, "23.05.4", "ath79/generic");
 	ok(t != NULL, "ath79/generic scanned");
@@ -445,21 +498,13 @@ catalog_test_scan(void)
 			    "ImageBuilder directory recorded");
 			free(p);
 		}
-		RESOLVES(t, "8dev_carambola2", "8dev_carambola2");
-		RESOLVES(t, "carambola2", "8dev_carambola2");
-		RESOLVES(t, "tplink,archer-c7-v5", "tplink_archer-c7-v5");
-		RESOLVES(t, "nodevices", "nodevices");
-		RESOLVES(t, "not_this", NULL);
-		RESOLVES(t, "fake_in_description", NULL);
-		RESOLVES(t, "in_description", NULL);
-		RESOLVES(t, "nand_only", NULL);
-		RESOLVES(t, "DEVICE_8dev_carambola2", NULL);
+		CATALOG_TEST_RESOLVES(t, catalog_test_scan_names);
 	}
 	t = catalog_target(c, "23.05.4", "x86/64");
 	ok(t != NULL, "x86/64 scanned (CRLF, no final newline)");
 	if (t != NULL) {
 		is_str(catalog_target_arch(t), "x86_64", "x86 arch");
-		RESOLVES(t, "anything", "generic");
+		catalog_test_resolve(t, "anything", "generic");
 	}
 	ok(catalog_target(c, "23.05", "ath79/generic") != NULL,
 	    "the inner link is a version of its own");
@@ -482,6 +527,23 @@ catalog_test_scan(void)
 	free(outside);
 	free(root);
 }
+
+/* The hostile target: what was kept of it. */
+static const struct catalog_test_name catalog_test_hostile_names[] = {
+	{ "d0999999", "p20000" },
+	{ "d0991808", "p19968" },
+	{ "d0991807", NULL },
+	{ "p11809", "p11809" },
+	{ "p11808", NULL },
+};
+
+/* The hostile target after replacing one profile 100 000 times. */
+static const struct catalog_test_name catalog_test_replaced_names[] = {
+	{ "p20000", "p20000" },
+	{ "d0999999", NULL },
+	{ "again6", NULL },
+	{ "d0991808", "p19968" },
+};
 
 /*
  * A hostile profiles.json: each alias went into a sorted array, so 800
@@ -508,11 +570,7 @@ catalog_test_hostile(void)
 		strv_clear(&sv);
 	}
 	is_int(catalog_nprofiles(t), 8192, "hostile: 8192 profiles kept");
-	RESOLVES(t, "d0999999", "p20000");
-	RESOLVES(t, "d0991808", "p19968");
-	RESOLVES(t, "d0991807", NULL);
-	RESOLVES(t, "p11809", "p11809");
-	RESOLVES(t, "p11808", NULL);
+	CATALOG_TEST_RESOLVES(t, catalog_test_hostile_names);
 
 	/* Replacing one profile over and over takes no more aliases. */
 	for (i = 0; i < 100000; i++) {
@@ -520,13 +578,11 @@ catalog_test_hostile(void)
 		catalog_add_profile(t, "p20000", &sv);
 		strv_clear(&sv);
 	}
-	RESOLVES(t, "p20000", "p20000");
-	RESOLVES(t, "d0999999", NULL);
-	RESOLVES(t, "again6", NULL);
-	RESOLVES(t, "d0991808", "p19968");
+	CATALOG_TEST_RESOLVES(t, catalog_test_replaced_names);
 	catalog_free(c);
 }
 
+/* Runs every check; the exit code says whether all passed. */
 int
 main(void)
 {

@@ -7,24 +7,25 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include "lib/compat.h"
 #include "lib/strv.h"
 #include "server/client.h"
 #include "server/conf.h"
 #include "server/metrics.h"
 #include "t/unit/tap.h"
 
-static int64_t	fake_now = 1000000000;
+static int64_t	client_test_now = 1000000000;
 
 /* The test's clock. */
 static int64_t
-fake_clock(void)
+client_test_clock(void)
 {
-	return (fake_now);
+	return (client_test_now);
 }
 
 /* The key of a peer and X-Forwarded-For, as text. */
 static const char *
-who(struct clients *c, const char *peer, const char *xff)
+client_test_peer(struct clients *c, const char *peer, const char *xff)
 {
 	static char		 buf[64];
 	struct sockaddr_in	 s4;
@@ -46,7 +47,7 @@ who(struct clients *c, const char *peer, const char *xff)
 
 /* Whether trusted_proxies = value is accepted. */
 static int
-proxies_ok(const char *value)
+client_test_proxies_ok(const char *value)
 {
 	struct conf	 c;
 	char		*cause = NULL;
@@ -61,7 +62,7 @@ proxies_ok(const char *value)
 
 /* The key of an address without proxies. */
 static struct client_key
-key_of(struct clients *c, const char *addr)
+client_test_key(struct clients *c, const char *addr)
 {
 	struct sockaddr_in	s4;
 	struct client_key	k;
@@ -73,65 +74,94 @@ key_of(struct clients *c, const char *addr)
 	return (k);
 }
 
+/* A trusted_proxies value and whether it is accepted. */
+struct client_test_proxies {
+	const char	*value;
+	int		 ok;
+	const char	*name;
+};
+
+static const struct client_test_proxies client_test_proxy_lists[] = {
+	{ "127.0.0.1 10.0.0.0/8, ::1 2001:db8::/32", 1,
+	    "addresses and prefixes, v4 and v6, spaces or commas" },
+	{ "", 1, "an empty list" },
+	{ "10.0.0.0/33", 0, "a v4 prefix over 32 is refused" },
+	{ "::/129", 0, "a v6 prefix over 128 is refused" },
+	{ "10.0.0.0/", 0, "an empty prefix length is refused" },
+	{ "10.0.0.0/-1", 0, "a negative one too" },
+	{ "localhost", 0, "a name is refused" },
+	{ "127.0.0.1 300.1.1.1", 0, "a bad second entry too" },
+};
+
+/* A peer, its X-Forwarded-For (or NULL), and who the client is. */
+struct client_test_who {
+	const char	*peer;
+	const char	*xff;
+	const char	*want;
+	const char	*name;
+};
+
+static const struct client_test_who client_test_whos[] = {
+	{ "192.0.2.7", "198.51.100.1", "192.0.2.7",
+	    "X-Forwarded-For from an untrusted peer is ignored" },
+	{ "127.0.0.1", NULL, "127.0.0.1",
+	    "a trusted peer without the header is the client" },
+	{ "127.0.0.1", "198.51.100.1", "198.51.100.1",
+	    "behind a trusted proxy: the address it appended" },
+	{ "127.0.0.1", "203.0.113.9, 198.51.100.1", "198.51.100.1",
+	    "what the client forged on the left is ignored" },
+	{ "127.0.0.1", "203.0.113.9, 198.51.100.1, 10.2.3.4", "198.51.100.1",
+	    "a chain of trusted proxies is walked" },
+	{ "10.9.9.9", "198.51.100.1 , 10.2.3.4", "198.51.100.1",
+	    "a prefix trusts its addresses; spaces are fine" },
+	{ "127.0.0.1", "10.2.3.4", "10.2.3.4", "all trusted: the left-most" },
+	{ "127.0.0.1", "198.51.100.1, garbage", "127.0.0.1",
+	    "an entry that does not parse stops the walk at the last hop" },
+	{ "127.0.0.1", "garbage, 10.2.3.4", "10.2.3.4",
+	    "garbage left of a trusted hop leaves that hop" },
+	{ "127.0.0.1", "", "127.0.0.1", "an empty header" },
+	{ "127.0.0.1", "198.51.100.1:4711", "198.51.100.1", "v4:port" },
+	{ "127.0.0.1", "[2001:db8:1:2::5]:443", "2001:db8:1:2::/64",
+	    "[v6]:port, counted as its /64" },
+	{ "127.0.0.1", "2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64",
+	    "one /64 is one client" },
+	{ "127.0.0.1", "2001:db8:1:3::1", "2001:db8:1:3::/64",
+	    "the next /64 is another" },
+	{ "::ffff:127.0.0.1", "198.51.100.1", "198.51.100.1",
+	    "a v4-mapped peer is its IPv4 address" },
+	{ "fd00::1", "198.51.100.1", "198.51.100.1", "a trusted v6 prefix" },
+	{ "2001:db8::1", NULL, "2001:db8::/64", "a v6 peer is its /64" },
+};
+
+/* trusted_proxies: what it accepts, and who the client is behind it. */
 static void
 test_proxies(void)
 {
-	struct conf	 conf;
-	struct clients	*c;
-	char		*cause = NULL;
+	const struct client_test_who	*w;
+	struct conf			 conf;
+	struct clients			*c;
+	char				*cause = NULL;
+	size_t				 i;
 
-	ok(proxies_ok("127.0.0.1 10.0.0.0/8, ::1 2001:db8::/32"),
-	    "addresses and prefixes, v4 and v6, spaces or commas");
-	ok(proxies_ok(""), "an empty list");
-	ok(!proxies_ok("10.0.0.0/33"), "a v4 prefix over 32 is refused");
-	ok(!proxies_ok("::/129"), "a v6 prefix over 128 is refused");
-	ok(!proxies_ok("10.0.0.0/"), "an empty prefix length is refused");
-	ok(!proxies_ok("10.0.0.0/-1"), "a negative one too");
-	ok(!proxies_ok("localhost"), "a name is refused");
-	ok(!proxies_ok("127.0.0.1 300.1.1.1"), "a bad second entry too");
+	for (i = 0; i < nitems(client_test_proxy_lists); i++)
+		is_int(client_test_proxies_ok(client_test_proxy_lists[i].value),
+		    client_test_proxy_lists[i].ok,
+		    client_test_proxy_lists[i].name);
 
 	conf_defaults(&conf);
 	if (conf_set(&conf, "trusted_proxies", "127.0.0.1 10.0.0.0/8 fd00::/8",
 	    &cause) == -1)
 		printf("# %s\n", cause);
-	c = client_new(&conf, fake_clock);
-	is_str(who(c, "192.0.2.7", "198.51.100.1"), "192.0.2.7",
-	    "X-Forwarded-For from an untrusted peer is ignored");
-	is_str(who(c, "127.0.0.1", NULL), "127.0.0.1",
-	    "a trusted peer without the header is the client");
-	is_str(who(c, "127.0.0.1", "198.51.100.1"), "198.51.100.1",
-	    "behind a trusted proxy: the address it appended");
-	is_str(who(c, "127.0.0.1", "203.0.113.9, 198.51.100.1"),
-	    "198.51.100.1", "what the client forged on the left is ignored");
-	is_str(who(c, "127.0.0.1", "203.0.113.9, 198.51.100.1, 10.2.3.4"),
-	    "198.51.100.1", "a chain of trusted proxies is walked");
-	is_str(who(c, "10.9.9.9", "198.51.100.1 , 10.2.3.4"), "198.51.100.1",
-	    "a prefix trusts its addresses; spaces are fine");
-	is_str(who(c, "127.0.0.1", "10.2.3.4"), "10.2.3.4",
-	    "all trusted: the left-most");
-	is_str(who(c, "127.0.0.1", "198.51.100.1, garbage"), "127.0.0.1",
-	    "an entry that does not parse stops the walk at the last hop");
-	is_str(who(c, "127.0.0.1", "garbage, 10.2.3.4"), "10.2.3.4",
-	    "garbage left of a trusted hop leaves that hop");
-	is_str(who(c, "127.0.0.1", ""), "127.0.0.1", "an empty header");
-	is_str(who(c, "127.0.0.1", "198.51.100.1:4711"), "198.51.100.1",
-	    "v4:port");
-	is_str(who(c, "127.0.0.1", "[2001:db8:1:2::5]:443"), "2001:db8:1:2::/64",
-	    "[v6]:port, counted as its /64");
-	is_str(who(c, "127.0.0.1", "2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64",
-	    "one /64 is one client");
-	is_str(who(c, "127.0.0.1", "2001:db8:1:3::1"), "2001:db8:1:3::/64",
-	    "the next /64 is another");
-	is_str(who(c, "::ffff:127.0.0.1", "198.51.100.1"), "198.51.100.1",
-	    "a v4-mapped peer is its IPv4 address");
-	is_str(who(c, "fd00::1", "198.51.100.1"), "198.51.100.1",
-	    "a trusted v6 prefix");
-	is_str(who(c, "2001:db8::1", NULL), "2001:db8::/64",
-	    "a v6 peer is its /64");
+	c = client_new(&conf, client_test_clock);
+	for (i = 0; i < nitems(client_test_whos); i++) {
+		w = &client_test_whos[i];
+		is_str(client_test_peer(c, w->peer, w->xff), w->want, w->name);
+	}
 	client_free(c);
 	conf_free(&conf);
 }
 
+/* The build rate per client, and the expiry of idle clients. */
 static void
 test_rate(void)
 {
@@ -142,9 +172,9 @@ test_rate(void)
 
 	conf_defaults(&conf);
 	conf.rate_limit_builds = 2;
-	c = client_new(&conf, fake_clock);
-	a = key_of(c, "192.0.2.1");
-	b = key_of(c, "192.0.2.2");
+	c = client_new(&conf, client_test_clock);
+	a = client_test_key(c, "192.0.2.1");
+	b = client_test_key(c, "192.0.2.2");
 	is_int(client_build_admit(c, &a, 0, &retry), 0, "a peek is allowed");
 	is_int(client_count(c), 0, "and makes no entry");
 	is_int(client_build_admit(c, &a, 1, &retry), 0, "first build");
@@ -157,15 +187,15 @@ test_rate(void)
 	is_int(retry, 30, "Retry-After: the 30 s until a slot frees");
 	is_int(client_build_admit(c, &b, 1, &retry), 0,
 	    "another address has its own limit");
-	fake_now += 10 * 1000000LL;
+	client_test_now += 10 * 1000000LL;
 	client_build_admit(c, &a, 1, &retry);
 	is_int(retry, 20, "10 s later: 20 s to wait");
-	fake_now += 20 * 1000000LL;
+	client_test_now += 20 * 1000000LL;
 	is_int(client_build_admit(c, &a, 1, &retry), 0,
 	    "one more once the slot freed");
 	is_int(client_build_admit(c, &a, 1, &retry), -1,
 	    "and only one");
-	fake_now += 61 * 1000000LL;
+	client_test_now += 61 * 1000000LL;
 	client_build_admit(c, &b, 0, &retry);
 	is_int(client_count(c), 0, "idle clients expire");
 	for (i = n = 0; i < 5; i++)
@@ -174,7 +204,7 @@ test_rate(void)
 	client_free(c);
 
 	conf.rate_limit_builds = 0;
-	c = client_new(&conf, fake_clock);
+	c = client_new(&conf, client_test_clock);
 	for (i = n = 0; i < 1000; i++)
 		n += client_build_admit(c, &a, 1, &retry) == 0;
 	is_int(n, 1000, "rate_limit_builds = 0: no limit");
@@ -183,6 +213,7 @@ test_rate(void)
 	conf_free(&conf);
 }
 
+/* The caps on followers and waiters, and the bounded table. */
 static void
 test_holds(void)
 {
@@ -196,9 +227,9 @@ test_holds(void)
 	conf_defaults(&conf);
 	conf.max_followers_per_client = 2;
 	conf.max_waiters_per_client = 1;
-	c = client_new(&conf, fake_clock);
-	a = key_of(c, "192.0.2.1");
-	b = key_of(c, "192.0.2.2");
+	c = client_new(&conf, client_test_clock);
+	a = client_test_key(c, "192.0.2.1");
+	b = client_test_key(c, "192.0.2.2");
 	is_int(client_hold_key(c, &a, CLIENT_FOLLOWER), 0, "follower 1");
 	is_int(client_hold_key(c, &a, CLIENT_FOLLOWER), 0, "follower 2");
 	is_int(client_hold_key(c, &a, CLIENT_FOLLOWER), -1,
@@ -252,6 +283,7 @@ test_holds(void)
 	conf_free(&conf);
 }
 
+/* Runs every group. */
 int
 main(void)
 {

@@ -22,38 +22,38 @@ static const struct {
 	{ "GET / HTTP/1.0\r\n\r\n", 0, CONN_TEST_GOOD },
 	{ "GET / HTTP/1.1\nHost: x\n\n", 0, CONN_TEST_GOOD },
 	{ "POST /api/v1/build HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n"
-	  "Content-Type: application/json\r\n\r\n", 0, CONN_TEST_GOOD },
+	    "Content-Type: application/json\r\n\r\n", 0, CONN_TEST_GOOD },
 	{ "POST / HTTP/1.1\r\nHost: x\r\ntransfer-encoding: Chunked\r\n\r\n",
-	  0, CONN_TEST_GOOD },
+	    0, CONN_TEST_GOOD },
 	{ "GET /?a=%20 HTTP/1.1\r\nHost: x\r\nX-Empty:\r\n"
-	  "User-Agent: luci \xc3\xa9\r\n\r\n", 0, CONN_TEST_GOOD },
+	    "User-Agent: luci \xc3\xa9\r\n\r\n", 0, CONN_TEST_GOOD },
 	{ "OPTIONS * HTTP/1.1\r\nHost: x\r\nContent-Length: 0  \r\n\r\n", 0,
-	  CONN_TEST_GOOD },
+	    CONN_TEST_GOOD },
 	{ "GET / HTTP/1.1\r\nHost: x\r\nX-Tab:\tv\t\r\n\r\n", 0,
-	  CONN_TEST_GOOD },
+	    CONN_TEST_GOOD },
 
 	{ "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
-	  "Content-Length: 2\r\n\r\n", 0, CONN_TEST_BAD },
+	    "Content-Length: 2\r\n\r\n", 0, CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
-	  "content-length: 1\r\n\r\n", 0, CONN_TEST_BAD },
+	    "content-length: 1\r\n\r\n", 0, CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n",
-	  0, CONN_TEST_BAD },
+	    0, CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity, "
-	  "chunked\r\n\r\n", 0, CONN_TEST_BAD },
+	    "chunked\r\n\r\n", 0, CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, "
-	  "chunked\r\n\r\n", 0, CONN_TEST_BAD },
+	    "chunked\r\n\r\n", 0, CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: +2\r\n\r\n", 0,
-	  CONN_TEST_BAD },
+	    CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 0,
-	  CONN_TEST_BAD },
+	    CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1 2\r\n\r\n", 0,
-	  CONN_TEST_BAD },
+	    CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\r\n", 0,
-	  CONN_TEST_BAD },
+	    CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: "
-	  "9999999999999999999\r\n\r\n", 0, CONN_TEST_BAD },
+	    "9999999999999999999\r\n\r\n", 0, CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
-	  "Transfer-Encoding: chunked\r\n\r\n", 0, CONN_TEST_BAD },
+	    "Transfer-Encoding: chunked\r\n\r\n", 0, CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\n\r\n", 0, CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 0, CONN_TEST_BAD },
 	{ "GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n", 0, CONN_TEST_BAD },
@@ -68,16 +68,17 @@ static const struct {
 	{ "GET /\r\n\r\n", 0, CONN_TEST_BAD },
 	{ "\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", 0, CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", 0,
-	  CONN_TEST_BAD },
+	    CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n", 0, CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\nHost: x\r\nX: a\x01\r\n\r\n", 0, CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\nHost: x\r\nNo colon\r\n\r\n", 0, CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\nHost: x\r\n: empty name\r\n\r\n", 0,
-	  CONN_TEST_BAD },
+	    CONN_TEST_BAD },
 	{ "GET / HTTP/1.1\r\nHost: x\r\nContent-Length:\t2\r\n\r\n", 0,
-	  CONN_TEST_BAD },
+	    CONN_TEST_BAD },
 };
 
+/* Runs every check; the exit code says whether all passed. */
 int
 main(void)
 {

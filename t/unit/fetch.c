@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #include "lib/xmalloc.h"
 #include "imagebuilder/fetch.h"
 #include "t/unit/tap.h"
+#include "t/unit/tutil.h"
 
 #define TF_SERVER	ASUD_SRCDIR "/t/unit/fetchd.pl"
 #define TF_BIG		(5 * 1024 * 1024)
@@ -68,16 +70,6 @@ static pid_t			 tf_server = -1;
 static int			 tf_server_in = -1;
 static int			 tf_ticks;
 static char			*tf_dir;
-
-/* The time in seconds, for deadlines and elapsed times. */
-static double
-tf_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
 
 /* Forgets what an earlier use of a record saw. */
 static void
@@ -156,29 +148,8 @@ tf_data(const char *buf, size_t len, void *arg)
 static int
 tf_wait(struct tf *t, size_t n, double seconds)
 {
-	double	end = tf_now() + seconds;
-	size_t	i, left;
-
-	for (;;) {
-		for (i = 0, left = 0; i < n; i++)
-			if (t[i].ndone == 0)
-				left++;
-		if (left == 0)
-			return (0);
-		if (tf_now() > end)
-			return (-1);
-		event_base_loop(tf_base, EVLOOP_ONCE);
-	}
-}
-
-/* Runs the loop for a while regardless of what happens. */
-static void
-tf_spin(double seconds)
-{
-	double	end = tf_now() + seconds;
-
-	while (tf_now() < end)
-		event_base_loop(tf_base, EVLOOP_ONCE);
+	return (tutil_wait_all(t, n, sizeof *t, offsetof(struct tf, ndone),
+	    seconds));
 }
 
 /* Wakes the loop regularly; counts how often it could. */
@@ -186,12 +157,6 @@ static void
 tf_tick(evutil_socket_t fd __unused, short ev __unused, void *arg __unused)
 {
 	tf_ticks++;
-}
-
-/* Keeps the loop from spinning when nothing else is pending. */
-static void
-tf_wake(evutil_socket_t fd __unused, short ev __unused, void *arg __unused)
-{
 }
 
 /* A URL on the test server. */
@@ -342,36 +307,47 @@ tf_file(const char *name, const void *buf, size_t len)
 	return (path);
 }
 
+/* A start that must be refused, with the start of its cause. */
+struct tf_refusal {
+	const char	*url;
+	const char	*etag;		/* options, or both NULL for none */
+	const char	*last_modified;
+	const char	*cause;
+	const char	*name;
+};
+
+static const struct tf_refusal tf_refusals[] = {
+	{ "ftp://127.0.0.1/x", NULL, NULL, "unsupported URL scheme",
+	    "ftp:// refused" },
+	{ "http://", NULL, NULL, "", "malformed URL refused" },
+	{ "http://127.0.0.1/", "\"x\"\r\nX-Injected: 1", NULL,
+	    "bad If-None-Match", "ETag with CR LF refused" },
+	{ "http://127.0.0.1/", NULL, "Wed\n", "bad If-Modified-Since",
+	    "Last-Modified with LF refused" },
+};
+
 /* Argument checks that need no transfer. */
 static void
 test_refused_arguments(void)
 {
+	const struct tf_refusal	*r;
 	struct fetch_options	 o;
-	char			*cause = NULL;
+	char			*cause;
 	struct fetch		*f;
+	size_t			 i;
 
-	f = fetch_start("ftp://127.0.0.1/x", NULL, tf_done, NULL, &cause);
-	ok(f == NULL && tf_prefix(cause, "unsupported URL scheme"),
-	    "ftp:// refused");
-	free(cause);
-	cause = NULL;
-	f = fetch_start("http://", NULL, tf_done, NULL, &cause);
-	ok(f == NULL && cause != NULL, "malformed URL refused");
-	free(cause);
-	cause = NULL;
-	memset(&o, 0, sizeof o);
-	o.etag = "\"x\"\r\nX-Injected: 1";
-	f = fetch_start("http://127.0.0.1/", &o, tf_done, NULL, &cause);
-	ok(f == NULL && tf_prefix(cause, "bad If-None-Match"),
-	    "ETag with CR LF refused");
-	free(cause);
-	cause = NULL;
-	memset(&o, 0, sizeof o);
-	o.last_modified = "Wed\n";
-	f = fetch_start("http://127.0.0.1/", &o, tf_done, NULL, &cause);
-	ok(f == NULL && tf_prefix(cause, "bad If-Modified-Since"),
-	    "Last-Modified with LF refused");
-	free(cause);
+	for (i = 0; i < nitems(tf_refusals); i++) {
+		r = &tf_refusals[i];
+		memset(&o, 0, sizeof o);
+		o.etag = r->etag;
+		o.last_modified = r->last_modified;
+		cause = NULL;
+		f = fetch_start(r->url, r->etag != NULL ||
+		    r->last_modified != NULL ? &o : NULL, tf_done, NULL,
+		    &cause);
+		ok(f == NULL && tf_prefix(cause, r->cause), r->name);
+		free(cause);
+	}
 	is_int(fetch_active(), 0, "nothing in flight after refusals");
 }
 
@@ -480,13 +456,38 @@ test_redirects(void)
 	tf_reset(&t);
 }
 
+/* A transfer that fails with a readable cause, and its options. */
+struct tf_failure {
+	const char	*path;
+	int		 timeout;
+	int		 low_speed_time;
+	size_t		 max_size;
+	const char	*error;
+	const char	*name;
+};
+
+static const struct tf_failure tf_failures[] = {
+	{ "/hang", 1, 0, 0, "timed out after 1 s", "silent server: timed out" },
+	{ "/slow?n=50&ms=100", 0, 1, 0, "too slow: under 1 KiB/s for 1 s",
+	    "trickling server: too slow" },
+	{ "/bytes?n=100000", 0, 0, 1000, "body larger than 1000 bytes",
+	    "Content-Length over max_size refused" },
+	{ "/bytes?n=100000&nolen=1", 0, 0, 1000,
+	    "body larger than 1000 bytes",
+	    "unannounced body over max_size refused" },
+	{ "/truncated", 0, 0, 0, "truncated transfer",
+	    "short body: truncated transfer" },
+};
+
 /* Transport failures become readable causes. */
 static void
 test_failures(void)
 {
+	const struct tf_failure	*f;
 	struct fetch_options	 o;
 	struct tf		 t;
-	char			*url;
+	char			*url, name[128];
+	size_t			 i;
 	int			 fd = -1;
 
 	memset(&t, 0, sizeof t);
@@ -499,40 +500,24 @@ test_failures(void)
 	if (fd != -1)
 		close(fd);
 
-	tf_reset(&t);
-	memset(&o, 0, sizeof o);
-	o.timeout = 1;
-	tf_get_path(&t, "/hang", &o, 10);
-	is_str(t.error, "timed out after 1 s", "silent server: timed out");
-
-	tf_reset(&t);
-	memset(&o, 0, sizeof o);
-	o.low_speed_time = 1;
-	tf_get_path(&t, "/slow?n=50&ms=100", &o, 10);
-	is_str(t.error, "too slow: under 1 KiB/s for 1 s",
-	    "trickling server: too slow");
+	for (i = 0; i < nitems(tf_failures); i++) {
+		f = &tf_failures[i];
+		tf_reset(&t);
+		memset(&o, 0, sizeof o);
+		o.timeout = f->timeout;
+		o.low_speed_time = f->low_speed_time;
+		o.max_size = f->max_size;
+		tf_get_path(&t, f->path, &o, 10);
+		is_str(t.error, f->error, f->name);
+		snprintf(name, sizeof name, "%s: no body", f->name);
+		ok(t.body == NULL, name);
+	}
 
 	tf_reset(&t);
 	memset(&o, 0, sizeof o);
 	o.max_size = 1000;
-	tf_get_path(&t, "/bytes?n=100000", &o, 10);
-	is_str(t.error, "body larger than 1000 bytes",
-	    "Content-Length over max_size refused");
-	ok(t.body == NULL, "too big: no body");
-
-	tf_reset(&t);
-	tf_get_path(&t, "/bytes?n=100000&nolen=1", &o, 10);
-	is_str(t.error, "body larger than 1000 bytes",
-	    "unannounced body over max_size refused");
-
-	tf_reset(&t);
 	tf_get_path(&t, "/bytes?n=1000&nolen=1", &o, 10);
 	ok(t.error == NULL && t.len == 1000, "a body of exactly max_size");
-
-	tf_reset(&t);
-	tf_get_path(&t, "/truncated", NULL, 10);
-	is_str(t.error, "truncated transfer", "short body: truncated transfer");
-	ok(t.body == NULL, "truncated: no body");
 	tf_reset(&t);
 }
 
@@ -580,7 +565,7 @@ test_streaming(void)
 	free(cause);
 	free(url);
 	free(path);
-	tf_spin(1);
+	tutil_spin(1);
 	is_int(t.ndone, 0, "stream: cancelled from its data callback, "
 	    "no done callback");
 	is_int(t.nchunks, 1, "stream: no chunk after the cancel");
@@ -636,7 +621,7 @@ test_cancel(void)
 	memset(&u, 0, sizeof u);
 	url = tf_url("/slow?n=20&ms=100");
 	t.fetch = fetch_start(url, NULL, tf_done, &t, &cause);
-	tf_spin(0.3);
+	tutil_spin(0.3);
 	fetch_cancel(t.fetch);
 	is_int(fetch_active(), 0, "cancel mid-transfer: none in flight");
 	u.fetch = fetch_start(url, NULL, tf_done, &u, &cause);
@@ -646,7 +631,7 @@ test_cancel(void)
 	xasprintf(&url, "file://%s", file);
 	u.fetch = fetch_start(url, NULL, tf_done, &u, &cause);
 	fetch_cancel(u.fetch);
-	tf_spin(2.5);
+	tutil_spin(2.5);
 	is_int(t.ndone, 0, "cancel mid-transfer: no callback");
 	is_int(u.ndone, 0, "cancel before the start: no callback");
 	free(url);
@@ -669,12 +654,12 @@ test_not_blocking(void)
 	tick = event_new(tf_base, -1, EV_PERSIST, tf_tick, NULL);
 	event_add(tick, &tv);
 	tf_ticks = 0;
-	start = tf_now();
+	start = tutil_now();
 	tf_get_path(&t, "/slow?n=20&ms=100", &o, 10);
 	ok(t.status == 200 && t.len == 20, "slow transfer completes");
-	ok(tf_now() - start >= 1.8, "slow transfer took its time");
+	ok(tutil_now() - start >= 1.8, "slow transfer took its time");
 	ok(tf_ticks >= 12, "a 0.1 s timer kept firing during it");
-	printf("# %d ticks in %.2f s\n", tf_ticks, tf_now() - start);
+	printf("# %d ticks in %.2f s\n", tf_ticks, tutil_now() - start);
 	event_free(tick);
 	tf_reset(&t);
 }
@@ -700,7 +685,7 @@ test_reentrancy(void)
 	is_int(tf_wait(&c, 1, 10), 0,
 	    "a transfer started from a done callback completes");
 	is_str(c.body, "hello, fetch\n", "its body");
-	tf_spin(0.5);
+	tutil_spin(0.5);
 	is_int(b.ndone, 0, "a transfer cancelled from a done callback is "
 	    "silent");
 	is_int(fetch_active(), 0, "nothing left in flight");
@@ -711,7 +696,7 @@ test_reentrancy(void)
 
 	a.cancel_other = &a;
 	tf_get_path(&a, "/ok", NULL, 10);
-	tf_spin(0.2);
+	tutil_spin(0.2);
 	is_int(a.ndone, 1, "fetch_cancel of itself in its done callback: "
 	    "harmless");
 
@@ -831,9 +816,9 @@ test_shutdown(void)
 	url = tf_url("/hang");
 	t.fetch = fetch_start(url, NULL, tf_done, &t, &cause);
 	free(url);
-	tf_spin(0.2);
+	tutil_spin(0.2);
 	fetch_shutdown();
-	tf_spin(0.2);
+	tutil_spin(0.2);
 	is_int(t.ndone, 0, "shutdown: no callback");
 	is_int(fetch_active(), 0, "shutdown: nothing in flight");
 	url = tf_url("/ok");
@@ -852,10 +837,8 @@ test_shutdown(void)
 int
 main(void)
 {
-	struct event	*wake;
-	struct timeval	 tv = { 0, 50000 };
 	struct tf	 t;
-	char		 dir[] = "fetch-test.XXXXXX", *cause = NULL;
+	char		*cause = NULL;
 
 	signal(SIGPIPE, SIG_IGN);
 	unsetenv("http_proxy");
@@ -865,18 +848,13 @@ main(void)
 	unsetenv("all_proxy");
 	unsetenv("ALL_PROXY");
 	setenv("no_proxy", "127.0.0.1,localhost", 1);
-	if (mkdtemp(dir) == NULL || (tf_dir = realpath(dir, NULL)) == NULL) {
-		printf("Bail out! cannot make a scratch directory\n");
-		return (1);
-	}
+	tf_dir = tutil_scratch("fetch-test");
 	if (tf_server_start() == -1) {
 		printf("Bail out! cannot start %s\n", TF_SERVER);
 		tf_server_stop();
 		return (1);
 	}
-	tf_base = event_base_new();
-	wake = event_new(tf_base, -1, EV_PERSIST, tf_wake, NULL);
-	event_add(wake, &tv);
+	tf_base = tutil_loop_init(50000, NULL);
 
 	memset(&t, 0, sizeof t);
 	ok(fetch_start("http://127.0.0.1/", NULL, tf_done, &t, &cause) ==
@@ -898,8 +876,7 @@ main(void)
 	test_shutdown();
 
 	fetch_shutdown();
-	event_free(wake);
-	event_base_free(tf_base);
+	tutil_loop_free();
 	tf_server_stop();
 	fs_rmtree(tf_dir);
 	free(tf_dir);

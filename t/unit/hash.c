@@ -222,6 +222,7 @@ hash_by_hand(void)
 	is_str(a, b, "NULL distro, version_code, mode take their defaults");
 }
 
+/* Runs every check; the exit code says whether all passed. */
 int
 main(void)
 {

@@ -388,6 +388,7 @@ info_test_hostile(void)
 	free(text);
 }
 
+/* Runs every check; the exit code says whether all passed. */
 int
 main(void)
 {

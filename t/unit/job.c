@@ -11,9 +11,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -24,6 +24,7 @@
 #include "lib/xmalloc.h"
 #include "imagebuilder/job.h"
 #include "t/unit/tap.h"
+#include "t/unit/tutil.h"
 
 struct tjob {
 	struct job	*job;
@@ -39,18 +40,6 @@ struct tjob {
 	int		 ncomplete_at_free;
 	double		 ended;
 };
-
-static struct event_base	*tjob_base;
-
-/* The time in seconds, for measuring how long kills take. */
-static double
-tjob_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
 
 /* Collects output; may kill the job from inside the callback. */
 static void
@@ -77,7 +66,7 @@ tjob_complete(struct job *job, int status, int timed_out, void *arg)
 	t->ncomplete++;
 	t->status = status;
 	t->timed_out = timed_out;
-	t->ended = tjob_now();
+	t->ended = tutil_now();
 }
 
 /* The job's free callback: counts, and notes whether complete came first. */
@@ -90,47 +79,12 @@ tjob_free(void *arg)
 	t->ncomplete_at_free = t->ncomplete;
 }
 
-/* The test's SIGCHLD handler, as the daemon's main() has it. */
-static void
-tjob_sigchld(evutil_socket_t fd __unused, short ev __unused, void *arg
-    __unused)
-{
-	job_sigchld();
-}
-
-/* Wakes the loop now and then so that run_until can check its clock. */
-static void
-tjob_tick(evutil_socket_t fd __unused, short ev __unused, void *arg __unused)
-{
-}
-
 /* Runs the loop until every job of a set completed or time ran out. */
 static int
 tjob_run_until(struct tjob *t, size_t n, double seconds)
 {
-	double	end = tjob_now() + seconds;
-	size_t	i, left;
-
-	for (;;) {
-		for (i = 0, left = 0; i < n; i++)
-			if (t[i].ncomplete == 0)
-				left++;
-		if (left == 0)
-			return (0);
-		if (tjob_now() > end)
-			return (-1);
-		event_base_loop(tjob_base, EVLOOP_ONCE);
-	}
-}
-
-/* Runs the loop for a while regardless of what happens. */
-static void
-tjob_spin(double seconds)
-{
-	double	end = tjob_now() + seconds;
-
-	while (tjob_now() < end)
-		event_base_loop(tjob_base, EVLOOP_ONCE);
+	return (tutil_wait_all(t, n, sizeof *t, offsetof(struct tjob,
+	    ncomplete), seconds));
 }
 
 /* Prepares a record and starts argv, copying the constant strings. */
@@ -179,6 +133,22 @@ tjob_str(struct evbuffer *b)
 	return (p);
 }
 
+/* The process id a job printed first on b; 0 if none. */
+static long
+tjob_pid(struct evbuffer *b)
+{
+	long	pid;
+
+	return (sscanf(tjob_str(b), "%ld", &pid) == 1 && pid > 0 ? pid : 0);
+}
+
+/* Whether a process was reaped: not even a zombie is left. */
+static int
+tjob_reaped(long pid)
+{
+	return (pid > 0 && kill((pid_t)pid, 0) == -1 && errno == ESRCH);
+}
+
 /* Frees a record's buffers. */
 static void
 tjob_done(struct tjob *t)
@@ -208,17 +178,18 @@ tjob_gone(pid_t pid)
 	return (p[1] == ' ' && p[2] == 'Z');
 }
 
+/* tjob_gone for tutil_wait. */
+static int
+tjob_gone_cb(void *arg)
+{
+	return (tjob_gone(*(pid_t *)arg));
+}
+
 /* Waits up to a second for a process to disappear. */
 static int
 tjob_wait_gone(pid_t pid)
 {
-	double	end = tjob_now() + 1.0;
-
-	while (tjob_now() < end) {
-		if (tjob_gone(pid))
-			return (1);
-		tjob_spin(0.05);
-	}
+	tutil_wait(tjob_gone_cb, &pid, 1.0);
 	return (tjob_gone(pid));
 }
 
@@ -321,52 +292,61 @@ test_child_setup(void)
 	tjob_done(&t);
 }
 
+/* A program that cannot start, and the cause job_run gives (or NULL). */
+struct tjob_refusal {
+	const char	*argv[4];
+	const char	*cwd;
+	const char	*path;		/* the only variable of envp, or NULL */
+	const char	*cause;
+	const char	*name;
+	const char	*cause_name;
+};
+
+static const struct tjob_refusal tjob_refusals[] = {
+	{ { "no-such-command-asud" }, NULL, NULL,
+	    "no-such-command-asud: command not found",
+	    "unknown command fails", "unknown command cause" },
+	{ { "/nonexistent/prog" }, NULL, NULL,
+	    "/nonexistent/prog: No such file or directory",
+	    "missing path fails", "missing path cause" },
+	{ { "sh", "-c", "true" }, "/nonexistent/dir", NULL,
+	    "/nonexistent/dir: No such file or directory",
+	    "bad cwd fails", "bad cwd cause" },
+	{ { "sh", "-c", "true" }, NULL, "PATH=/nonexistent", NULL,
+	    "PATH comes from envp", NULL },
+};
+
 /* Programs that cannot start fail in job_run with a cause. */
 static void
 test_start_failures(void)
 {
-	struct tjob	 t;
-	const char	*argv[] = { "no-such-command-asud", NULL };
-	const char	*argv2[] = { "/nonexistent/prog", NULL };
-	const char	*argv3[] = { "sh", "-c", "true", NULL };
-	const char	*env[] = { "PATH=/nonexistent", NULL };
-	char		*cause = NULL;
-	int		 ncomplete = 0;
+	const struct tjob_refusal	*r;
+	struct tjob			 t[nitems(tjob_refusals)];
+	const char			*env[2];
+	char				*cause;
+	size_t				 i;
+	int				 ncomplete = 0;
 
-	ok(tjob_start(&t, argv, NULL, NULL, 0, &cause) == NULL,
-	    "unknown command fails");
-	is_str(cause, "no-such-command-asud: command not found",
-	    "unknown command cause");
-	free(cause);
-	cause = NULL;
-	tjob_done(&t);
-
-	ok(tjob_start(&t, argv2, NULL, NULL, 0, &cause) == NULL,
-	    "missing path fails");
-	is_str(cause, "/nonexistent/prog: No such file or directory",
-	    "missing path cause");
-	free(cause);
-	cause = NULL;
-	tjob_done(&t);
-
-	ok(tjob_start(&t, argv3, "/nonexistent/dir", NULL, 0, &cause) == NULL,
-	    "bad cwd fails");
-	is_str(cause, "/nonexistent/dir: No such file or directory",
-	    "bad cwd cause");
-	free(cause);
-	cause = NULL;
-	tjob_done(&t);
-
-	ok(tjob_start(&t, argv3, NULL, env, 0, &cause) == NULL,
-	    "PATH comes from envp");
-	free(cause);
-	tjob_spin(0.2);
-	ncomplete += t.ncomplete + t.nfree;
-	tjob_done(&t);
+	for (i = 0; i < nitems(tjob_refusals); i++) {
+		r = &tjob_refusals[i];
+		env[0] = r->path;
+		env[1] = NULL;
+		cause = NULL;
+		ok(tjob_start(&t[i], r->argv, r->cwd, r->path != NULL ? env :
+		    NULL, 0, &cause) == NULL, r->name);
+		if (r->cause != NULL)
+			is_str(cause, r->cause, r->cause_name);
+		free(cause);
+	}
+	tutil_spin(0.2);
+	for (i = 0; i < nitems(tjob_refusals); i++) {
+		ncomplete += t[i].ncomplete + t[i].nfree;
+		tjob_done(&t[i]);
+	}
 	is_int(ncomplete, 0, "no callback after a failed start");
 }
 
-/* A timeout kills the whole group, grandchildren included. */
+/* A timeout or the leader's end kills the whole group, grandchildren too. */
 static void
 test_timeout(void)
 {
@@ -380,12 +360,11 @@ test_timeout(void)
 	is_int(t.timed_out, 1, "timed_out set");
 	ok(WIFSIGNALED(t.status) && WTERMSIG(t.status) == SIGTERM,
 	    "killed by SIGTERM");
-	ok(sscanf(tjob_str(t.out), "%ld", &gc) == 1 && gc > 0,
-	    "grandchild pid printed");
+	ok((gc = tjob_pid(t.out)) > 0, "grandchild pid printed");
 	ok(gc > 0 && tjob_wait_gone((pid_t)gc), "grandchild killed");
 	tjob_done(&t);
 
-	start = tjob_now();
+	start = tutil_now();
 	tjob_sh(&t, "trap '' TERM; sleep 30", 1, &cause);
 	ok(tjob_run_until(&t, 1, 15) == 0, "TERM-proof job completes");
 	ok(t.ended - start >= 5.5, "SIGKILL after the grace period");
@@ -393,23 +372,15 @@ test_timeout(void)
 	ok(WIFSIGNALED(t.status) && WTERMSIG(t.status) == SIGKILL,
 	    "killed by SIGKILL");
 	tjob_done(&t);
-}
 
-/* A grandchild holding the pipes cannot keep a finished job alive. */
-static void
-test_linger(void)
-{
-	struct tjob	 t;
-	char		*cause = NULL;
-	long		 gc = 0;
-
+	/* A grandchild holding the pipes cannot keep a finished job alive. */
 	tjob_sh(&t, "sleep 30 & echo $!; exit 4", 0, &cause);
 	ok(tjob_run_until(&t, 1, 10) == 0, "lingering job completes");
 	ok(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 4,
 	    "status of the leader");
 	is_int(t.timed_out, 0, "not a timeout");
-	ok(sscanf(tjob_str(t.out), "%ld", &gc) == 1 && gc > 0 &&
-	    tjob_wait_gone((pid_t)gc), "lingering grandchild killed");
+	gc = tjob_pid(t.out);
+	ok(gc > 0 && tjob_wait_gone((pid_t)gc), "lingering grandchild killed");
 	tjob_done(&t);
 }
 
@@ -419,28 +390,25 @@ test_kill(void)
 {
 	struct tjob	 t;
 	char		*cause = NULL;
-	long		 pid = 0;
+	long		 pid;
 
 	tjob_sh(&t, "echo $$; sleep 30", 0, &cause);
 	t.kill_on_output = 1;
-	tjob_spin(1.0);
+	tutil_spin(1.0);
 	ok(t.killed, "output arrived and job_kill was called");
 	is_int(t.ncomplete, 0, "no completion after job_kill in callback");
 	is_int(t.noutput_after_kill, 0, "no output after job_kill");
-	ok(sscanf(tjob_str(t.out), "%ld", &pid) == 1 &&
-	    kill((pid_t)pid, 0) == -1 && errno == ESRCH,
-	    "killed process reaped");
+	ok(tjob_reaped(tjob_pid(t.out)), "killed process reaped");
 	is_int(t.nfree, 1, "free callback once the killed job is reaped");
 	tjob_done(&t);
 
 	tjob_sh(&t, "echo $$ >&2; exec sleep 30", 0, &cause);
-	tjob_spin(0.3);
-	ok(sscanf(tjob_str(t.err), "%ld", &pid) == 1, "pid on stderr");
+	tutil_spin(0.3);
+	ok((pid = tjob_pid(t.err)) > 0, "pid on stderr");
 	job_kill(t.job);
-	tjob_spin(0.5);
+	tutil_spin(0.5);
 	is_int(t.ncomplete, 0, "no completion after job_kill");
-	ok(kill((pid_t)pid, 0) == -1 && errno == ESRCH,
-	    "killed process reaped");
+	ok(tjob_reaped(pid), "killed process reaped");
 	is_int(t.nfree, 1, "free callback after job_kill from outside");
 	tjob_done(&t);
 }
@@ -492,13 +460,13 @@ test_killall(void)
 
 	for (i = 0; i < nitems(t); i++)
 		tjob_sh(&t[i], "echo $$; exec sleep 30", 0, &cause);
-	tjob_spin(0.3);
+	tutil_spin(0.3);
 	for (i = 0; i < nitems(t); i++)
-		have += sscanf(tjob_str(t[i].out), "%ld", &pids[i]) == 1;
+		have += (pids[i] = tjob_pid(t[i].out)) > 0;
 	is_int(have, 3, "three pids");
 	job_killall();
 	for (i = 0; i < nitems(t); i++) {
-		gone += kill((pid_t)pids[i], 0) == -1 && errno == ESRCH;
+		gone += tjob_reaped(pids[i]);
 		gone -= t[i].ncomplete;
 		freed += t[i].nfree;
 		tjob_done(&t[i]);
@@ -511,29 +479,21 @@ test_killall(void)
 int
 main(void)
 {
-	struct event	*sigchld, *tick;
-	struct timeval	 tv = { 0, 50000 };
+	struct event_base	*base;
 
 	signal(SIGPIPE, SIG_IGN);
-	tjob_base = event_base_new();
-	sigchld = evsignal_new(tjob_base, SIGCHLD, tjob_sigchld, NULL);
-	evsignal_add(sigchld, NULL);
-	tick = event_new(tjob_base, -1, EV_PERSIST, tjob_tick, NULL);
-	evtimer_add(tick, &tv);
-	job_init(tjob_base);
+	base = tutil_loop_init(50000, job_sigchld);
+	job_init(base);
 
 	test_basic();
 	test_large();
 	test_child_setup();
 	test_start_failures();
 	test_timeout();
-	test_linger();
 	test_kill();
 	test_parallel();
 	test_killall();
 
-	event_free(tick);
-	event_free(sigchld);
-	event_base_free(tjob_base);
+	tutil_loop_free();
 	return (done_testing());
 }

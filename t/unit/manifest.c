@@ -45,6 +45,7 @@ manifest_test_check(const struct manifest *m, const char *names,
 	return (msg);
 }
 
+/* Runs every check; the exit code says whether all passed. */
 int
 main(void)
 {

@@ -11,11 +11,31 @@
 #include "imagebuilder/pkgchanges.h"
 #include "t/unit/tap.h"
 
+/* A list before and after the rules, for a version, target and profile. */
+struct pkgchanges_test_case {
+	const char	*version;
+	const char	*target;
+	const char	*profile;
+	const char	*pkgs;
+	const char	*want;
+};
+
+/* The profiles of a target that all get pkgs, and how many they are. */
+struct pkgchanges_test_set {
+	const char	*version;
+	const char	*target;
+	const char	*profiles;
+	const char	*pkgs;
+	size_t		 n;
+};
+
 static struct pkgchanges *pkgchanges_test_shipped(void);
 static char	*pkgchanges_test_run(const struct pkgchanges *, const char *,
 		    const char *, const char *, const char *);
 static void	 pkgchanges_test_is(const struct pkgchanges *, const char *,
 		    const char *, const char *, const char *, const char *);
+static void	 pkgchanges_test_cases(const struct pkgchanges *,
+		    const struct pkgchanges_test_case *, size_t);
 static void	 pkgchanges_test_reference(const struct pkgchanges *);
 static void	 pkgchanges_test_profiles(const struct pkgchanges *,
 		    const char *, const char *, const char *, const char *,
@@ -80,27 +100,65 @@ pkgchanges_test_is(const struct pkgchanges *pc, const char *version,
 	free(got);
 }
 
+/* pkgchanges_test_is for each of n cases. */
+static void
+pkgchanges_test_cases(const struct pkgchanges *pc,
+    const struct pkgchanges_test_case *cases, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		pkgchanges_test_is(pc, cases[i].version, cases[i].target,
+		    cases[i].profile, cases[i].pkgs, cases[i].want);
+}
+
+/* test_package_changes.py, case by case (but the one applied twice). */
+static const struct pkgchanges_test_case pkgchanges_test_reference_cases[] = {
+	/* test_apply_package_changes_adds_kmod_switch_rtl8366s */
+	{ "23.05", "ath79/generic", "buffalo_wzr-hp-g300nh-s",
+	    "kmod-ath9k-htc",
+	    "kmod-ath9k-htc kmod-switch-rtl8366s" },
+	/* test_apply_package_changes_does_not_add_duplicate_packages */
+	{ "23.05", "ath79/generic", "buffalo_wzr-hp-g300nh-s",
+	    "kmod-ath9k-htc kmod-switch-rtl8366s",
+	    "kmod-ath9k-htc kmod-switch-rtl8366s" },
+	/* test_apply_package_add_and_remove */
+	{ "24.10", "ath79/generic", "buffalo_wzr-hp-g300nh-s",
+	    "auc",
+	    "owut" },
+	{ "SNAPSHOT", "ath79/generic", "buffalo_wzr-hp-g300nh-s",
+	    "a b kmod-nf-conntrack c kmod-nf-conntrack6 d e",
+	    "a b kmod-nf-conntrack c d e" },
+	/* test_apply_package_changes_mediatek */
+	{ "23.05", "mediatek/mt7622", "foobar",
+	    "ubus",
+	    "ubus kmod-mt7622-firmware" },
+	/* test_apply_package_changes_lang_packs */
+	{ "23.05.5", "mediatek/mt7622", "foobar",
+	    "luci-i18n-english-en luci-i18n-opkg-ko luci-i18n-xinetd-lt "
+	    "luci-i18n-opkg-en luci-i18n-opkg-zh-cn",
+	    "luci-i18n-opkg-ko luci-i18n-xinetd-lt luci-i18n-opkg-zh-cn "
+	    "kmod-mt7622-firmware" },
+	{ "24.10.0-rc5", "mediatek/mt7622", "foobar",
+	    "luci-i18n-opkg-ko luci-i18n-xinetd-lt luci-i18n-opkg-zh-cn "
+	    "kmod-mt7622-firmware",
+	    "luci-i18n-package-manager-ko luci-i18n-xinetd-lt "
+	    "luci-i18n-package-manager-zh-cn kmod-mt7622-firmware fitblk" },
+	{ "24.10.0-rc5", "mediatek/mt7622", "foobar",
+	    "luci-i18n-english-en luci-i18n-opkg-ko luci-i18n-xinetd-lt "
+	    "luci-i18n-opkg-en luci-i18n-opkg-zh-cn",
+	    "luci-i18n-package-manager-ko luci-i18n-xinetd-lt "
+	    "luci-i18n-package-manager-zh-cn fitblk" },
+};
+
 /* test_package_changes.py, case by case. */
 static void
 pkgchanges_test_reference(const struct pkgchanges *pc)
 {
 	char	*once, *twice;
 
-	/* test_apply_package_changes_adds_kmod_switch_rtl8366s */
-	pkgchanges_test_is(pc, "23.05", "ath79/generic",
-	    "buffalo_wzr-hp-g300nh-s", "kmod-ath9k-htc",
-	    "kmod-ath9k-htc kmod-switch-rtl8366s");
-	/* test_apply_package_changes_does_not_add_duplicate_packages */
-	pkgchanges_test_is(pc, "23.05", "ath79/generic",
-	    "buffalo_wzr-hp-g300nh-s", "kmod-ath9k-htc kmod-switch-rtl8366s",
-	    "kmod-ath9k-htc kmod-switch-rtl8366s");
-	/* test_apply_package_add_and_remove */
-	pkgchanges_test_is(pc, "24.10", "ath79/generic",
-	    "buffalo_wzr-hp-g300nh-s", "auc", "owut");
-	pkgchanges_test_is(pc, "SNAPSHOT", "ath79/generic",
-	    "buffalo_wzr-hp-g300nh-s",
-	    "a b kmod-nf-conntrack c kmod-nf-conntrack6 d e",
-	    "a b kmod-nf-conntrack c d e");
+	pkgchanges_test_cases(pc, pkgchanges_test_reference_cases,
+	    nitems(pkgchanges_test_reference_cases));
 	/* test_apply_package_changes_release: nothing for 21.02 */
 	once = pkgchanges_test_run(pc, "21.02.0-rc1", "ath79/generic",
 	    "buffalo_wzr-hp-g300nh-s", "kmod-ath9k-htc");
@@ -110,25 +168,6 @@ pkgchanges_test_reference(const struct pkgchanges *pc)
 	is_str(twice, once, "applying twice changes nothing more");
 	free(once);
 	free(twice);
-	/* test_apply_package_changes_mediatek */
-	pkgchanges_test_is(pc, "23.05", "mediatek/mt7622", "foobar", "ubus",
-	    "ubus kmod-mt7622-firmware");
-	/* test_apply_package_changes_lang_packs */
-	pkgchanges_test_is(pc, "23.05.5", "mediatek/mt7622", "foobar",
-	    "luci-i18n-english-en luci-i18n-opkg-ko luci-i18n-xinetd-lt "
-	    "luci-i18n-opkg-en luci-i18n-opkg-zh-cn",
-	    "luci-i18n-opkg-ko luci-i18n-xinetd-lt luci-i18n-opkg-zh-cn "
-	    "kmod-mt7622-firmware");
-	pkgchanges_test_is(pc, "24.10.0-rc5", "mediatek/mt7622", "foobar",
-	    "luci-i18n-opkg-ko luci-i18n-xinetd-lt luci-i18n-opkg-zh-cn "
-	    "kmod-mt7622-firmware",
-	    "luci-i18n-package-manager-ko luci-i18n-xinetd-lt "
-	    "luci-i18n-package-manager-zh-cn kmod-mt7622-firmware fitblk");
-	pkgchanges_test_is(pc, "24.10.0-rc5", "mediatek/mt7622", "foobar",
-	    "luci-i18n-english-en luci-i18n-opkg-ko luci-i18n-xinetd-lt "
-	    "luci-i18n-opkg-en luci-i18n-opkg-zh-cn",
-	    "luci-i18n-package-manager-ko luci-i18n-xinetd-lt "
-	    "luci-i18n-package-manager-zh-cn fitblk");
 }
 
 /*
@@ -165,64 +204,116 @@ pkgchanges_test_profiles(const struct pkgchanges *pc, const char *version,
 	strv_clear(&sv);
 }
 
-/* The rules beyond the reference's own test cases. */
-static void
-pkgchanges_test_rules(const struct pkgchanges *pc)
-{
-	pkgchanges_test_profiles(pc, "23.05.5", "ath79/generic",
+/* The rules beyond the reference's own test cases: lists of one profile. */
+static const struct pkgchanges_test_case pkgchanges_test_rule_cases[] = {
+	{ "23.05.4", "ath79/generic", "buffalo_wzr-hp-g300nh-rb",
+	    "luci",
+	    "luci kmod-switch-rtl8366rb" },
+	{ "23.05.4", "ath79/nand", "buffalo_wzr-hp-g300nh-rb",
+	    "luci",
+	    "luci" },
+	{ "24.10.0", "ath79/generic", "buffalo_wzr-hp-g300nh-s",
+	    "luci",
+	    "luci" },
+	{ "23.05-SNAPSHOT", "mediatek/mt7622", "x",
+	    "luci",
+	    "luci kmod-mt7622-firmware" },
+	{ "24.10.2", "x86/64", "generic",
+	    "luci owut auc",
+	    "luci owut" },
+	{ "24.10.2", "x86/64", "generic",
+	    "luci",
+	    "luci" },
+	{ "24.10-SNAPSHOT", "ath79/generic", "tplink_archer-c6-v2",
+	    "luci",
+	    "luci ipq-wifi-tplink_archer-c6-v2" },
+	{ "24.10.0", "mediatek/filogic", "x",
+	    "luci",
+	    "luci fitblk" },
+	{ "24.10.0", "mediatek/mt7623", "x",
+	    "fitblk luci",
+	    "fitblk luci" },
+	{ "25.12.0", "mediatek/filogic", "x",
+	    "auc",
+	    "auc" },
+	{ "25.12.0", "mvebu/cortexa9", "globalscale_mochabin",
+	    "base",
+	    "base" },
+	{ "25.12.1", "lantiq/xrx200", "other",
+	    "base",
+	    "base kmod-dsa-gswip" },
+	{ "25.12.1", "lantiq/xrx200_legacy", "other",
+	    "kmod-dsa-gswip base",
+	    "kmod-dsa-gswip base" },
+	{ "25.12.0", "ipq40xx/generic", "meraki_mr32",
+	    "base",
+	    "base" },
+	{ "25.12-SNAPSHOT", "ath79/mikrotik", "x",
+	    "base",
+	    "base kmod-ag71xx-legacy" },
+	{ "24.10.0", "ath79/mikrotik", "x",
+	    "base",
+	    "base" },
+	{ "SNAPSHOT", "x86/64", "generic",
+	    "kmod-lib-crc32c auc luci-i18n-opkg-de luci-i18n-base-en "
+	    "kmod-nf-conntrack6 luci-i18n-en",
+	    "auc luci-i18n-package-manager-de" },
+	{ "25.12-SNAPSHOT", "x86/64", "generic",
+	    "kmod-lib-crc32c kmod-nf-conntrack6 luci-i18n-opkg-de",
+	    "kmod-lib-crc32c kmod-nf-conntrack6 "
+	    "luci-i18n-package-manager-de" },
+	{ "23.05.5", "x86/64", "generic",
+	    "luci-i18n-opkg-de luci-i18n-base-en luci-i18n-base-en",
+	    "luci-i18n-opkg-de" },
+	{ "24.10.0", "x86/64", "generic",
+	    "luci-i18n-opkg-opkg-luci-i18n-opkg-x",
+	    "luci-i18n-package-manager-opkg-x" },
+	{ "24.10.0", "x86/64", "generic",
+	    "",
+	    "" },
+};
+
+/* The rules beyond the reference's: every profile of a list, and no other. */
+static const struct pkgchanges_test_set pkgchanges_test_rule_sets[] = {
+	{ "23.05.5", "ath79/generic",
 	    "buffalo_wzr-hp-g300nh-s dlink_dir-825-b1 netgear_wndr3700 "
 	    "netgear_wndr3700-v2 netgear_wndr3800 netgear_wndr3800ch "
 	    "netgear_wndrmac-v1 netgear_wndrmac-v2 trendnet_tew-673gru",
-	    "kmod-switch-rtl8366s", 9);
-	pkgchanges_test_is(pc, "23.05.4", "ath79/generic",
-	    "buffalo_wzr-hp-g300nh-rb", "luci", "luci kmod-switch-rtl8366rb");
-	pkgchanges_test_is(pc, "23.05.4", "ath79/nand",
-	    "buffalo_wzr-hp-g300nh-rb", "luci", "luci");
-	pkgchanges_test_is(pc, "24.10.0", "ath79/generic",
-	    "buffalo_wzr-hp-g300nh-s", "luci", "luci");
-	pkgchanges_test_is(pc, "23.05-SNAPSHOT", "mediatek/mt7622", "x",
-	    "luci", "luci kmod-mt7622-firmware");
-
-	pkgchanges_test_is(pc, "24.10.2", "x86/64", "generic",
-	    "luci owut auc", "luci owut");
-	pkgchanges_test_is(pc, "24.10.2", "x86/64", "generic", "luci",
-	    "luci");
-	pkgchanges_test_is(pc, "24.10-SNAPSHOT", "ath79/generic",
-	    "tplink_archer-c6-v2", "luci",
-	    "luci ipq-wifi-tplink_archer-c6-v2");
-	pkgchanges_test_is(pc, "24.10.0", "mediatek/filogic", "x", "luci",
-	    "luci fitblk");
-	pkgchanges_test_is(pc, "24.10.0", "mediatek/mt7623", "x",
-	    "fitblk luci", "fitblk luci");
-	pkgchanges_test_is(pc, "25.12.0", "mediatek/filogic", "x", "auc",
-	    "auc");
-
-	pkgchanges_test_profiles(pc, "25.12.0", "kirkwood/generic",
+	    "kmod-switch-rtl8366s",
+	    9 },
+	{ "25.12.0", "kirkwood/generic",
 	    "checkpoint_l-50 endian_4i-edge-200 linksys_e4200-v2 "
-	    "linksys_ea3500 linksys_ea4500", "kmod-dsa-mv88e6xxx", 5);
-	pkgchanges_test_profiles(pc, "25.12.0", "mvebu/cortexa9",
+	    "linksys_ea3500 linksys_ea4500",
+	    "kmod-dsa-mv88e6xxx",
+	    5 },
+	{ "25.12.0", "mvebu/cortexa9",
 	    "cznic_turris-omnia fortinet_fg-30e fortinet_fwf-30e "
 	    "fortinet_fg-50e fortinet_fg-51e fortinet_fg-52e "
 	    "fortinet_fwf-50e-2r fortinet_fwf-51e iij_sa-w2 linksys_wrt1200ac "
 	    "linksys_wrt1900acs linksys_wrt1900ac-v1 linksys_wrt1900ac-v2 "
 	    "linksys_wrt3200acm linksys_wrt32x marvell_a370-rd",
-	    "kmod-dsa-mv88e6xxx", 16);
-	pkgchanges_test_profiles(pc, "25.12.0", "mvebu/cortexa53",
+	    "kmod-dsa-mv88e6xxx",
+	    16 },
+	{ "25.12.0", "mvebu/cortexa53",
 	    "glinet_gl-mv1000 globalscale_espressobin "
 	    "globalscale_espressobin-emmc globalscale_espressobin-ultra "
 	    "globalscale_espressobin-v7 globalscale_espressobin-v7-emmc "
-	    "methode_udpu", "kmod-dsa-mv88e6xxx", 7);
-	pkgchanges_test_profiles(pc, "25.12.0", "mvebu/cortexa72",
+	    "methode_udpu",
+	    "kmod-dsa-mv88e6xxx",
+	    7 },
+	{ "25.12.0", "mvebu/cortexa72",
 	    "checkpoint_v-80 checkpoint_v-81 globalscale_mochabin "
-	    "mikrotik_rb5009 solidrun_clearfog-pro", "kmod-dsa-mv88e6xxx", 5);
-	pkgchanges_test_is(pc, "25.12.0", "mvebu/cortexa9",
-	    "globalscale_mochabin", "base", "base");
-	pkgchanges_test_profiles(pc, "25.12.1", "lantiq/xrx200",
+	    "mikrotik_rb5009 solidrun_clearfog-pro",
+	    "kmod-dsa-mv88e6xxx",
+	    5 },
+	{ "25.12.1", "lantiq/xrx200",
 	    "arcadyan_arv7519rw22 arcadyan_vgv7510kw22-brn "
 	    "arcadyan_vgv7510kw22-nor avm_fritz7412 avm_fritz7430 "
-	    "buffalo_wbmr-300hpd", "kmod-dsa-gswip "
-	    "xrx200-rev1.1-phy22f-firmware xrx200-rev1.2-phy22f-firmware", 6);
-	pkgchanges_test_profiles(pc, "25.12.1", "lantiq/xrx200",
+	    "buffalo_wbmr-300hpd",
+	    "kmod-dsa-gswip "
+	    "xrx200-rev1.1-phy22f-firmware xrx200-rev1.2-phy22f-firmware",
+	    6 },
+	{ "25.12.1", "lantiq/xrx200",
 	    "tplink_vr200 tplink_vr200v arcadyan_vgv7519-brn "
 	    "arcadyan_vgv7519-nor arcadyan_vrv9510kwac23 "
 	    "avm_fritz3370-rev2-hynix avm_fritz3370-rev2-micron avm_fritz3390 "
@@ -230,47 +321,48 @@ pkgchanges_test_rules(const struct pkgchanges *pc)
 	    "avm_fritz5490-micron avm_fritz7360sl avm_fritz7360-v2 "
 	    "avm_fritz7362sl avm_fritz7490 avm_fritz7490-micron "
 	    "bt_homehub-v5a lantiq_easy80920-nand lantiq_easy80920-nor "
-	    "zyxel_p-2812hnu-f1 zyxel_p-2812hnu-f3", "kmod-dsa-gswip "
-	    "xrx200-rev1.1-phy11g-firmware xrx200-rev1.2-phy11g-firmware", 22);
-	pkgchanges_test_is(pc, "25.12.1", "lantiq/xrx200", "other", "base",
-	    "base kmod-dsa-gswip");
-	pkgchanges_test_profiles(pc, "25.12.1", "lantiq/xrx200_legacy",
-	    "alphanetworks_asl56026 netgear_dm200", "kmod-dsa-gswip "
-	    "xrx200-rev1.1-phy22f-firmware xrx200-rev1.2-phy22f-firmware", 2);
-	pkgchanges_test_profiles(pc, "25.12.1", "lantiq/xrx200_legacy",
-	    "tplink_tdw8970 tplink_tdw8980 arcadyan_vg3503j", "kmod-dsa-gswip "
-	    "xrx200-rev1.1-phy11g-firmware xrx200-rev1.2-phy11g-firmware", 3);
-	pkgchanges_test_is(pc, "25.12.1", "lantiq/xrx200_legacy", "other",
-	    "kmod-dsa-gswip base", "kmod-dsa-gswip base");
-	pkgchanges_test_profiles(pc, "25.12.0", "bcm53xx/generic",
-	    "meraki_mr32", "kmod-hci-uart", 1);
-	pkgchanges_test_profiles(pc, "25.12.0", "ipq40xx/generic",
-	    "linksys_whw03 linksys_whw03v2", "kmod-hci-uart", 2);
-	pkgchanges_test_profiles(pc, "25.12.0", "qualcommax/ipq807x",
-	    "linksys_mx4200v1 linksys_mx8500 zyxel_nbg7815", "kmod-hci-uart",
-	    3);
-	pkgchanges_test_is(pc, "25.12.0", "ipq40xx/generic", "meraki_mr32",
-	    "base", "base");
-	pkgchanges_test_is(pc, "25.12-SNAPSHOT", "ath79/mikrotik", "x",
-	    "base", "base kmod-ag71xx-legacy");
-	pkgchanges_test_is(pc, "24.10.0", "ath79/mikrotik", "x", "base",
-	    "base");
+	    "zyxel_p-2812hnu-f1 zyxel_p-2812hnu-f3",
+	    "kmod-dsa-gswip "
+	    "xrx200-rev1.1-phy11g-firmware xrx200-rev1.2-phy11g-firmware",
+	    22 },
+	{ "25.12.1", "lantiq/xrx200_legacy",
+	    "alphanetworks_asl56026 netgear_dm200",
+	    "kmod-dsa-gswip "
+	    "xrx200-rev1.1-phy22f-firmware xrx200-rev1.2-phy22f-firmware",
+	    2 },
+	{ "25.12.1", "lantiq/xrx200_legacy",
+	    "tplink_tdw8970 tplink_tdw8980 arcadyan_vg3503j",
+	    "kmod-dsa-gswip "
+	    "xrx200-rev1.1-phy11g-firmware xrx200-rev1.2-phy11g-firmware",
+	    3 },
+	{ "25.12.0", "bcm53xx/generic",
+	    "meraki_mr32",
+	    "kmod-hci-uart",
+	    1 },
+	{ "25.12.0", "ipq40xx/generic",
+	    "linksys_whw03 linksys_whw03v2",
+	    "kmod-hci-uart",
+	    2 },
+	{ "25.12.0", "qualcommax/ipq807x",
+	    "linksys_mx4200v1 linksys_mx8500 zyxel_nbg7815",
+	    "kmod-hci-uart",
+	    3 },
+};
 
-	pkgchanges_test_is(pc, "SNAPSHOT", "x86/64", "generic",
-	    "kmod-lib-crc32c auc luci-i18n-opkg-de luci-i18n-base-en "
-	    "kmod-nf-conntrack6 luci-i18n-en",
-	    "auc luci-i18n-package-manager-de");
-	pkgchanges_test_is(pc, "25.12-SNAPSHOT", "x86/64", "generic",
-	    "kmod-lib-crc32c kmod-nf-conntrack6 luci-i18n-opkg-de",
-	    "kmod-lib-crc32c kmod-nf-conntrack6 "
-	    "luci-i18n-package-manager-de");
-	pkgchanges_test_is(pc, "23.05.5", "x86/64", "generic",
-	    "luci-i18n-opkg-de luci-i18n-base-en luci-i18n-base-en",
-	    "luci-i18n-opkg-de");
-	pkgchanges_test_is(pc, "24.10.0", "x86/64", "generic",
-	    "luci-i18n-opkg-opkg-luci-i18n-opkg-x",
-	    "luci-i18n-package-manager-opkg-x");
-	pkgchanges_test_is(pc, "24.10.0", "x86/64", "generic", "", "");
+/* The rules beyond the reference's own test cases. */
+static void
+pkgchanges_test_rules(const struct pkgchanges *pc)
+{
+	const struct pkgchanges_test_set	*t;
+	size_t					 i;
+
+	pkgchanges_test_cases(pc, pkgchanges_test_rule_cases,
+	    nitems(pkgchanges_test_rule_cases));
+	for (i = 0; i < nitems(pkgchanges_test_rule_sets); i++) {
+		t = &pkgchanges_test_rule_sets[i];
+		pkgchanges_test_profiles(pc, t->version, t->target, t->profiles,
+		    t->pkgs, t->n);
+	}
 }
 
 /* How many client-facing entries a branch lists. */

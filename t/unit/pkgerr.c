@@ -192,6 +192,7 @@ pkgerr_test_hostile(void)
 	    "empty names are skipped");
 }
 
+/* Runs every check; the exit code says whether all passed. */
 int
 main(void)
 {

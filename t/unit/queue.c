@@ -14,6 +14,7 @@ static const char *H[] = {
 	"eeee000000000000000000000000000000000000000000000000000000000000",
 };
 
+/* Runs every check; the exit code says whether all passed. */
 int
 main(void)
 {

@@ -8,7 +8,6 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -17,12 +16,12 @@
 
 #include "lib/compat.h"
 #include "lib/fsutil.h"
-#include "lib/sha256.h"
 #include "lib/strv.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/keys.h"
 #include "imagebuilder/repos.h"
 #include "t/unit/tap.h"
+#include "t/unit/tutil.h"
 
 /* The reference's test key (tests/test_util.py). */
 #define TR_KEY \
@@ -47,6 +46,15 @@
 	"## This is the local package repository, do not remove!\n" \
 	"src imagebuilder file:packages\n" \
 	"\n" \
+	"option check_signature\n"
+/* What a merge keeps of TR_CONF: its lines but the blank ones. */
+#define TR_CONF_KEPT	"## Remote package repositories\n" \
+	"src/gz openwrt_core https://downloads.openwrt.org/releases/24.10.0/" \
+	"targets/ath79/generic/packages\n" \
+	"src/gz openwrt_base https://downloads.openwrt.org/releases/24.10.0/" \
+	"packages/mips_24kc/base\n" \
+	"## This is the local package repository, do not remove!\n" \
+	"src imagebuilder file:packages\n" \
 	"option check_signature\n"
 #define TR_APK		"https://downloads.openwrt.org/snapshots/targets/" \
 	"ath79/generic/packages/packages.adb\n" \
@@ -355,51 +363,59 @@ test_keys(void)
 	free(big);
 }
 
+/* One check of names or URLs: what it accepts, and what it refuses. */
+struct tr_check {
+	int		(*check)(const char *, char **);
+	const char	*what;
+	const char	*cause;		/* the message of every refusal */
+	const char	*good[4];
+	const char	*good_names[4];
+	const char	*bad[12];
+};
+
+static const struct tr_check tr_checks[] = {
+	{ repos_name_check, "name", "Invalid repository name",
+	    { "custom-repo", "my_repo.v2", "caf\xc3\xa9" },
+	    { "name accepted", "name with dot and underscore accepted",
+	    "non-ASCII word name accepted" },
+	    { "", "a b", "a\nsrc/gz pwned http://x.com", "a\tb", "a\rb",
+	    "src/gz", "a#b", "a\\b", "a\x7f", "a\x01" } },
+	{ repos_url_check, "URL", "Invalid repository URL",
+	    { "https://example.com/packages", "http://example.com/packages" },
+	    { "https URL accepted", "http URL accepted" },
+	    { "", "https://", "ftp://example.com/x", "example.com/x",
+	    "https://a.com/x y", "https://a.com/x\nsrc/gz p http://e",
+	    "https://a.com/x#y", "https://a.com\\x", "HTTPS://a.com/x",
+	    "https://a.com/\x01" } },
+};
+
 /* The defence-in-depth checks of names and URLs. */
 static void
 test_text_checks(void)
 {
-	static const char	*bad_names[] = {
-		"", "a b", "a\nsrc/gz pwned http://x.com", "a\tb", "a\rb",
-		"src/gz", "a#b", "a\\b", "a\x7f", "a\x01"
-	};
-	static const char	*bad_urls[] = {
-		"", "https://", "ftp://example.com/x", "example.com/x",
-		"https://a.com/x y", "https://a.com/x\nsrc/gz p http://e",
-		"https://a.com/x#y", "https://a.com\\x", "HTTPS://a.com/x",
-		"https://a.com/\x01"
-	};
-	char	*cause = NULL;
-	size_t	 i;
-	int	 bad;
+	const struct tr_check	*c;
+	char			*cause = NULL, name[64];
+	size_t			 i, k, nbad;
+	int			 bad;
 
-	is_int(repos_name_check("custom-repo", &cause), 0, "name accepted");
-	is_int(repos_name_check("my_repo.v2", &cause), 0,
-	    "name with dot and underscore accepted");
-	is_int(repos_name_check("caf\xc3\xa9", &cause), 0,
-	    "non-ASCII word name accepted");
-	for (i = 0, bad = 0; i < nitems(bad_names); i++) {
-		if (repos_name_check(bad_names[i], &cause) == 0)
-			printf("# name accepted: '%s'\n", bad_names[i]);
-		else if (strcmp(cause, "Invalid repository name") == 0)
-			bad++;
-		free(cause);
-		cause = NULL;
+	for (k = 0; k < nitems(tr_checks); k++) {
+		c = &tr_checks[k];
+		for (i = 0; i < nitems(c->good) && c->good[i] != NULL; i++)
+			is_int(c->check(c->good[i], &cause), 0,
+			    c->good_names[i]);
+		for (i = 0, bad = 0, nbad = 0; i < nitems(c->bad) &&
+		    c->bad[i] != NULL; i++, nbad++) {
+			if (c->check(c->bad[i], &cause) == 0)
+				printf("# %s accepted: '%s'\n", c->what,
+				    c->bad[i]);
+			else if (strcmp(cause, c->cause) == 0)
+				bad++;
+			free(cause);
+			cause = NULL;
+		}
+		snprintf(name, sizeof name, "every bad %s refused", c->what);
+		is_int(bad, nbad, name);
 	}
-	is_int(bad, nitems(bad_names), "every bad name refused");
-	is_int(repos_url_check("https://example.com/packages", &cause), 0,
-	    "https URL accepted");
-	is_int(repos_url_check("http://example.com/packages", &cause), 0,
-	    "http URL accepted");
-	for (i = 0, bad = 0; i < nitems(bad_urls); i++) {
-		if (repos_url_check(bad_urls[i], &cause) == 0)
-			printf("# URL accepted: '%s'\n", bad_urls[i]);
-		else if (strcmp(cause, "Invalid repository URL") == 0)
-			bad++;
-		free(cause);
-		cause = NULL;
-	}
-	is_int(bad, nitems(bad_urls), "every bad URL refused");
 }
 
 /* Checks one merge against its exact output. */
@@ -445,14 +461,7 @@ test_merge(void)
 	    "src imagebuilder file:packages\noption check_signature\n",
 	    "opkg replace, sorted by name");
 	tr_merge(TR_CONF, "libremesh https://feed.libremesh.org/master", 0,
-	    "## Remote package repositories\n"
-	    "src/gz openwrt_core https://downloads.openwrt.org/releases/"
-	    "24.10.0/targets/ath79/generic/packages\n"
-	    "src/gz openwrt_base https://downloads.openwrt.org/releases/"
-	    "24.10.0/packages/mips_24kc/base\n"
-	    "## This is the local package repository, do not remove!\n"
-	    "src imagebuilder file:packages\n"
-	    "option check_signature\n"
+	    TR_CONF_KEPT
 	    "src/gz libremesh https://feed.libremesh.org/master\n",
 	    "opkg append to the IB's own file: blank lines go, no duplicates");
 	tr_merge("a\r\n \t\r\nb\rc", "x https://e.com/x", 0,
@@ -476,59 +485,11 @@ test_merge(void)
 	    "option check_signature\n", "equal names keep their order");
 }
 
-/* Appends "name mode sha256" for each entry of dir, recursing once. */
-static void
-tr_state_dir(struct strv *out, const char *dir, const char *prefix,
-    int depth)
-{
-	struct strv	 names = STRV_INITIALIZER;
-	struct dirent	*de;
-	struct stat	 st;
-	DIR		*d;
-	char		*path, *rel, hex[SHA256_HEX_LEN + 1];
-	size_t		 i;
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
-			strv_add(&names, de->d_name);
-	}
-	closedir(d);
-	strv_sort_unique(&names);
-	for (i = 0; i < names.n; i++) {
-		xasprintf(&path, "%s/%s", dir, names.v[i]);
-		xasprintf(&rel, "%s%s", prefix, names.v[i]);
-		if (lstat(path, &st) == -1)
-			strv_addf(out, "%s gone", rel);
-		else if (S_ISDIR(st.st_mode) && depth > 0) {
-			strv_addf(out, "%s/ %o", rel, st.st_mode & 07777);
-			free(rel);
-			xasprintf(&rel, "%s%s/", prefix, names.v[i]);
-			tr_state_dir(out, path, rel, depth - 1);
-		} else if (S_ISREG(st.st_mode) && sha256_file(path, hex) == 0)
-			strv_addf(out, "%s %o %s", rel, st.st_mode & 07777,
-			    hex);
-		else
-			strv_addf(out, "%s type %o", rel, st.st_mode & S_IFMT);
-		free(path);
-		free(rel);
-	}
-	strv_clear(&names);
-}
-
 /* What a test compares: every file of the IB, with modes and hashes. */
 static char *
 tr_state(const char *dir)
 {
-	struct strv	 out = STRV_INITIALIZER;
-	char		*s;
-
-	tr_state_dir(&out, dir, "", 2);
-	s = strv_join(&out, "\n");
-	strv_clear(&out);
-	return (s);
+	return (tutil_tree_state(dir, 2));
 }
 
 /* Writes a file below dir. */
@@ -638,73 +599,82 @@ tr_spec_free(struct tr_spec *t)
 	strv_clear(&t->keys);
 }
 
+/* Injects a spec of repositories, keys and a mode, which must succeed. */
+static void
+tr_inject(const char *ib, const char *pairs, const char *mode,
+    const char *key1, const char *key2, const char *name)
+{
+	struct tr_spec	 t;
+	char		*cause = NULL;
+
+	ok(repos_inject(ib, tr_spec(&t, pairs, mode, key1, key2),
+	    &cause) == 0, name);
+	if (cause != NULL)
+		printf("#   %s\n", cause);
+	free(cause);
+	tr_spec_free(&t);
+}
+
+/* A check that the file name below dir holds want ("" if missing). */
+static void
+tr_read_is(const char *dir, const char *name, const char *want,
+    const char *label)
+{
+	char	*got;
+
+	got = tr_read(dir, name);
+	is_str(got, want, label);
+	free(got);
+}
+
+/* Restores an IB, checking that it worked and that all is as before. */
+static void
+tr_restore(const char *ib, const char *before, const char *restored,
+    const char *same)
+{
+	char	*cause = NULL;
+
+	is_int(repos_restore(ib, &cause), 0, restored);
+	free(cause);
+	tutil_tree_is(ib, 2, before, same);
+}
+
 /* Injects, checks what one build sees, restores, compares with before. */
 static void
 test_inject_opkg(void)
 {
-	struct tr_spec	 t;
-	char		*ib, *before, *after, *got, *cause = NULL;
+	char	*ib, *before, *cause = NULL;
 
 	ib = tr_ib("opkg", 0, 1);
 	before = tr_state(ib);
-	ok(repos_inject(ib, tr_spec(&t, "zz https://e.com/zz "
-	    "aa https://e.com/aa", "append", TR_KEY, TR_PEM), &cause) == 0,
-	    "opkg append injected");
-	free(cause);
-	cause = NULL;
-	got = tr_read(ib, "repositories.conf");
-	is_str(got, "## Remote package repositories\n"
-	    "src/gz openwrt_core https://downloads.openwrt.org/releases/"
-	    "24.10.0/targets/ath79/generic/packages\n"
-	    "src/gz openwrt_base https://downloads.openwrt.org/releases/"
-	    "24.10.0/packages/mips_24kc/base\n"
-	    "## This is the local package repository, do not remove!\n"
-	    "src imagebuilder file:packages\n"
-	    "option check_signature\n"
+	tr_inject(ib, "zz https://e.com/zz aa https://e.com/aa", "append",
+	    TR_KEY, TR_PEM, "opkg append injected");
+	tr_read_is(ib, "repositories.conf", TR_CONF_KEPT
 	    "src/gz aa https://e.com/aa\n"
 	    "src/gz zz https://e.com/zz\n", "repositories.conf appended");
-	free(got);
-	got = tr_read(ib, "keys/" TR_KEY_FP);
-	is_str(got, "untrusted comment: " TR_KEY_FP "\n" TR_KEY "\n",
-	    "usign key written as keys/<fingerprint>");
-	free(got);
-	got = tr_read(ib, "keys/custom-1.pem");
-	is_str(got, TR_PEM, "PEM key written as keys/custom-<i>.pem");
-	free(got);
+	tr_read_is(ib, "keys/" TR_KEY_FP, "untrusted comment: " TR_KEY_FP "\n"
+	    TR_KEY "\n", "usign key written as keys/<fingerprint>");
+	tr_read_is(ib, "keys/custom-1.pem", TR_PEM,
+	    "PEM key written as keys/custom-<i>.pem");
 	ok(tr_exists(ib, REPOS_PRISTINE), "pristine copy kept during build");
 	ok(tr_exists(ib, "keys/" TR_KEY2305_FP), "existing key untouched");
-	is_int(repos_restore(ib, &cause), 0, "restored");
-	after = tr_state(ib);
-	is_str(after, before, "IB byte-identical after restore");
+	tr_restore(ib, before, "restored", "IB byte-identical after restore");
 	ok(!tr_exists(ib, REPOS_PRISTINE), "pristine copy removed");
 	is_int(repos_restore(ib, &cause), 0, "second restore is a no-op");
-	free(after);
-	tr_spec_free(&t);
+	free(cause);
 
 	/* Replace mode, and a key that overwrites one the IB has. */
-	ok(repos_inject(ib, tr_spec(&t, "custom https://e.com/c", "replace",
+	tr_inject(ib, "custom https://e.com/c", "replace",
 	    "untrusted comment: x\n" "RWRoKXAGS4epF5gGGh7tVQxiJIuZWQ0geStqgCkw"
-	    "RyviQCWXpufBggaP", NULL), &cause) == 0, "opkg replace injected");
-	free(cause);
-	cause = NULL;
-	got = tr_read(ib, "repositories.conf");
-	is_str(got, "src/gz custom https://e.com/c\n"
+	    "RyviQCWXpufBggaP", NULL, "opkg replace injected");
+	tr_read_is(ib, "repositories.conf", "src/gz custom https://e.com/c\n"
 	    "src imagebuilder file:packages\noption check_signature\n",
 	    "repositories.conf replaced");
-	free(got);
-	tr_spec_free(&t);
-	ok(repos_inject(ib, tr_spec(&t, "", NULL, NULL, NULL), &cause) == 0,
-	    "empty spec: nothing to do");
-	tr_spec_free(&t);
-	got = tr_read(ib, "keys/" TR_KEY2305_FP);
-	is_str(got, "untrusted comment: " TR_KEY2305_FP "\nRWRoKXAGS4epF5gGG"
-	    "h7tVQxiJIuZWQ0geStqgCkwRyviQCWXpufBggaP\n",
-	    "existing key file replaced for the build");
-	free(got);
-	is_int(repos_restore(ib, &cause), 0, "restored again");
-	after = tr_state(ib);
-	is_str(after, before, "overwritten key put back");
-	free(after);
+	tr_inject(ib, "", NULL, NULL, NULL, "empty spec: nothing to do");
+	tr_read_is(ib, "keys/" TR_KEY2305_FP, "untrusted comment: "
+	    TR_KEY2305_FP "\nRWRoKXAGS4epF5gGGh7tVQxiJIuZWQ0geStqgCkwRyviQCW"
+	    "XpufBggaP\n", "existing key file replaced for the build");
+	tr_restore(ib, before, "restored again", "overwritten key put back");
 	free(before);
 	fs_rmtree(ib);
 	free(ib);
@@ -714,61 +684,45 @@ test_inject_opkg(void)
 static void
 test_inject_apk(void)
 {
-	struct tr_spec	 t;
-	char		*ib, *before, *after, *got, *cause = NULL;
+	char	*ib, *before, *path;
 
 	ib = tr_ib("apk", 1, 0);
 	before = tr_state(ib);
-	ok(repos_inject(ib, tr_spec(&t, "b https://e.com/b/packages.adb "
-	    "a https://e.com/a/packages.adb", "append", TR_PEM, NULL),
-	    &cause) == 0, "apk append injected");
-	got = tr_read(ib, "repositories");
-	is_str(got, TR_APK "https://e.com/a/packages.adb\n"
+	tr_inject(ib, "b https://e.com/b/packages.adb "
+	    "a https://e.com/a/packages.adb", "append", TR_PEM, NULL,
+	    "apk append injected");
+	tr_read_is(ib, "repositories", TR_APK "https://e.com/a/packages.adb\n"
 	    "https://e.com/b/packages.adb\n", "apk repositories appended");
-	free(got);
-	ok(!tr_exists(ib, "repositories.conf"), "no repositories.conf for apk");
-	got = tr_read(ib, "keys/custom-0.pem");
-	is_str(got, TR_PEM, "keys/ created for the PEM key");
-	free(got);
-	is_int(repos_restore(ib, &cause), 0, "apk restored");
-	after = tr_state(ib);
-	is_str(after, before, "apk IB identical, keys/ removed again");
-	free(after);
-	tr_spec_free(&t);
+	ok(!tr_exists(ib, "repositories.conf"),
+	    "no repositories.conf for apk");
+	tr_read_is(ib, "keys/custom-0.pem", TR_PEM,
+	    "keys/ created for the PEM key");
+	tr_restore(ib, before, "apk restored",
+	    "apk IB identical, keys/ removed again");
 
-	ok(repos_inject(ib, tr_spec(&t, "x https://e.com/new", NULL, NULL,
-	    NULL), &cause) == 0, "apk default mode is replace");
-	got = tr_read(ib, "repositories");
-	is_str(got, "https://e.com/new\n", "apk repositories replaced");
-	free(got);
-	is_int(repos_restore(ib, &cause), 0, "apk restored after replace");
-	after = tr_state(ib);
-	is_str(after, before, "apk IB identical after replace");
-	free(after);
-	tr_spec_free(&t);
+	tr_inject(ib, "x https://e.com/new", NULL, NULL, NULL,
+	    "apk default mode is replace");
+	tr_read_is(ib, "repositories", "https://e.com/new\n",
+	    "apk repositories replaced");
+	tr_restore(ib, before, "apk restored after replace",
+	    "apk IB identical after replace");
 	free(before);
 	fs_rmtree(ib);
 	free(ib);
 
 	/* Neither file: opkg's is created, and removed after. */
 	ib = tr_ib("none", 0, 0);
-	xasprintf(&got, "%s/repositories.conf", ib);
-	unlink(got);
-	free(got);
+	xasprintf(&path, "%s/repositories.conf", ib);
+	unlink(path);
+	free(path);
 	before = tr_state(ib);
-	ok(repos_inject(ib, tr_spec(&t, "x https://e.com/x", "append", NULL,
-	    NULL), &cause) == 0, "no repository file: injected");
-	got = tr_read(ib, "repositories.conf");
-	is_str(got, "src/gz x https://e.com/x\n"
+	tr_inject(ib, "x https://e.com/x", "append", NULL, NULL,
+	    "no repository file: injected");
+	tr_read_is(ib, "repositories.conf", "src/gz x https://e.com/x\n"
 	    "src imagebuilder file:packages\noption check_signature\n",
 	    "repositories.conf created");
-	free(got);
-	is_int(repos_restore(ib, &cause), 0, "restored");
-	after = tr_state(ib);
-	is_str(after, before, "created file removed again");
-	free(after);
+	tr_restore(ib, before, "restored", "created file removed again");
 	free(before);
-	tr_spec_free(&t);
 	fs_rmtree(ib);
 	free(ib);
 }
@@ -778,20 +732,18 @@ static void
 tr_refused(const char *ib, struct repos_spec *spec, const char *want,
     const char *name)
 {
-	char	*before, *after, *cause = NULL;
+	char	*before, *cause = NULL;
 	int	 rc;
 
 	before = tr_state(ib);
 	rc = repos_inject(ib, spec, &cause);
-	after = tr_state(ib);
 	ok(rc == -1 && cause != NULL && strncmp(cause, want,
 	    strlen(want)) == 0, name);
 	if (cause != NULL && strncmp(cause, want, strlen(want)) != 0)
 		printf("#   got '%s'\n", cause);
-	is_str(after, before, "nothing written");
+	tutil_tree_is(ib, 2, before, "nothing written");
 	free(cause);
 	free(before);
-	free(after);
 }
 
 /* Hostile names, URLs, keys and symbolic links in the IB. */
@@ -867,27 +819,21 @@ test_inject_refused(void)
 static void
 test_crash(void)
 {
-	struct tr_spec	 t;
-	char		*ib, *before, *after, *cause = NULL, *path;
+	char	*ib, *before, *cause = NULL, *path;
 
 	ib = tr_ib("crash", 0, 1);
 	before = tr_state(ib);
-	ok(repos_inject(ib, tr_spec(&t, "a https://e.com/a", "append",
-	    TR_KEY, NULL), &cause) == 0, "first build injected, then crash");
-	tr_spec_free(&t);
-	ok(repos_inject(ib, tr_spec(&t, "b https://e.com/b", "append", NULL,
-	    NULL), &cause) == 0, "next build injects over the leftover");
-	tr_spec_free(&t);
+	tr_inject(ib, "a https://e.com/a", "append", TR_KEY, NULL,
+	    "first build injected, then crash");
+	tr_inject(ib, "b https://e.com/b", "append", NULL, NULL,
+	    "next build injects over the leftover");
 	path = tr_read(ib, "repositories.conf");
 	ok(strstr(path, "src/gz b https://e.com/b\n") != NULL &&
 	    strstr(path, "https://e.com/a") == NULL,
 	    "the leftover was restored first");
 	free(path);
 	ok(!tr_exists(ib, "keys/" TR_KEY_FP), "the leftover key is gone");
-	is_int(repos_restore(ib, &cause), 0, "restored");
-	after = tr_state(ib);
-	is_str(after, before, "identical after crash and rerun");
-	free(after);
+	tr_restore(ib, before, "restored", "identical after crash and rerun");
 
 	/* A crash while the copies were being made. */
 	xasprintf(&path, "%s/.asud-pristine.new", ib);
@@ -895,10 +841,8 @@ test_crash(void)
 	tr_write(path, "0", "half\n", 0600);
 	free(path);
 	tr_write(ib, ".asud-tmp", "half\n", 0600);
-	is_int(repos_restore(ib, &cause), 0, "half-made copy: restore");
-	after = tr_state(ib);
-	is_str(after, before, "half-made copy and temporary file removed");
-	free(after);
+	tr_restore(ib, before, "half-made copy: restore",
+	    "half-made copy and temporary file removed");
 
 	/* A MANIFEST naming something that is not ours. */
 	xasprintf(&path, "%s/" REPOS_PRISTINE, ib);
@@ -931,12 +875,7 @@ test_crash(void)
 int
 main(void)
 {
-	char	dir[] = "repos-test.XXXXXX";
-
-	if (mkdtemp(dir) == NULL || (tr_top = realpath(dir, NULL)) == NULL) {
-		printf("Bail out! cannot make a scratch directory\n");
-		return (1);
-	}
+	tr_top = tutil_scratch("repos-test");
 	test_allowed();
 	test_fingerprint();
 	test_keys();

@@ -17,6 +17,7 @@
 #include "server/statsview.h"
 #include "store/store.h"
 #include "t/unit/tap.h"
+#include "t/unit/tutil.h"
 
 #define DAY	86400
 /* 2024-03-10 12:00:00 UTC: "today" of the tests (2024 is a leap year). */
@@ -30,23 +31,6 @@ struct test_count {
 };
 
 static char	*test_root;
-
-/* Makes the scratch directory under $TMPDIR or /tmp. */
-static char *
-test_mkroot(void)
-{
-	const char	*tmp;
-	char		*path;
-
-	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
-		tmp = "/tmp";
-	xasprintf(&path, "%s/asud-stats.XXXXXX", tmp);
-	if (mkdtemp(path) == NULL) {
-		printf("Bail out! mkdtemp %s\n", path);
-		exit(1);
-	}
-	return (path);
-}
 
 /* Opens the store in root/name, or bails out. */
 static struct store *
@@ -76,22 +60,6 @@ test_stats(struct store *st)
 		exit(1);
 	}
 	return (s);
-}
-
-/* Reads a counter straight from the store; -1 when it is absent. */
-static long long
-test_counter(struct store *st, const char *name)
-{
-	void		*val = NULL;
-	size_t		 len = 0;
-	char		*cause = NULL;
-	long long	 v = -1;
-
-	if (store_meta_get(st, name, &val, &len, &cause) == 1)
-		v = (long long)store_meta_counter(val, len);
-	free(val);
-	free(cause);
-	return (v);
 }
 
 /* Counts names under a prefix. */
@@ -288,28 +256,28 @@ test_batching(struct stats *s, struct store *st)
 
 	stats_request(s, t, "unknown/0");
 	stats_cache_miss(s, t);
-	is_int(test_counter(st, "stats:t:requests"), -1,
+	is_int(tutil_counter(st, "stats:t:requests"), -1,
 	    "an event alone is not written yet");
 	stats_success(s, t + STATS_FLUSH_SECS - 1, "21.02.7", "x86/64",
 	    "generic", 10);
-	is_int(test_counter(st, "stats:t:requests"), -1,
+	is_int(tutil_counter(st, "stats:t:requests"), -1,
 	    "nor before the flush period");
 	stats_request(s, t + STATS_FLUSH_SECS, "unknown/0");
-	is_int(test_counter(st, "stats:t:requests"), 2,
+	is_int(tutil_counter(st, "stats:t:requests"), 2,
 	    "an event after the flush period writes everything");
-	is_int(test_counter(st, "stats:d:20240130:requests"), 2,
+	is_int(tutil_counter(st, "stats:d:20240130:requests"), 2,
 	    "day bucket named by UTC date");
 	stats_cache_hit(s, t + STATS_FLUSH_SECS);
 	is_int(stats_flush(s, &cause), 0, "explicit flush");
-	is_int(test_counter(st, "stats:t:cache-hits"), 1,
+	is_int(tutil_counter(st, "stats:t:cache-hits"), 1,
 	    "explicit flush writes what is pending");
-	is_int(test_counter(st, "stats:v:20240130:21.02.7"), 1,
+	is_int(tutil_counter(st, "stats:v:20240130:21.02.7"), 1,
 	    "version bucket written");
-	is_int(test_counter(st, "stats:h:2024013012:successes"), 1,
+	is_int(tutil_counter(st, "stats:h:2024013012:successes"), 1,
 	    "hour bucket written");
-	is_int(test_counter(st, "stats:c:20240130:unknown/0"), 2,
+	is_int(tutil_counter(st, "stats:c:20240130:unknown/0"), 2,
 	    "client bucket written");
-	is_int(test_counter(st, "stats:t:build-seconds"), 10,
+	is_int(tutil_counter(st, "stats:t:build-seconds"), 10,
 	    "build seconds written");
 }
 
@@ -788,17 +756,17 @@ test_prune(struct stats *s, struct store *st)
 {
 	char	*cause = NULL;
 
-	is_int(test_counter(st, "stats:d:20240130:requests"), -1,
+	is_int(tutil_counter(st, "stats:d:20240130:requests"), -1,
 	    "prune: day bucket of 40 days ago deleted");
-	is_int(test_counter(st, "stats:c:20240130:unknown/0"), -1,
+	is_int(tutil_counter(st, "stats:c:20240130:unknown/0"), -1,
 	    "prune: client bucket of 40 days ago deleted");
-	is_int(test_counter(st, "stats:h:2024013012:successes"), -1,
+	is_int(tutil_counter(st, "stats:h:2024013012:successes"), -1,
 	    "prune: hour bucket of 40 days ago deleted");
-	is_int(test_counter(st, "stats:v:20240130:21.02.7"), 1,
+	is_int(tutil_counter(st, "stats:v:20240130:21.02.7"), 1,
 	    "prune: version bucket of 40 days ago kept");
 	is_int(test_count(st, "stats:v:2023082"), 0,
 	    "prune: version bucket of 200 days ago deleted");
-	is_int(test_counter(st, "stats:t:requests") > 0, 1,
+	is_int(tutil_counter(st, "stats:t:requests") > 0, 1,
 	    "prune: totals are never deleted");
 	ok(test_count(st, "stats:d:20240308") == 6 &&
 	    test_count(st, "stats:p:20240308:") == 2,
@@ -824,7 +792,7 @@ main(void)
 	struct stats	*s;
 	int		 rc;
 
-	test_root = test_mkroot();
+	test_root = tutil_scratch("stats-test");
 	test_client_name();
 
 	st = test_store("main");

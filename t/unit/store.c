@@ -16,6 +16,7 @@
 #include "lib/xmalloc.h"
 #include "store/store.h"
 #include "t/unit/tap.h"
+#include "t/unit/tutil.h"
 
 #define NQ	6
 #define STORE_META_MAX_TEST	200
@@ -436,22 +437,6 @@ test_meta_walk(struct store *s, const char *prefix, struct test_metawalk *w,
 	return (rc);
 }
 
-/* Reads a counter back; -1 when it is missing. */
-static long long
-test_counter(struct store *s, const char *name)
-{
-	void		*val = NULL;
-	size_t		 len = 0;
-	char		*cause = NULL;
-	long long	 v = -1;
-
-	if (store_meta_get(s, name, &val, &len, &cause) == 1)
-		v = (long long)store_meta_counter(val, len);
-	free(val);
-	free(cause);
-	return (v);
-}
-
 /* Batches of meta changes, counters and prefix walks. */
 static void
 test_meta_batch(struct store *s)
@@ -476,11 +461,11 @@ test_meta_batch(struct store *s)
 	ops[3].op = STORE_META_DEL;
 	ops[3].name = "b:gone";
 	is_int(store_meta_apply(s, ops, 4, &cause), 0, "meta batch applied");
-	is_int(test_counter(s, "b:count"), 12, "batch: two adds in one txn");
+	is_int(tutil_counter(s, "b:count"), 12, "batch: two adds in one txn");
 	is_int(store_meta_get(s, "b:gone", &val, &len, &cause), 0,
 	    "batch: put then delete leaves nothing");
 	is_int(store_meta_add(s, "b:count", 30, &cause), 0, "meta add");
-	is_int(test_counter(s, "b:count"), 42, "meta add adds");
+	is_int(tutil_counter(s, "b:count"), 42, "meta add adds");
 	ops[3].name = "b:nothing";
 	is_int(store_meta_apply(s, &ops[3], 1, &cause), 0,
 	    "batch: deleting a missing name is fine");
@@ -495,7 +480,7 @@ test_meta_batch(struct store *s)
 	cause = NULL;
 	is_int(store_meta_get(s, "b:partial", &val, &len, &cause), 0,
 	    "refused batch wrote nothing");
-	is_int(test_counter(s, "b:count"), 42, "refused batch added nothing");
+	is_int(tutil_counter(s, "b:count"), 42, "refused batch added nothing");
 	ops[3].name = "b:x";
 	ops[3].op = 99;
 	ok(store_meta_apply(s, ops, 4, &cause) == -1 && cause != NULL,
@@ -506,7 +491,7 @@ test_meta_batch(struct store *s)
 	store_meta_put(s, "b:text", "abc", 3, &cause);
 	is_int(store_meta_add(s, "b:text", 2, &cause), 0,
 	    "add to a non-counter value works");
-	is_int(test_counter(s, "b:text"), 2, "non-counter value restarts");
+	is_int(tutil_counter(s, "b:text"), 2, "non-counter value restarts");
 	is_int(store_meta_counter("abc", 3), 0, "3-byte value is no counter");
 	is_int(store_meta_counter(NULL, 0), 0, "no value is no counter");
 
@@ -532,7 +517,7 @@ test_meta_batch(struct store *s)
 	w.s = s;
 	store_meta_foreach(s, "x:", test_meta_cb, &w, &cause);
 	ok(w.n == 1 && w.write_rc == -1, "no writes from a meta walk");
-	is_int(test_counter(s, "cb-write"), -1,
+	is_int(tutil_counter(s, "cb-write"), -1,
 	    "the refused write left nothing");
 }
 
@@ -561,7 +546,7 @@ test_reopen(const char *dir)
 	ok(store_meta_get(s, "schema", (void **)&val, &len, &cause) == 1 &&
 	    len == 1, "reopen: meta kept");
 	free(val);
-	is_int(test_counter(s, "b:count"), 42, "reopen: counter kept");
+	is_int(tutil_counter(s, "b:count"), 42, "reopen: counter kept");
 	store_close(s);
 }
 
@@ -736,23 +721,6 @@ test_bad_open(void)
 	free(path);
 }
 
-/* Makes the scratch directory under $TMPDIR or /tmp. */
-static char *
-test_mkroot(void)
-{
-	const char	*tmp;
-	char		*path;
-
-	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
-		tmp = "/tmp";
-	xasprintf(&path, "%s/asud-store.XXXXXX", tmp);
-	if (mkdtemp(path) == NULL) {
-		printf("Bail out! mkdtemp %s\n", path);
-		exit(1);
-	}
-	return (path);
-}
-
 /* Runs every group against fresh stores in one scratch directory. */
 int
 main(void)
@@ -762,7 +730,7 @@ main(void)
 	char		*dir, *full;
 	int		 rc;
 
-	test_root = test_mkroot();
+	test_root = tutil_scratch("store-test");
 	xasprintf(&dir, "%s/state/db", test_root);
 	xasprintf(&full, "%s/full", test_root);
 

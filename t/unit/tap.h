@@ -8,11 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int tap_n, tap_failed;
+/*
+ * The checks so far and the failed ones: one pair per program, shared by
+ * every file of a test that reports checks (weak, so that each may define
+ * it).
+ */
+extern int	tap_n, tap_failed;
+int		tap_n __attribute__((weak)), tap_failed __attribute__((weak));
 
 #define plan(n)		printf("1..%d\n", (n))
 #define done_testing()	(printf("1..%d\n", tap_n), tap_failed ? 1 : 0)
 
+/* Prints one check's line and counts it; returns cond. */
 static inline int
 tap_ok(int cond, const char *file, int line, const char *name)
 {
@@ -38,8 +45,9 @@ tap_ok(int cond, const char *file, int line, const char *name)
 	int tap_c = tap_g != NULL && tap_w != NULL ?			\
 	    strcmp(tap_g, tap_w) == 0 : tap_g == tap_w;			\
 	if (!ok(tap_c, (name)))						\
-		printf("#   got      '%s'\n#   expected '%s'\n",		\
-		    tap_g ? tap_g : "(null)", tap_w ? tap_w : "(null)");\
+		printf("#   got      '%s'\n#   expected '%s'\n",	\
+		    tap_g ? tap_g : "(null)",				\
+		    tap_w ? tap_w : "(null)");				\
 } while (0)
 
 #endif

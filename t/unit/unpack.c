@@ -11,9 +11,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -26,6 +26,7 @@
 #include "imagebuilder/job.h"
 #include "imagebuilder/unpack.h"
 #include "t/unit/tap.h"
+#include "t/unit/tutil.h"
 
 /* One entry of a test archive; size > 0 means generated data. */
 struct tu_entry {
@@ -42,27 +43,9 @@ struct tu_result {
 	int	 done;
 	int	 ok;
 	char	*error;
-	int	 ticks;
 };
 
 static struct event_base	*tu_base;
-static struct tu_result		*tu_ticking;
-
-/* The test's SIGCHLD handler, as the daemon's main() has it. */
-static void
-tu_sigchld(evutil_socket_t fd __unused, short ev __unused, void *arg __unused)
-{
-	job_sigchld();
-}
-
-/* A repeating timer: counts while an extraction runs. */
-static void
-tu_tick(evutil_socket_t fd __unused, short ev __unused, void *arg __unused)
-{
-	if (tu_ticking != NULL && !tu_ticking->done)
-		tu_ticking->ticks++;
-}
-
 /* The unpack callback. */
 static void
 tu_done(int okay, const char *error, void *arg)
@@ -146,10 +129,8 @@ tu_tarball(const char *path, const char *filter, const struct tu_entry *ents,
 static void
 tu_wait(struct tu_result *r, int seconds)
 {
-	time_t	end = time(NULL) + seconds;
-
-	while (!r->done && time(NULL) < end)
-		event_base_loop(tu_base, EVLOOP_ONCE);
+	tutil_wait_all(r, 1, sizeof *r, offsetof(struct tu_result, done),
+	    seconds);
 }
 
 /* Extracts archive into dest and waits for the result. */
@@ -376,6 +357,13 @@ tu_large(const char *path)
 	return (tu_tarball(path, "zstd", ents, nitems(ents)));
 }
 
+/* Whether a cancelled child is gone and its tree removed. */
+static int
+tu_cancelled(void *arg)
+{
+	return (kill(*(pid_t *)arg, 0) == -1 && !tu_exists("out"));
+}
+
 /* Cancel ends the child, which removes the tree; no callback. */
 static void
 test_cancel(void)
@@ -383,7 +371,6 @@ test_cancel(void)
 	struct tu_result	 r;
 	struct unpack		*u;
 	char			*cause = NULL;
-	time_t			 end;
 	pid_t			 pid;
 
 	memset(&r, 0, sizeof r);
@@ -393,9 +380,7 @@ test_cancel(void)
 		return;
 	pid = unpack_pid(u);
 	unpack_cancel(u);
-	end = time(NULL) + 20;
-	while ((kill(pid, 0) == 0 || tu_exists("out")) && time(NULL) < end)
-		event_base_loop(tu_base, EVLOOP_ONCE);
+	tutil_wait(tu_cancelled, &pid, 20);
 	ok(kill(pid, 0) == -1 && errno == ESRCH, "cancelled child reaped");
 	ok(!tu_exists("out"), "cancelled extraction removed");
 	ok(r.done == 0, "no callback after cancel");
@@ -406,32 +391,29 @@ static void
 test_not_blocking(void)
 {
 	struct tu_result	r;
+	int			ticks;
 
-	tu_ticking = &r;
+	ticks = tutil_ticks();
 	tu_unpack("large.tar", "out", &r);
-	tu_ticking = NULL;
+	ticks = tutil_ticks() - ticks;
 	ok(r.done == 1 && r.ok == 1, "large archive extracted");
-	ok(r.ticks >= 3, "the timer kept firing during the extraction");
-	printf("# %d ticks\n", r.ticks);
+	ok(ticks >= 3, "the timer kept firing during the extraction");
+	printf("# %d ticks\n", ticks);
 	free(r.error);
 	fs_rmtree("out");
 }
 
+/* Runs every case in a scratch directory, on one event loop. */
 int
 main(void)
 {
-	struct event	*sigchld, *tick;
-	struct timeval	 tv = { 0, 5000 };
-	char		 dir[] = "unpack-test.XXXXXX";
+	char	*dir;
 
 	signal(SIGPIPE, SIG_IGN);
-	tu_base = event_base_new();
-	sigchld = evsignal_new(tu_base, SIGCHLD, tu_sigchld, NULL);
-	evsignal_add(sigchld, NULL);
-	tick = event_new(tu_base, -1, EV_PERSIST, tu_tick, NULL);
-	evtimer_add(tick, &tv);
+	tu_base = tutil_loop_init(5000, job_sigchld);
 	job_init(tu_base);
-	if (mkdtemp(dir) == NULL || chdir(dir) == -1) {
+	dir = tutil_scratch("unpack-test");
+	if (chdir(dir) == -1) {
 		ok(0, "temporary directory");
 		return (done_testing());
 	}
@@ -447,8 +429,7 @@ main(void)
 	unlink("large.tar");
 	if (chdir("..") == 0)
 		fs_rmtree(dir);
-	event_free(tick);
-	event_free(sigchld);
-	event_base_free(tu_base);
+	free(dir);
+	tutil_loop_free();
 	return (done_testing());
 }

@@ -15,6 +15,7 @@
 #include "lib/xmalloc.h"
 #include "imagebuilder/usign.h"
 #include "t/unit/tap.h"
+#include "t/unit/tutil.h"
 
 #define USIGN_TEST_DATA \
 	"a1b2  *openwrt-imagebuilder-x86-64.Linux-x86_64.tar.zst\n"
@@ -425,13 +426,7 @@ usign_test_tool(void)
 int
 main(void)
 {
-	char	tmpl[] = "usign-test.XXXXXX";
-
-	if (mkdtemp(tmpl) == NULL ||
-	    (usign_test_root = realpath(tmpl, NULL)) == NULL) {
-		printf("Bail out! cannot make a scratch directory\n");
-		return (1);
-	}
+	usign_test_root = tutil_scratch("usign-test");
 	usign_test_verify();
 	usign_test_dirs();
 	usign_test_rfc8032();
