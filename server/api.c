@@ -21,6 +21,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "lib/log.h"
+#include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/catalog.h"
 #include "store/store.h"
@@ -55,17 +56,11 @@ struct api_view {
 	int64_t		 enqueued_ms;
 };
 
-/* True for 64 lower-case hex digits. */
+/* True for 64 lower-case hex digits and nothing after them. */
 static int
 api_valid_hash(const char *s)
 {
-	size_t	i;
-
-	for (i = 0; i < STORE_HASH_LEN; i++)
-		if (!isdigit((unsigned char)s[i]) &&
-		    (s[i] < 'a' || s[i] > 'f'))
-			return (0);
-	return (s[STORE_HASH_LEN] == '\0');
+	return (text_is_hex64(s) && s[STORE_HASH_LEN] == '\0');
 }
 
 /* Reads what a poll needs out of the record, inside the read txn. */
