@@ -13,6 +13,7 @@
 
 #include <event2/http.h>
 
+#include "lib/compat.h"
 #include "lib/log.h"
 #include "lib/strv.h"
 #include "lib/xmalloc.h"
@@ -632,11 +633,22 @@ apijson_revision_render(struct apijson_op *op)
 	return (1);
 }
 
+/* What renders each kind of document: 1 when it was sent. */
+static int (*const apijson_render[])(struct apijson_op *) = {
+	[APIJSON_OVERVIEW] = apijson_overview,
+	[APIJSON_BRANCHES] = apijson_overview,
+	[APIJSON_LATEST] = apijson_overview,
+	[APIJSON_PROFILE] = apijson_profile,
+	[APIJSON_INDEX] = apijson_index,
+	[APIJSON_ARCH_INDEX] = apijson_arch_index,
+	[APIJSON_REVISION] = apijson_revision_render,
+};
+
 /* Renders; reruns after fetches, a bounded number of times. */
 static void
 apijson_run(struct apijson_op *op)
 {
-	int	done = 0;
+	int	done;
 
 	op->missing = 0;
 	op->status = 0;
@@ -645,25 +657,7 @@ apijson_run(struct apijson_op *op)
 		apijson_free(op);
 		return;
 	}
-	switch (op->kind) {
-	case APIJSON_OVERVIEW:
-	case APIJSON_BRANCHES:
-	case APIJSON_LATEST:
-		done = apijson_overview(op);
-		break;
-	case APIJSON_PROFILE:
-		done = apijson_profile(op);
-		break;
-	case APIJSON_INDEX:
-		done = apijson_index(op);
-		break;
-	case APIJSON_ARCH_INDEX:
-		done = apijson_arch_index(op);
-		break;
-	case APIJSON_REVISION:
-		done = apijson_revision_render(op);
-		break;
-	}
+	done = apijson_render[op->kind](op);
 	if (done || op->pending == 0) {
 		if (!done)
 			apijson_unavailable(op, "upstream metadata");
@@ -779,25 +773,34 @@ apijson_new(struct asud *a, struct evhttp_request *req,
 	return (op);
 }
 
+/* The documents named by their file name alone. */
+static const struct apijson_name {
+	const char		*file;
+	enum apijson_kind	 kind;
+} apijson_names[] = {
+	{ "overview.json", APIJSON_OVERVIEW },
+	{ "branches.json", APIJSON_BRANCHES },
+	{ "latest.json", APIJSON_LATEST },
+};
+
 /* GET /json/v1/<rest> */
 void
 apijson_get(struct asud *a, struct evhttp_request *req, const char *rest)
 {
 	struct apijson_op	*op;
+	size_t			 i;
 
-	if (strcmp(rest, "overview.json") == 0)
-		op = apijson_new(a, req, APIJSON_OVERVIEW);
-	else if (strcmp(rest, "branches.json") == 0)
-		op = apijson_new(a, req, APIJSON_BRANCHES);
-	else if (strcmp(rest, "latest.json") == 0)
-		op = apijson_new(a, req, APIJSON_LATEST);
-	else {
-		op = apijson_new(a, req, APIJSON_PROFILE);
-		if (apijson_parse(op, rest) == -1) {
-			apijson_free(op);
-			http_reply_detail(req, 404, "Not Found");
+	for (i = 0; i < nitems(apijson_names); i++) {
+		if (strcmp(rest, apijson_names[i].file) == 0) {
+			apijson_run(apijson_new(a, req, apijson_names[i].kind));
 			return;
 		}
+	}
+	op = apijson_new(a, req, APIJSON_PROFILE);
+	if (apijson_parse(op, rest) == -1) {
+		apijson_free(op);
+		http_reply_detail(req, 404, "Not Found");
+		return;
 	}
 	apijson_run(op);
 }
