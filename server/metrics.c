@@ -224,6 +224,15 @@ metrics_head(struct evbuffer *b, const char *name, const char *type,
 	    name, type);
 }
 
+/* Writes one sample of a metric with one label. */
+static void
+metrics_sample(struct evbuffer *b, const char *name, const char *key,
+    const char *value, uint64_t n)
+{
+	evbuffer_add_printf(b, "%s{%s=\"%s\"} %" PRIu64 "\n", name, key, value,
+	    n);
+}
+
 /* Writes one metric without labels. */
 static void
 metrics_one(struct evbuffer *b, const char *name, const char *type,
@@ -364,25 +373,26 @@ metrics_text_refusals(struct evbuffer *b)
 	metrics_head(b, "asud_refused_total", "counter",
 	    "Requests refused (or polls not held) by a limit per client.");
 	for (i = 0; i < METRICS_NREFUSALS; i++)
-		evbuffer_add_printf(b, "asud_refused_total{reason=\"%s\"} %"
-		    PRIu64 "\n", metrics_refusal_labels[i],
-		    metrics_refusals[i]);
+		metrics_sample(b, "asud_refused_total", "reason",
+		    metrics_refusal_labels[i], metrics_refusals[i]);
 }
 
 /* The build duration histogram. */
 static void
 metrics_text_histogram(struct evbuffer *b)
 {
+	char	le[32];
 	size_t	i;
 
 	metrics_head(b, "asud_build_duration_seconds", "histogram",
 	    "Duration of finished builds.");
-	for (i = 0; i < METRICS_NBUCKETS; i++)
-		evbuffer_add_printf(b, "asud_build_duration_seconds_bucket"
-		    "{le=\"%g\"} %" PRIu64 "\n", metrics_buckets[i],
-		    metrics_bucket_counts[i]);
-	evbuffer_add_printf(b, "asud_build_duration_seconds_bucket"
-	    "{le=\"+Inf\"} %" PRIu64 "\n", metrics_build_count);
+	for (i = 0; i < METRICS_NBUCKETS; i++) {
+		snprintf(le, sizeof le, "%g", metrics_buckets[i]);
+		metrics_sample(b, "asud_build_duration_seconds_bucket", "le",
+		    le, metrics_bucket_counts[i]);
+	}
+	metrics_sample(b, "asud_build_duration_seconds_bucket", "le", "+Inf",
+	    metrics_build_count);
 	evbuffer_add_printf(b, "asud_build_duration_seconds_sum %.3f\n",
 	    metrics_build_sum);
 	evbuffer_add_printf(b, "asud_build_duration_seconds_count %" PRIu64
@@ -405,15 +415,13 @@ metrics_text_daemon(struct evbuffer *b, struct asud *a)
 	    "Build requests that needed a build.", misses);
 	metrics_head(b, "asud_builds_total", "counter",
 	    "Finished builds by outcome.");
-	evbuffer_add_printf(b, "asud_builds_total{outcome=\"success\"} %"
-	    PRIu64 "\n", ok);
-	evbuffer_add_printf(b, "asud_builds_total{outcome=\"failure\"} %"
-	    PRIu64 "\n", failed);
+	metrics_sample(b, "asud_builds_total", "outcome", "success", ok);
+	metrics_sample(b, "asud_builds_total", "outcome", "failure", failed);
 	metrics_head(b, "asud_queue_length", "gauge",
 	    "Builds in the queue by state.");
-	evbuffer_add_printf(b, "asud_queue_length{state=\"queued\"} %zu\n",
+	metrics_sample(b, "asud_queue_length", "state", "queued",
 	    a->sched != NULL ? sched_queue_length(a->sched) : 0);
-	evbuffer_add_printf(b, "asud_queue_length{state=\"running\"} %zu\n",
+	metrics_sample(b, "asud_queue_length", "state", "running",
 	    a->sched != NULL ? metrics_running(a->sched) : 0);
 	metrics_one(b, "asud_imagebuilder_downloads_total", "counter",
 	    "ImageBuilder downloads started.",
