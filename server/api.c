@@ -640,10 +640,9 @@ api_query_num(struct evhttp_request *req, const char *key, long long def)
 void
 api_statistics(struct asud *a, struct evhttp_request *req, const char *which)
 {
-	struct evbuffer	*b;
-	char		*body = NULL, *branch, *cause = NULL;
-	time_t		 now = time(NULL);
-	int		 text = 0;
+	char	*body = NULL, *branch, *cause = NULL;
+	time_t	 now = time(NULL);
+	int	 text = 0;
 
 	branch = api_query(req, "branch");
 	if (strcmp(which, "stats/summary") == 0)
@@ -672,11 +671,7 @@ api_statistics(struct asud *a, struct evhttp_request *req, const char *which)
 		http_reply_detail(req, 500, "Error: statistics unavailable");
 		return;
 	}
-	if ((b = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new: out of memory");
-	evbuffer_add(b, body, strlen(body));
+	http_reply_data(req, 200, text ? "text/plain; charset=utf-8" :
+	    "application/json", body, strlen(body));
 	free(body);
-	http_reply(req, 200, text ? "text/plain; charset=utf-8" :
-	    "application/json", b);
-	evbuffer_free(b);
 }

@@ -255,18 +255,26 @@ http_reply_ref(struct evhttp_request *req, int code, const char *ctype,
 	http_reply(req, code, ctype, NULL);
 }
 
-/* Sends JSON text. */
+/* Sends a copy of len bytes. */
 void
-http_reply_json(struct evhttp_request *req, int code, const char *json,
-    size_t len)
+http_reply_data(struct evhttp_request *req, int code, const char *ctype,
+    const void *data, size_t len)
 {
 	struct evbuffer	*b;
 
 	if ((b = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new: out of memory");
-	evbuffer_add(b, json, len);
-	http_reply(req, code, "application/json", b);
+	evbuffer_add(b, data, len);
+	http_reply(req, code, ctype, b);
 	evbuffer_free(b);
+}
+
+/* Sends JSON text. */
+void
+http_reply_json(struct evhttp_request *req, int code, const char *json,
+    size_t len)
+{
+	http_reply_data(req, code, "application/json", json, len);
 }
 
 /* Sends the reference's {"detail", "status"} error shape. */

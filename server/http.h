@@ -34,6 +34,9 @@ void	http_reply_head(struct evhttp_request *, int code, const char *ctype,
 	    uintmax_t length);
 /* Starts a chunked answer (evhttp_send_reply_chunk/_end go on with it). */
 void	http_reply_start(struct evhttp_request *, int code);
+/* Sends a copy of len bytes at data. */
+void	http_reply_data(struct evhttp_request *, int code, const char *ctype,
+	    const void *data, size_t len);
 /* Sends JSON text. */
 void	http_reply_json(struct evhttp_request *, int code, const char *json,
 	    size_t len);

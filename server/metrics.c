@@ -515,16 +515,11 @@ metrics_text(struct asud *a, size_t *len)
 void
 metrics_get(struct asud *a, struct evhttp_request *req)
 {
-	struct evbuffer	*b;
-	char		*text;
-	size_t		 len;
+	char	*text;
+	size_t	 len;
 
 	text = metrics_text(a, &len);
-	if ((b = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new: out of memory");
-	evbuffer_add(b, text, len);
-	free(text);
 	http_header(req, "Cache-Control", "no-store");
-	http_reply(req, 200, METRICS_CONTENT_TYPE, b);
-	evbuffer_free(b);
+	http_reply_data(req, 200, METRICS_CONTENT_TYPE, text, len);
+	free(text);
 }
