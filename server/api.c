@@ -466,7 +466,7 @@ api_result_stale(struct asud *a, const char *hash, const struct request *r)
 
 /* POST /api/v1/build */
 void
-api_build_post(struct asud *a, struct evhttp_request *req)
+api_build_post(struct asud *a, struct evhttp_request *req, const char *arg)
 {
 	struct request_limits	 lim;
 	struct request		 r;
@@ -591,7 +591,7 @@ api_store_get(struct asud *a, struct evhttp_request *req, const char *rest)
 
 /* GET /api/v1/stats: the queue length, as the reference. */
 void
-api_stats(struct asud *a, struct evhttp_request *req)
+api_stats(struct asud *a, struct evhttp_request *req, const char *arg)
 {
 	char	body[64];
 	int	n;

@@ -8,8 +8,13 @@
 struct asud;
 struct evhttp_request;
 
+/*
+ * The handlers take the route's argument (see route.h); the ones that
+ * need none ignore it.
+ */
 /* POST /api/v1/build */
-void	api_build_post(struct asud *, struct evhttp_request *);
+void	api_build_post(struct asud *, struct evhttp_request *,
+	    const char *arg);
 /* GET and HEAD /api/v1/build/{hash} */
 void	api_build_get(struct asud *, struct evhttp_request *,
 	    const char *hash);
@@ -27,6 +32,6 @@ char	*api_query(struct evhttp_request *, const char *key);
 long long api_query_num(struct evhttp_request *, const char *key,
 	    long long def);
 /* GET /api/v1/stats */
-void	api_stats(struct asud *, struct evhttp_request *);
+void	api_stats(struct asud *, struct evhttp_request *, const char *arg);
 
 #endif

@@ -39,31 +39,29 @@
 #define METRICS_STATUS_MIN	100
 #define METRICS_STATUS_MAX	599
 
-/* The route labels; the last one takes every other path. */
-static const char *metrics_routes[] = {
-	"/api/v1/build",
-	"/api/v1/build/{hash}",
-	"/api/v1/build/{hash}/{sub}",
-	"/store/{path}",
-	"/api/v1/stats",
-	"/api/v1/stats/summary",
-	"/api/v1/stats/clients",
-	"/api/v1/builds-per-day",
-	"/api/v1/builds-by-version",
-	"/api/v1/top-packages",
-	"/api/v1/build-errors",
-	"/json/v1/{path}",
-	"/api/v1/revision/{path}",
-	"/api/v1/overview",
-	"/overview",
-	"/api/v1/latest",
-	"/api/v1/queue",
-	"/metrics",
-	"/",
-	"other",
+/* The route labels, by enum metrics_route. */
+static const char *metrics_routes[METRICS_NROUTES] = {
+	[METRICS_ROUTE_BUILD] = "/api/v1/build",
+	[METRICS_ROUTE_BUILD_HASH] = "/api/v1/build/{hash}",
+	[METRICS_ROUTE_BUILD_SUB] = "/api/v1/build/{hash}/{sub}",
+	[METRICS_ROUTE_STORE] = "/store/{path}",
+	[METRICS_ROUTE_STATS] = "/api/v1/stats",
+	[METRICS_ROUTE_STATS_SUMMARY] = "/api/v1/stats/summary",
+	[METRICS_ROUTE_STATS_CLIENTS] = "/api/v1/stats/clients",
+	[METRICS_ROUTE_BUILDS_PER_DAY] = "/api/v1/builds-per-day",
+	[METRICS_ROUTE_BUILDS_BY_VERSION] = "/api/v1/builds-by-version",
+	[METRICS_ROUTE_TOP_PACKAGES] = "/api/v1/top-packages",
+	[METRICS_ROUTE_BUILD_ERRORS] = "/api/v1/build-errors",
+	[METRICS_ROUTE_JSON] = "/json/v1/{path}",
+	[METRICS_ROUTE_REVISION] = "/api/v1/revision/{path}",
+	[METRICS_ROUTE_OVERVIEW] = "/api/v1/overview",
+	[METRICS_ROUTE_OVERVIEW_OLD] = "/overview",
+	[METRICS_ROUTE_LATEST] = "/api/v1/latest",
+	[METRICS_ROUTE_QUEUE] = "/api/v1/queue",
+	[METRICS_ROUTE_METRICS] = "/metrics",
+	[METRICS_ROUTE_PAGE] = "/",
+	[METRICS_ROUTE_OTHER] = "other",
 };
-#define METRICS_NROUTES \
-	(sizeof metrics_routes / sizeof metrics_routes[0])
 #define METRICS_NSTATUS	(METRICS_STATUS_MAX - METRICS_STATUS_MIN + 1)
 
 /* Upper bounds of the build duration buckets, in seconds (+Inf last). */
@@ -88,66 +86,27 @@ static const char *metrics_refusal_labels[METRICS_NREFUSALS] = {
 };
 static size_t	 metrics_follower_gauge;
 
-/* True when path starts with prefix. */
-static int
-metrics_prefix(const char *path, const char *prefix)
-{
-	return (strncmp(path, prefix, strlen(prefix)) == 0);
-}
-
-/* Folds a request path into one of the fixed route labels. */
-const char *
-metrics_route(const char *path)
-{
-	const char	*rest;
-	size_t		 i;
-
-	if (path == NULL)
-		return (metrics_routes[METRICS_NROUTES - 1]);
-	if (strcmp(path, "/api/v1/build/") == 0)
-		return ("/api/v1/build");
-	if (metrics_prefix(path, "/api/v1/build/")) {
-		rest = path + strlen("/api/v1/build/");
-		return (strchr(rest, '/') != NULL ?
-		    "/api/v1/build/{hash}/{sub}" : "/api/v1/build/{hash}");
-	}
-	if (metrics_prefix(path, "/store/"))
-		return ("/store/{path}");
-	if (metrics_prefix(path, "/json/v1/"))
-		return ("/json/v1/{path}");
-	if (metrics_prefix(path, "/api/v1/revision/"))
-		return ("/api/v1/revision/{path}");
-	if (strcmp(path, "/index.html") == 0)
-		return ("/");
-	for (i = 0; i < METRICS_NROUTES - 1; i++) {
-		if (strchr(metrics_routes[i], '{') == NULL &&
-		    strcmp(path, metrics_routes[i]) == 0)
-			return (metrics_routes[i]);
-	}
-	return (metrics_routes[METRICS_NROUTES - 1]);
-}
-
-/* The index of a route label in the table. */
+/* The index of a route label; anything out of range is "other". */
 static size_t
-metrics_route_index(const char *label)
+metrics_route_index(enum metrics_route r)
 {
-	size_t	i;
+	return ((size_t)r < METRICS_NROUTES ? (size_t)r : METRICS_ROUTE_OTHER);
+}
 
-	for (i = 0; i < METRICS_NROUTES - 1; i++) {
-		if (strcmp(label, metrics_routes[i]) == 0)
-			return (i);
-	}
-	return (METRICS_NROUTES - 1);
+/* The text of a route label. */
+const char *
+metrics_label(enum metrics_route r)
+{
+	return (metrics_routes[metrics_route_index(r)]);
 }
 
 /* Counts one reply by route and status. */
 void
-metrics_count(const char *path, int status)
+metrics_count(enum metrics_route r, int status)
 {
 	if (status < METRICS_STATUS_MIN || status > METRICS_STATUS_MAX)
 		return;
-	metrics_requests[metrics_route_index(metrics_route(path))]
-	    [status - METRICS_STATUS_MIN]++;
+	metrics_requests[metrics_route_index(r)][status - METRICS_STATUS_MIN]++;
 }
 
 /* Counts one build's duration into the histogram. */
@@ -513,7 +472,7 @@ metrics_text(struct asud *a, size_t *len)
 
 /* GET /metrics. */
 void
-metrics_get(struct asud *a, struct evhttp_request *req)
+metrics_get(struct asud *a, struct evhttp_request *req, const char *arg)
 {
 	char	*text;
 	size_t	 len;
