@@ -21,7 +21,11 @@ void	api_build_get(struct asud *, struct evhttp_request *,
 /* GET and HEAD /store/{hash}/{file} */
 void	api_store_get(struct asud *, struct evhttp_request *,
 	    const char *rest);
-/* GET /api/v1/{stats/summary,builds-per-day,builds-by-version,top-packages,build-errors} */
+/*
+ * GET /api/v1/{stats/summary,stats/clients,builds-per-day,
+ * builds-by-version,top-packages,build-errors}; which is the part after
+ * "/api/v1/".
+ */
 void	api_statistics(struct asud *, struct evhttp_request *,
 	    const char *which);
 /* Answers a status poll of hash as it stands. */

@@ -50,10 +50,10 @@ struct apijson_op {
 	char			*target;	/* "ath79/generic" */
 	char			*name;		/* profile or architecture */
 	int			 pending;	/* fetches waited for */
-	uint64_t		 since;		/* upstream clock at the start */
+	uint64_t		 since;		/* upstream clock at start */
 	int			 rounds;
-	int			 missing;	/* a needed document is absent */
-	char			*why;		/* the first missing one's cause */
+	int			 missing;	/* a needed document absent */
+	char			*why;		/* the first one's cause */
 	long			 status;	/* its status (404...) */
 };
 
@@ -144,7 +144,8 @@ apijson_unavailable(struct apijson_op *op, const char *what)
 		http_reply_detail(req, 404, detail);
 	} else {
 		xasprintf(&detail, "%s is unavailable from upstream (%s); try "
-		    "again later", what, op->why != NULL ? op->why : "no answer");
+		    "again later", what,
+		    op->why != NULL ? op->why : "no answer");
 		http_header(req, "Retry-After", "60");
 		http_reply_detail(req, 503, detail);
 	}
@@ -169,8 +170,9 @@ apijson_package_changes(yajl_gen g, struct asud *a, const struct conf_branch *b)
 {
 	const struct pkgchanges_client	*c;
 	size_t				 i;
-	int				 rev = b->snapshot ? -1 : b->branch_off_rev;
+	int				 rev;
 
+	rev = b->snapshot ? -1 : b->branch_off_rev;
 	jsonw_key(g, "package_changes");
 	yajl_gen_array_open(g);
 	for (i = 0; a->pkgchanges != NULL &&
@@ -675,7 +677,8 @@ apijson_segment_ok(const char *s, size_t len)
 	    (len == 2 && s[0] == '.' && s[1] == '.'))
 		return (0);
 	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && strchr("._-", s[i]) == NULL)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("._-", s[i]) == NULL)
 			return (0);
 	return (1);
 }
@@ -747,7 +750,8 @@ apijson_parse(struct apijson_op *op, const char *rest)
 		op->path = xstrndup(copy, (size_t)(t - copy));
 		t += strlen("/packages/");
 		if (strchr(t, '/') == NULL) {
-			op->name = xstrndup(t, strlen(t) - strlen("-index.json"));
+			op->name = xstrndup(t,
+			    strlen(t) - strlen("-index.json"));
 			op->kind = APIJSON_ARCH_INDEX;
 			ok = *op->name != '\0';
 		}

@@ -45,7 +45,7 @@ struct http_hold {
 	struct evhttp_connection	*evcon;
 	void				(*gone)(void *);
 	void				*arg;
-	struct event			*watch;		/* peer close, while held */
+	struct event			*watch;		/* peer close (held) */
 	LIST_ENTRY(http_hold)		 link;
 };
 static LIST_HEAD(, http_hold)	 http_holds = LIST_HEAD_INITIALIZER(http_holds);
@@ -101,7 +101,7 @@ http_hold_watch_cb(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	if (h->evcon != NULL)
-		evhttp_connection_free(h->evcon);	/* calls the gone hook */
+		evhttp_connection_free(h->evcon);	/* runs the gone hook */
 }
 
 /* Holds a request; gone(arg) runs at once if its client goes away. */
