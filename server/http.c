@@ -274,27 +274,12 @@ http_reply_json(struct evhttp_request *req, int code, const char *json,
 	http_reply_data(req, code, "application/json", json, len);
 }
 
-/* Sends the reference's {"detail", "status"} error shape. */
-void
-http_reply_detail(struct evhttp_request *req, int code, const char *detail)
-{
-	yajl_gen	 g;
-	char		*body;
-	size_t		 len;
-
-	g = jsonw_new();
-	yajl_gen_map_open(g);
-	jsonw_kv_str(g, "detail", detail);
-	jsonw_kv_int(g, "status", code);
-	yajl_gen_map_close(g);
-	body = jsonw_finish(g, &len);
-	http_reply_json(req, code, body, len);
-	free(body);
-}
-
-/* Sends the reference's {"status", "title", "detail"} shape. */
-void
-http_reply_titled(struct evhttp_request *req, int code, const char *title,
+/*
+ * Sends one of the reference's two error shapes: {"detail", "status"}
+ * without a title, {"status", "title", "detail"} with one.
+ */
+static void
+http_reply_error(struct evhttp_request *req, int code, const char *title,
     const char *detail)
 {
 	yajl_gen	 g;
@@ -303,13 +288,33 @@ http_reply_titled(struct evhttp_request *req, int code, const char *title,
 
 	g = jsonw_new();
 	yajl_gen_map_open(g);
-	jsonw_kv_int(g, "status", code);
-	jsonw_kv_str(g, "title", title);
-	jsonw_kv_str(g, "detail", detail);
+	if (title == NULL) {
+		jsonw_kv_str(g, "detail", detail);
+		jsonw_kv_int(g, "status", code);
+	} else {
+		jsonw_kv_int(g, "status", code);
+		jsonw_kv_str(g, "title", title);
+		jsonw_kv_str(g, "detail", detail);
+	}
 	yajl_gen_map_close(g);
 	body = jsonw_finish(g, &len);
 	http_reply_json(req, code, body, len);
 	free(body);
+}
+
+/* Sends the reference's {"detail", "status"} error shape. */
+void
+http_reply_detail(struct evhttp_request *req, int code, const char *detail)
+{
+	http_reply_error(req, code, NULL, detail);
+}
+
+/* Sends the reference's {"status", "title", "detail"} shape. */
+void
+http_reply_titled(struct evhttp_request *req, int code, const char *title,
+    const char *detail)
+{
+	http_reply_error(req, code, title, detail);
 }
 
 /* 301 to another path of this server. */
