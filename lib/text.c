@@ -1,5 +1,6 @@
 /*
- * text.c: base64, a UTF-8 locale, a JSON nesting check, lines and names.
+ * text.c: base64, a UTF-8 locale, a JSON nesting check, lines, names and
+ * request hashes.
  * Everything here reads bytes within a length, never past it.
  */
 #include <locale.h>
@@ -153,6 +154,19 @@ text_word_ok(const char *s, size_t len, size_t max, const char *extra)
 		    (s[i] >= '0' && s[i] <= '9'))
 			continue;
 		if (s[i] == '\0' || strchr(extra, s[i]) == NULL)
+			return (0);
+	}
+	return (1);
+}
+
+/* Checks 64 bytes for lowercase hex digits, stopping at the first other. */
+int
+text_is_hex64(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < 64; i++) {
+		if ((s[i] < '0' || s[i] > '9') && (s[i] < 'a' || s[i] > 'f'))
 			return (0);
 	}
 	return (1);

@@ -1,7 +1,8 @@
 /*
  * text.h: small text helpers shared by the leaves and the hub: base64,
- * a UTF-8 locale for character classes, a JSON nesting check, and the
- * line splitting and name checks of the parsers of untrusted text.
+ * a UTF-8 locale for character classes, a JSON nesting check, the line
+ * splitting and name checks of the parsers of untrusted text, and the
+ * check of a request hash.
  */
 #ifndef ASUD_TEXT_H
 #define ASUD_TEXT_H
@@ -51,5 +52,11 @@ int		text_graph_ok(const char *s, size_t len, size_t max);
  */
 int		text_word_ok(const char *s, size_t len, size_t max,
 		    const char *extra);
+/*
+ * Whether the first 64 bytes of s are lowercase hex digits (a request
+ * hash); what follows them is not looked at. A shorter string is safe: the
+ * check stops at its NUL.
+ */
+int		text_is_hex64(const char *s);
 
 #endif

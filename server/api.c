@@ -21,6 +21,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "lib/log.h"
+#include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/catalog.h"
 #include "store/store.h"
@@ -55,17 +56,11 @@ struct api_view {
 	int64_t		 enqueued_ms;
 };
 
-/* True for 64 lower-case hex digits. */
+/* True for 64 lower-case hex digits and nothing after them. */
 static int
 api_valid_hash(const char *s)
 {
-	size_t	i;
-
-	for (i = 0; i < STORE_HASH_LEN; i++)
-		if (!isdigit((unsigned char)s[i]) &&
-		    (s[i] < 'a' || s[i] > 'f'))
-			return (0);
-	return (s[STORE_HASH_LEN] == '\0');
+	return (text_is_hex64(s) && s[STORE_HASH_LEN] == '\0');
 }
 
 /* Reads what a poll needs out of the record, inside the read txn. */
@@ -471,7 +466,7 @@ api_result_stale(struct asud *a, const char *hash, const struct request *r)
 
 /* POST /api/v1/build */
 void
-api_build_post(struct asud *a, struct evhttp_request *req)
+api_build_post(struct asud *a, struct evhttp_request *req, const char *arg)
 {
 	struct request_limits	 lim;
 	struct request		 r;
@@ -596,7 +591,7 @@ api_store_get(struct asud *a, struct evhttp_request *req, const char *rest)
 
 /* GET /api/v1/stats: the queue length, as the reference. */
 void
-api_stats(struct asud *a, struct evhttp_request *req)
+api_stats(struct asud *a, struct evhttp_request *req, const char *arg)
 {
 	char	body[64];
 	int	n;
@@ -645,10 +640,9 @@ api_query_num(struct evhttp_request *req, const char *key, long long def)
 void
 api_statistics(struct asud *a, struct evhttp_request *req, const char *which)
 {
-	struct evbuffer	*b;
-	char		*body = NULL, *branch, *cause = NULL;
-	time_t		 now = time(NULL);
-	int		 text = 0;
+	char	*body = NULL, *branch, *cause = NULL;
+	time_t	 now = time(NULL);
+	int	 text = 0;
 
 	branch = api_query(req, "branch");
 	if (strcmp(which, "stats/summary") == 0)
@@ -677,11 +671,7 @@ api_statistics(struct asud *a, struct evhttp_request *req, const char *which)
 		http_reply_detail(req, 500, "Error: statistics unavailable");
 		return;
 	}
-	if ((b = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new: out of memory");
-	evbuffer_add(b, body, strlen(body));
+	http_reply_data(req, 200, text ? "text/plain; charset=utf-8" :
+	    "application/json", body, strlen(body));
 	free(body);
-	http_reply(req, 200, text ? "text/plain; charset=utf-8" :
-	    "application/json", b);
-	evbuffer_free(b);
 }

@@ -13,6 +13,7 @@
 
 #include <event2/http.h>
 
+#include "lib/compat.h"
 #include "lib/log.h"
 #include "lib/strv.h"
 #include "lib/xmalloc.h"
@@ -49,10 +50,10 @@ struct apijson_op {
 	char			*target;	/* "ath79/generic" */
 	char			*name;		/* profile or architecture */
 	int			 pending;	/* fetches waited for */
-	uint64_t		 since;		/* upstream clock at the start */
+	uint64_t		 since;		/* upstream clock at start */
 	int			 rounds;
-	int			 missing;	/* a needed document is absent */
-	char			*why;		/* the first missing one's cause */
+	int			 missing;	/* a needed document absent */
+	char			*why;		/* the first one's cause */
 	long			 status;	/* its status (404...) */
 };
 
@@ -143,7 +144,8 @@ apijson_unavailable(struct apijson_op *op, const char *what)
 		http_reply_detail(req, 404, detail);
 	} else {
 		xasprintf(&detail, "%s is unavailable from upstream (%s); try "
-		    "again later", what, op->why != NULL ? op->why : "no answer");
+		    "again later", what,
+		    op->why != NULL ? op->why : "no answer");
 		http_header(req, "Retry-After", "60");
 		http_reply_detail(req, 503, detail);
 	}
@@ -168,8 +170,9 @@ apijson_package_changes(yajl_gen g, struct asud *a, const struct conf_branch *b)
 {
 	const struct pkgchanges_client	*c;
 	size_t				 i;
-	int				 rev = b->snapshot ? -1 : b->branch_off_rev;
+	int				 rev;
 
+	rev = b->snapshot ? -1 : b->branch_off_rev;
 	jsonw_key(g, "package_changes");
 	yajl_gen_array_open(g);
 	for (i = 0; a->pkgchanges != NULL &&
@@ -632,11 +635,22 @@ apijson_revision_render(struct apijson_op *op)
 	return (1);
 }
 
+/* What renders each kind of document: 1 when it was sent. */
+static int (*const apijson_render[])(struct apijson_op *) = {
+	[APIJSON_OVERVIEW] = apijson_overview,
+	[APIJSON_BRANCHES] = apijson_overview,
+	[APIJSON_LATEST] = apijson_overview,
+	[APIJSON_PROFILE] = apijson_profile,
+	[APIJSON_INDEX] = apijson_index,
+	[APIJSON_ARCH_INDEX] = apijson_arch_index,
+	[APIJSON_REVISION] = apijson_revision_render,
+};
+
 /* Renders; reruns after fetches, a bounded number of times. */
 static void
 apijson_run(struct apijson_op *op)
 {
-	int	done = 0;
+	int	done;
 
 	op->missing = 0;
 	op->status = 0;
@@ -645,25 +659,7 @@ apijson_run(struct apijson_op *op)
 		apijson_free(op);
 		return;
 	}
-	switch (op->kind) {
-	case APIJSON_OVERVIEW:
-	case APIJSON_BRANCHES:
-	case APIJSON_LATEST:
-		done = apijson_overview(op);
-		break;
-	case APIJSON_PROFILE:
-		done = apijson_profile(op);
-		break;
-	case APIJSON_INDEX:
-		done = apijson_index(op);
-		break;
-	case APIJSON_ARCH_INDEX:
-		done = apijson_arch_index(op);
-		break;
-	case APIJSON_REVISION:
-		done = apijson_revision_render(op);
-		break;
-	}
+	done = apijson_render[op->kind](op);
 	if (done || op->pending == 0) {
 		if (!done)
 			apijson_unavailable(op, "upstream metadata");
@@ -681,7 +677,8 @@ apijson_segment_ok(const char *s, size_t len)
 	    (len == 2 && s[0] == '.' && s[1] == '.'))
 		return (0);
 	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && strchr("._-", s[i]) == NULL)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("._-", s[i]) == NULL)
 			return (0);
 	return (1);
 }
@@ -753,7 +750,8 @@ apijson_parse(struct apijson_op *op, const char *rest)
 		op->path = xstrndup(copy, (size_t)(t - copy));
 		t += strlen("/packages/");
 		if (strchr(t, '/') == NULL) {
-			op->name = xstrndup(t, strlen(t) - strlen("-index.json"));
+			op->name = xstrndup(t,
+			    strlen(t) - strlen("-index.json"));
 			op->kind = APIJSON_ARCH_INDEX;
 			ok = *op->name != '\0';
 		}
@@ -779,25 +777,34 @@ apijson_new(struct asud *a, struct evhttp_request *req,
 	return (op);
 }
 
+/* The documents named by their file name alone. */
+static const struct apijson_name {
+	const char		*file;
+	enum apijson_kind	 kind;
+} apijson_names[] = {
+	{ "overview.json", APIJSON_OVERVIEW },
+	{ "branches.json", APIJSON_BRANCHES },
+	{ "latest.json", APIJSON_LATEST },
+};
+
 /* GET /json/v1/<rest> */
 void
 apijson_get(struct asud *a, struct evhttp_request *req, const char *rest)
 {
 	struct apijson_op	*op;
+	size_t			 i;
 
-	if (strcmp(rest, "overview.json") == 0)
-		op = apijson_new(a, req, APIJSON_OVERVIEW);
-	else if (strcmp(rest, "branches.json") == 0)
-		op = apijson_new(a, req, APIJSON_BRANCHES);
-	else if (strcmp(rest, "latest.json") == 0)
-		op = apijson_new(a, req, APIJSON_LATEST);
-	else {
-		op = apijson_new(a, req, APIJSON_PROFILE);
-		if (apijson_parse(op, rest) == -1) {
-			apijson_free(op);
-			http_reply_detail(req, 404, "Not Found");
+	for (i = 0; i < nitems(apijson_names); i++) {
+		if (strcmp(rest, apijson_names[i].file) == 0) {
+			apijson_run(apijson_new(a, req, apijson_names[i].kind));
 			return;
 		}
+	}
+	op = apijson_new(a, req, APIJSON_PROFILE);
+	if (apijson_parse(op, rest) == -1) {
+		apijson_free(op);
+		http_reply_detail(req, 404, "Not Found");
+		return;
 	}
 	apijson_run(op);
 }

@@ -786,8 +786,9 @@ follow_state_cb(const void *val, size_t len, void *arg)
 
 /* GET /api/v1/build/{hash}/log */
 void
-follow_get(struct followers *f, struct evhttp_request *req, const char *hash)
+follow_get(struct asud *a, struct evhttp_request *req, const char *hash)
 {
+	struct followers	*f = a->followers;
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	struct evkeyvalq	 kv;
 	const char		*q, *v;
@@ -875,9 +876,10 @@ follow_state(struct followers *f, const char *hash)
 
 /* GET /api/v1/build/{hash}/events */
 void
-follow_events_get(struct followers *f, struct evhttp_request *req,
+follow_events_get(struct asud *a, struct evhttp_request *req,
     const char *hash)
 {
+	struct followers	*f = a->followers;
 	struct follow_rec	 fr = { 0, NULL };
 	struct evbuffer		*b;
 	char			*cause = NULL, *state;

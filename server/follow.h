@@ -28,8 +28,8 @@ struct followers *follow_new(struct asud *, follow_live_cb, size_t cap,
 		    int keepalive);
 /* Ends every follower's stream and frees. */
 void		 follow_free(struct followers *);
-/* GET /api/v1/build/{hash}/log */
-void		 follow_get(struct followers *, struct evhttp_request *,
+/* GET /api/v1/build/{hash}/log, followed by a->followers. */
+void		 follow_get(struct asud *, struct evhttp_request *,
 		    const char *hash);
 /* New output of the build of hash, at offset in its log. */
 void		 follow_append(struct followers *, const char *hash,
@@ -39,7 +39,7 @@ void		 follow_end(struct followers *, const char *hash);
 /* GET /api/v1/build/{hash}/events: a text/event-stream of "state" events
  * (status, detail, imagebuilder_status, queue_position) and "log" events
  * (one per output line, cut at 8 kB), ending with the build. */
-void		 follow_events_get(struct followers *, struct evhttp_request *,
+void		 follow_events_get(struct asud *, struct evhttp_request *,
 		    const char *hash);
 /* The state of hash (NULL: of every build) may have changed. */
 void		 follow_state(struct followers *, const char *hash);

@@ -1,6 +1,8 @@
 /*
- * http.c: evhttp setup and routing. Paths are matched without their query
- * string (LuCI appends "?<milliseconds>" to every URL).
+ * http.c: the HTTP transport: evhttp setup, the listener, replies with
+ * the headers every answer carries, and held requests. Every request is
+ * handed to the router with its path, without the query string (LuCI
+ * appends "?<milliseconds>" to every URL).
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -19,18 +21,12 @@
 #include <event2/keyvalq_struct.h>
 
 #include "lib/compat.h"
-#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
-#include "server/api.h"
-#include "server/apijson.h"
-#include "server/follow.h"
 #include "server/asud.h"
 #include "server/conf.h"
 #include "server/conn.h"
 #include "server/http.h"
-#include "server/metrics.h"
-#include "server/opsview.h"
 #include "server/jsonw.h"
 
 /* The most written to one socket per wakeup (see http_bev_cb). */
@@ -40,15 +36,16 @@
 /* evhttp's own timeout of a stalled read or write, at least. */
 #define HTTP_IO_TIMEOUT		120
 
-static struct evhttp	*http_server;
-static struct asud	*http_asud;
+static struct evhttp		*http_server;
+static struct asud		*http_asud;
+static struct http_hooks	 http_hook;
 
 struct http_hold {
 	struct evhttp_request		*req;
 	struct evhttp_connection	*evcon;
 	void				(*gone)(void *);
 	void				*arg;
-	struct event			*watch;		/* peer close, while held */
+	struct event			*watch;		/* peer close (held) */
 	LIST_ENTRY(http_hold)		 link;
 };
 static LIST_HEAD(, http_hold)	 http_holds = LIST_HEAD_INITIALIZER(http_holds);
@@ -104,7 +101,7 @@ http_hold_watch_cb(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	if (h->evcon != NULL)
-		evhttp_connection_free(h->evcon);	/* calls the gone hook */
+		evhttp_connection_free(h->evcon);	/* runs the gone hook */
 }
 
 /* Holds a request; gone(arg) runs at once if its client goes away. */
@@ -189,12 +186,12 @@ http_is_head(struct evhttp_request *req)
 	return (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD);
 }
 
-/* Counts an answer in the metrics, by route and status. */
+/* Shows an answer to the counting hook. */
 static void
 http_count(struct evhttp_request *req, int code)
 {
-	metrics_count(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)),
-	    code);
+	if (http_hook.count != NULL)
+		http_hook.count(req, code);
 }
 
 /* Answers a HEAD: evhttp sends no body and no length for it, so say it. */
@@ -255,41 +252,34 @@ http_reply_ref(struct evhttp_request *req, int code, const char *ctype,
 	http_reply(req, code, ctype, NULL);
 }
 
-/* Sends JSON text. */
+/* Sends a copy of len bytes. */
 void
-http_reply_json(struct evhttp_request *req, int code, const char *json,
-    size_t len)
+http_reply_data(struct evhttp_request *req, int code, const char *ctype,
+    const void *data, size_t len)
 {
 	struct evbuffer	*b;
 
 	if ((b = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new: out of memory");
-	evbuffer_add(b, json, len);
-	http_reply(req, code, "application/json", b);
+	evbuffer_add(b, data, len);
+	http_reply(req, code, ctype, b);
 	evbuffer_free(b);
 }
 
-/* Sends the reference's {"detail", "status"} error shape. */
+/* Sends JSON text. */
 void
-http_reply_detail(struct evhttp_request *req, int code, const char *detail)
+http_reply_json(struct evhttp_request *req, int code, const char *json,
+    size_t len)
 {
-	yajl_gen	 g;
-	char		*body;
-	size_t		 len;
-
-	g = jsonw_new();
-	yajl_gen_map_open(g);
-	jsonw_kv_str(g, "detail", detail);
-	jsonw_kv_int(g, "status", code);
-	yajl_gen_map_close(g);
-	body = jsonw_finish(g, &len);
-	http_reply_json(req, code, body, len);
-	free(body);
+	http_reply_data(req, code, "application/json", json, len);
 }
 
-/* Sends the reference's {"status", "title", "detail"} shape. */
-void
-http_reply_titled(struct evhttp_request *req, int code, const char *title,
+/*
+ * Sends one of the reference's two error shapes: {"detail", "status"}
+ * without a title, {"status", "title", "detail"} with one.
+ */
+static void
+http_reply_error(struct evhttp_request *req, int code, const char *title,
     const char *detail)
 {
 	yajl_gen	 g;
@@ -298,203 +288,41 @@ http_reply_titled(struct evhttp_request *req, int code, const char *title,
 
 	g = jsonw_new();
 	yajl_gen_map_open(g);
-	jsonw_kv_int(g, "status", code);
-	jsonw_kv_str(g, "title", title);
-	jsonw_kv_str(g, "detail", detail);
+	if (title == NULL) {
+		jsonw_kv_str(g, "detail", detail);
+		jsonw_kv_int(g, "status", code);
+	} else {
+		jsonw_kv_int(g, "status", code);
+		jsonw_kv_str(g, "title", title);
+		jsonw_kv_str(g, "detail", detail);
+	}
 	yajl_gen_map_close(g);
 	body = jsonw_finish(g, &len);
 	http_reply_json(req, code, body, len);
 	free(body);
 }
 
-/* Answers a CORS preflight for any route. */
-static void
-http_preflight(struct evhttp_request *req)
+/* Sends the reference's {"detail", "status"} error shape. */
+void
+http_reply_detail(struct evhttp_request *req, int code, const char *detail)
 {
-	const char	*want;
-
-	want = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "Access-Control-Request-Headers");
-	http_header(req, "Access-Control-Allow-Methods",
-	    "GET, HEAD, POST, OPTIONS");
-	http_header(req, "Access-Control-Allow-Headers",
-	    want != NULL && *want != '\0' && strlen(want) < 1024 &&
-	    strpbrk(want, "\r\n") == NULL ? want : "*");
-	http_header(req, "Access-Control-Max-Age", "86400");
-	http_reply(req, 204, NULL, NULL);
+	http_reply_error(req, code, NULL, detail);
 }
 
-static void	http_not_allowed(struct evhttp_request *, const char *);
+/* Sends the reference's {"status", "title", "detail"} shape. */
+void
+http_reply_titled(struct evhttp_request *req, int code, const char *title,
+    const char *detail)
+{
+	http_reply_error(req, code, title, detail);
+}
 
 /* 301 to another path of this server. */
-static void
+void
 http_redirect(struct evhttp_request *req, const char *to)
 {
 	http_header(req, "Location", to);
 	http_reply_detail(req, 301, "Moved Permanently");
-}
-
-/* The reference's statistics endpoints; 0 when path is not one. */
-static int
-http_stats_route(struct evhttp_request *req, const char *path, int get)
-{
-	if (strcmp(path, "/api/v1/stats/summary") != 0 &&
-	    strcmp(path, "/api/v1/stats/clients") != 0 &&
-	    strcmp(path, "/api/v1/builds-per-day") != 0 &&
-	    strcmp(path, "/api/v1/builds-by-version") != 0 &&
-	    strcmp(path, "/api/v1/top-packages") != 0 &&
-	    strcmp(path, "/api/v1/build-errors") != 0)
-		return (0);
-	if (get)
-		api_statistics(http_asud, req, path + strlen("/api/v1/"));
-	else
-		http_not_allowed(req, "GET, HEAD, OPTIONS");
-	return (1);
-}
-
-/* 405 with the methods a path takes. */
-static void
-http_not_allowed(struct evhttp_request *req, const char *allow)
-{
-	http_header(req, "Allow", allow);
-	http_reply_detail(req, 405, "Method Not Allowed");
-}
-
-/* True when path starts with prefix. */
-static int
-http_prefix(const char *path, const char *prefix)
-{
-	return (strncmp(path, prefix, strlen(prefix)) == 0);
-}
-
-/* The web page: from the source tree, or where it was installed. */
-static void
-http_index(struct evhttp_request *req)
-{
-	static const char	*dirs[] = { ASUD_PKGDATADIR "/web",
-				    ASUD_SRCDIR "/web", NULL };
-	struct evbuffer		*b;
-	char			*path, *buf = NULL;
-	size_t			 len = 0;
-	int			 i, rc = -1;
-
-	for (i = 0; rc == -1 && dirs[i] != NULL; i++) {
-		xasprintf(&path, "%s/index.html", dirs[i]);
-		rc = fs_read_file(path, 1024 * 1024, &buf, &len);
-		free(path);
-	}
-	if (rc == -1) {
-		http_reply_detail(req, 404, "Not Found");
-		return;
-	}
-	if ((b = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new: out of memory");
-	evbuffer_add(b, buf, len);
-	free(buf);
-	http_reply(req, 200, "text/html; charset=utf-8", b);
-	evbuffer_free(b);
-}
-
-/* True for "<64 hex>/<what>"; the hash is copied out. */
-static int
-http_sub_path(const char *rest, const char *what, char hash[65])
-{
-	size_t	i;
-
-	for (i = 0; i < 64; i++)
-		if (!((rest[i] >= '0' && rest[i] <= '9') ||
-		    (rest[i] >= 'a' && rest[i] <= 'f')))
-			return (0);
-	if (rest[64] != '/' || strcmp(rest + 65, what) != 0)
-		return (0);
-	memcpy(hash, rest, 64);
-	hash[64] = '\0';
-	return (1);
-}
-
-/* Routes one request by path and method. */
-static void
-http_route(struct evhttp_request *req, const char *path)
-{
-	enum evhttp_cmd_type	cmd = evhttp_request_get_command(req);
-	int			get = cmd == EVHTTP_REQ_GET ||
-				    cmd == EVHTTP_REQ_HEAD;
-	char			hash[65];
-
-	if (cmd == EVHTTP_REQ_OPTIONS) {
-		http_preflight(req);
-		return;
-	}
-	if (strcmp(path, "/api/v1/build") == 0 ||
-	    strcmp(path, "/api/v1/build/") == 0) {
-		if (cmd == EVHTTP_REQ_POST)
-			api_build_post(http_asud, req);
-		else
-			http_not_allowed(req, "POST, OPTIONS");
-	} else if (http_prefix(path, "/api/v1/build/") &&
-	    http_sub_path(path + strlen("/api/v1/build/"), "log", hash)) {
-		if (cmd == EVHTTP_REQ_GET)
-			follow_get(http_asud->followers, req, hash);
-		else
-			http_not_allowed(req, "GET, OPTIONS");
-	} else if (http_prefix(path, "/api/v1/build/") &&
-	    http_sub_path(path + strlen("/api/v1/build/"), "events", hash)) {
-		if (cmd == EVHTTP_REQ_GET)
-			follow_events_get(http_asud->followers, req, hash);
-		else
-			http_not_allowed(req, "GET, OPTIONS");
-	} else if (http_prefix(path, "/api/v1/build/")) {
-		if (get)
-			api_build_get(http_asud, req,
-			    path + strlen("/api/v1/build/"));
-		else
-			http_not_allowed(req, "GET, HEAD, OPTIONS");
-	} else if (http_prefix(path, "/store/")) {
-		if (get)
-			api_store_get(http_asud, req,
-			    path + strlen("/store/"));
-		else
-			http_not_allowed(req, "GET, HEAD, OPTIONS");
-	} else if (strcmp(path, "/api/v1/stats") == 0) {
-		if (get)
-			api_stats(http_asud, req);
-		else
-			http_not_allowed(req, "GET, HEAD, OPTIONS");
-	} else if (http_prefix(path, "/json/v1/")) {
-		if (get)
-			apijson_get(http_asud, req, path + strlen("/json/v1/"));
-		else
-			http_not_allowed(req, "GET, HEAD, OPTIONS");
-	} else if (http_prefix(path, "/api/v1/revision/")) {
-		if (get)
-			apijson_revision(http_asud, req,
-			    path + strlen("/api/v1/revision/"));
-		else
-			http_not_allowed(req, "GET, HEAD, OPTIONS");
-	} else if (strcmp(path, "/api/v1/overview") == 0 ||
-	    strcmp(path, "/overview") == 0) {
-		http_redirect(req, "/json/v1/overview.json");
-	} else if (strcmp(path, "/api/v1/latest") == 0) {
-		http_redirect(req, "/json/v1/latest.json");
-	} else if (strcmp(path, "/api/v1/queue") == 0) {
-		if (get)
-			opsview_queue(http_asud, req);
-		else
-			http_not_allowed(req, "GET, HEAD, OPTIONS");
-	} else if (strcmp(path, "/metrics") == 0) {
-		if (get)
-			metrics_get(http_asud, req);
-		else
-			http_not_allowed(req, "GET, HEAD, OPTIONS");
-	} else if (http_stats_route(req, path, get)) {
-		/* answered */
-	} else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
-		if (get)
-			http_index(req);
-		else
-			http_not_allowed(req, "GET, HEAD, OPTIONS");
-	} else
-		http_reply_detail(req, 404, "Not Found");
 }
 
 /* The one evhttp callback: every request comes here. */
@@ -525,7 +353,7 @@ http_gencb(struct evhttp_request *req, void *arg)
 		http_reply_detail(req, 400, "Bad request path");
 		return;
 	}
-	http_route(req, path);
+	http_hook.route(http_asud, req, path);
 }
 
 /* Splits "ADDR:PORT" (the address may be [v6]). */
@@ -614,7 +442,8 @@ http_conn_init(struct asud *a)
 
 /* Creates the server, binds and installs the callback. */
 int
-http_init(struct asud *a, const char *listen, char **cause)
+http_init(struct asud *a, const char *listen, const struct http_hooks *hooks,
+    char **cause)
 {
 	struct evhttp_bound_socket	*bound;
 	char				*addr;
@@ -624,6 +453,7 @@ http_init(struct asud *a, const char *listen, char **cause)
 	if (http_split_listen(listen, &addr, &port, cause) == -1)
 		return (-1);
 	http_asud = a;
+	http_hook = *hooks;
 	http_conn_init(a);
 	if ((http_server = evhttp_new(a->base)) == NULL)
 		fatalx("evhttp_new failed");

@@ -1,6 +1,9 @@
 /*
- * http.h: the HTTP front: evhttp setup, routing, and reply helpers that
- * put the common headers (CORS) on every answer.
+ * http.h: the HTTP transport: evhttp setup, the listener, reply helpers
+ * that put the common headers (CORS) on every answer, and held requests.
+ * Which handler answers a path is the router's business (route.h), given
+ * to http_init with the counting hook of /metrics; no handler is named
+ * here.
  */
 #ifndef ASUD_HTTP_H
 #define ASUD_HTTP_H
@@ -12,11 +15,25 @@ struct asud;
 struct evhttp_request;
 struct evbuffer;
 
+/* What the transport calls out to; route must be set. */
+struct http_hooks {
+	/*
+	 * Answers a request whose head passed the checks; path starts with
+	 * '/' and has no query string.
+	 */
+	void	(*route)(struct asud *, struct evhttp_request *,
+		    const char *path);
+	/* Sees the status of every reply as it starts (may be NULL). */
+	void	(*count)(struct evhttp_request *, int code);
+};
+
 /*
- * Binds listen ("ADDR:PORT", port 0 picks one), installs the routes and
- * writes "listening on ADDR:PORT" to stderr. Returns -1 with *cause.
+ * Binds listen ("ADDR:PORT", port 0 picks one), installs the hooks (they
+ * are copied) and writes "listening on ADDR:PORT" to stderr. Returns -1
+ * with *cause.
  */
-int	http_init(struct asud *, const char *listen, char **cause);
+int	http_init(struct asud *, const char *listen,
+	    const struct http_hooks *, char **cause);
 void	http_free(void);
 
 /* Sends body (may be NULL) with code and content type. */
@@ -34,6 +51,9 @@ void	http_reply_head(struct evhttp_request *, int code, const char *ctype,
 	    uintmax_t length);
 /* Starts a chunked answer (evhttp_send_reply_chunk/_end go on with it). */
 void	http_reply_start(struct evhttp_request *, int code);
+/* Sends a copy of len bytes at data. */
+void	http_reply_data(struct evhttp_request *, int code, const char *ctype,
+	    const void *data, size_t len);
 /* Sends JSON text. */
 void	http_reply_json(struct evhttp_request *, int code, const char *json,
 	    size_t len);
@@ -43,6 +63,8 @@ void	http_reply_detail(struct evhttp_request *, int code,
 /* Sends {"status": code, "title": title, "detail": detail}. */
 void	http_reply_titled(struct evhttp_request *, int code,
 	    const char *title, const char *detail);
+/* Sends 301 with Location: to, a path of this server. */
+void	http_redirect(struct evhttp_request *, const char *to);
 /* Sets a response header. */
 void	http_header(struct evhttp_request *, const char *name,
 	    const char *value);

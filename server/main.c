@@ -35,6 +35,7 @@
 #include "server/conf.h"
 #include "server/demo.h"
 #include "server/http.h"
+#include "server/route.h"
 #include "server/sched.h"
 #include "server/stats.h"
 #include "server/upstream.h"
@@ -48,6 +49,12 @@
 #define MAIN_NOFILE_MAX	65536
 
 static struct event_base	*main_base;
+
+/* The HTTP transport's router and its count of replies for /metrics. */
+static const struct http_hooks	 main_http_hooks = {
+	route_dispatch,
+	route_count
+};
 
 /* Prints how to run asud. */
 static void __attribute__((noreturn))
@@ -385,7 +392,7 @@ main(int argc, char **argv)
 	main_state_dirs(&a);
 	main_sandbox(&a);
 	main_open(&a);
-	if (http_init(&a, c.listen, &cause) == -1)
+	if (http_init(&a, c.listen, &main_http_hooks, &cause) == -1)
 		fatalx("%s", cause);
 	ev_stats = event_new(a.base, -1, EV_PERSIST, main_stats_cb, &a);
 	if (ev_stats == NULL || event_add(ev_stats, &stats_tv) == -1)

@@ -39,31 +39,29 @@
 #define METRICS_STATUS_MIN	100
 #define METRICS_STATUS_MAX	599
 
-/* The route labels; the last one takes every other path. */
-static const char *metrics_routes[] = {
-	"/api/v1/build",
-	"/api/v1/build/{hash}",
-	"/api/v1/build/{hash}/{sub}",
-	"/store/{path}",
-	"/api/v1/stats",
-	"/api/v1/stats/summary",
-	"/api/v1/stats/clients",
-	"/api/v1/builds-per-day",
-	"/api/v1/builds-by-version",
-	"/api/v1/top-packages",
-	"/api/v1/build-errors",
-	"/json/v1/{path}",
-	"/api/v1/revision/{path}",
-	"/api/v1/overview",
-	"/overview",
-	"/api/v1/latest",
-	"/api/v1/queue",
-	"/metrics",
-	"/",
-	"other",
+/* The route labels, by enum metrics_route. */
+static const char *metrics_routes[METRICS_NROUTES] = {
+	[METRICS_ROUTE_BUILD] = "/api/v1/build",
+	[METRICS_ROUTE_BUILD_HASH] = "/api/v1/build/{hash}",
+	[METRICS_ROUTE_BUILD_SUB] = "/api/v1/build/{hash}/{sub}",
+	[METRICS_ROUTE_STORE] = "/store/{path}",
+	[METRICS_ROUTE_STATS] = "/api/v1/stats",
+	[METRICS_ROUTE_STATS_SUMMARY] = "/api/v1/stats/summary",
+	[METRICS_ROUTE_STATS_CLIENTS] = "/api/v1/stats/clients",
+	[METRICS_ROUTE_BUILDS_PER_DAY] = "/api/v1/builds-per-day",
+	[METRICS_ROUTE_BUILDS_BY_VERSION] = "/api/v1/builds-by-version",
+	[METRICS_ROUTE_TOP_PACKAGES] = "/api/v1/top-packages",
+	[METRICS_ROUTE_BUILD_ERRORS] = "/api/v1/build-errors",
+	[METRICS_ROUTE_JSON] = "/json/v1/{path}",
+	[METRICS_ROUTE_REVISION] = "/api/v1/revision/{path}",
+	[METRICS_ROUTE_OVERVIEW] = "/api/v1/overview",
+	[METRICS_ROUTE_OVERVIEW_OLD] = "/overview",
+	[METRICS_ROUTE_LATEST] = "/api/v1/latest",
+	[METRICS_ROUTE_QUEUE] = "/api/v1/queue",
+	[METRICS_ROUTE_METRICS] = "/metrics",
+	[METRICS_ROUTE_PAGE] = "/",
+	[METRICS_ROUTE_OTHER] = "other",
 };
-#define METRICS_NROUTES \
-	(sizeof metrics_routes / sizeof metrics_routes[0])
 #define METRICS_NSTATUS	(METRICS_STATUS_MAX - METRICS_STATUS_MIN + 1)
 
 /* Upper bounds of the build duration buckets, in seconds (+Inf last). */
@@ -88,66 +86,27 @@ static const char *metrics_refusal_labels[METRICS_NREFUSALS] = {
 };
 static size_t	 metrics_follower_gauge;
 
-/* True when path starts with prefix. */
-static int
-metrics_prefix(const char *path, const char *prefix)
-{
-	return (strncmp(path, prefix, strlen(prefix)) == 0);
-}
-
-/* Folds a request path into one of the fixed route labels. */
-const char *
-metrics_route(const char *path)
-{
-	const char	*rest;
-	size_t		 i;
-
-	if (path == NULL)
-		return (metrics_routes[METRICS_NROUTES - 1]);
-	if (strcmp(path, "/api/v1/build/") == 0)
-		return ("/api/v1/build");
-	if (metrics_prefix(path, "/api/v1/build/")) {
-		rest = path + strlen("/api/v1/build/");
-		return (strchr(rest, '/') != NULL ?
-		    "/api/v1/build/{hash}/{sub}" : "/api/v1/build/{hash}");
-	}
-	if (metrics_prefix(path, "/store/"))
-		return ("/store/{path}");
-	if (metrics_prefix(path, "/json/v1/"))
-		return ("/json/v1/{path}");
-	if (metrics_prefix(path, "/api/v1/revision/"))
-		return ("/api/v1/revision/{path}");
-	if (strcmp(path, "/index.html") == 0)
-		return ("/");
-	for (i = 0; i < METRICS_NROUTES - 1; i++) {
-		if (strchr(metrics_routes[i], '{') == NULL &&
-		    strcmp(path, metrics_routes[i]) == 0)
-			return (metrics_routes[i]);
-	}
-	return (metrics_routes[METRICS_NROUTES - 1]);
-}
-
-/* The index of a route label in the table. */
+/* The index of a route label; anything out of range is "other". */
 static size_t
-metrics_route_index(const char *label)
+metrics_route_index(enum metrics_route r)
 {
-	size_t	i;
+	return ((size_t)r < METRICS_NROUTES ? (size_t)r : METRICS_ROUTE_OTHER);
+}
 
-	for (i = 0; i < METRICS_NROUTES - 1; i++) {
-		if (strcmp(label, metrics_routes[i]) == 0)
-			return (i);
-	}
-	return (METRICS_NROUTES - 1);
+/* The text of a route label. */
+const char *
+metrics_label(enum metrics_route r)
+{
+	return (metrics_routes[metrics_route_index(r)]);
 }
 
 /* Counts one reply by route and status. */
 void
-metrics_count(const char *path, int status)
+metrics_count(enum metrics_route r, int status)
 {
 	if (status < METRICS_STATUS_MIN || status > METRICS_STATUS_MAX)
 		return;
-	metrics_requests[metrics_route_index(metrics_route(path))]
-	    [status - METRICS_STATUS_MIN]++;
+	metrics_requests[metrics_route_index(r)][status - METRICS_STATUS_MIN]++;
 }
 
 /* Counts one build's duration into the histogram. */
@@ -222,6 +181,15 @@ metrics_head(struct evbuffer *b, const char *name, const char *type,
 {
 	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
 	    name, type);
+}
+
+/* Writes one sample of a metric with one label. */
+static void
+metrics_sample(struct evbuffer *b, const char *name, const char *key,
+    const char *value, uint64_t n)
+{
+	evbuffer_add_printf(b, "%s{%s=\"%s\"} %" PRIu64 "\n", name, key, value,
+	    n);
 }
 
 /* Writes one metric without labels. */
@@ -364,25 +332,26 @@ metrics_text_refusals(struct evbuffer *b)
 	metrics_head(b, "asud_refused_total", "counter",
 	    "Requests refused (or polls not held) by a limit per client.");
 	for (i = 0; i < METRICS_NREFUSALS; i++)
-		evbuffer_add_printf(b, "asud_refused_total{reason=\"%s\"} %"
-		    PRIu64 "\n", metrics_refusal_labels[i],
-		    metrics_refusals[i]);
+		metrics_sample(b, "asud_refused_total", "reason",
+		    metrics_refusal_labels[i], metrics_refusals[i]);
 }
 
 /* The build duration histogram. */
 static void
 metrics_text_histogram(struct evbuffer *b)
 {
+	char	le[32];
 	size_t	i;
 
 	metrics_head(b, "asud_build_duration_seconds", "histogram",
 	    "Duration of finished builds.");
-	for (i = 0; i < METRICS_NBUCKETS; i++)
-		evbuffer_add_printf(b, "asud_build_duration_seconds_bucket"
-		    "{le=\"%g\"} %" PRIu64 "\n", metrics_buckets[i],
-		    metrics_bucket_counts[i]);
-	evbuffer_add_printf(b, "asud_build_duration_seconds_bucket"
-	    "{le=\"+Inf\"} %" PRIu64 "\n", metrics_build_count);
+	for (i = 0; i < METRICS_NBUCKETS; i++) {
+		snprintf(le, sizeof le, "%g", metrics_buckets[i]);
+		metrics_sample(b, "asud_build_duration_seconds_bucket", "le",
+		    le, metrics_bucket_counts[i]);
+	}
+	metrics_sample(b, "asud_build_duration_seconds_bucket", "le", "+Inf",
+	    metrics_build_count);
 	evbuffer_add_printf(b, "asud_build_duration_seconds_sum %.3f\n",
 	    metrics_build_sum);
 	evbuffer_add_printf(b, "asud_build_duration_seconds_count %" PRIu64
@@ -405,15 +374,13 @@ metrics_text_daemon(struct evbuffer *b, struct asud *a)
 	    "Build requests that needed a build.", misses);
 	metrics_head(b, "asud_builds_total", "counter",
 	    "Finished builds by outcome.");
-	evbuffer_add_printf(b, "asud_builds_total{outcome=\"success\"} %"
-	    PRIu64 "\n", ok);
-	evbuffer_add_printf(b, "asud_builds_total{outcome=\"failure\"} %"
-	    PRIu64 "\n", failed);
+	metrics_sample(b, "asud_builds_total", "outcome", "success", ok);
+	metrics_sample(b, "asud_builds_total", "outcome", "failure", failed);
 	metrics_head(b, "asud_queue_length", "gauge",
 	    "Builds in the queue by state.");
-	evbuffer_add_printf(b, "asud_queue_length{state=\"queued\"} %zu\n",
+	metrics_sample(b, "asud_queue_length", "state", "queued",
 	    a->sched != NULL ? sched_queue_length(a->sched) : 0);
-	evbuffer_add_printf(b, "asud_queue_length{state=\"running\"} %zu\n",
+	metrics_sample(b, "asud_queue_length", "state", "running",
 	    a->sched != NULL ? metrics_running(a->sched) : 0);
 	metrics_one(b, "asud_imagebuilder_downloads_total", "counter",
 	    "ImageBuilder downloads started.",
@@ -505,18 +472,13 @@ metrics_text(struct asud *a, size_t *len)
 
 /* GET /metrics. */
 void
-metrics_get(struct asud *a, struct evhttp_request *req)
+metrics_get(struct asud *a, struct evhttp_request *req, const char *arg)
 {
-	struct evbuffer	*b;
-	char		*text;
-	size_t		 len;
+	char	*text;
+	size_t	 len;
 
 	text = metrics_text(a, &len);
-	if ((b = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new: out of memory");
-	evbuffer_add(b, text, len);
-	free(text);
 	http_header(req, "Cache-Control", "no-store");
-	http_reply(req, 200, METRICS_CONTENT_TYPE, b);
-	evbuffer_free(b);
+	http_reply_data(req, 200, METRICS_CONTENT_TYPE, text, len);
+	free(text);
 }

@@ -2,10 +2,11 @@
  * metrics.h: counters the daemon keeps for operators, and the body of
  * GET /metrics in the Prometheus text exposition format 0.0.4.
  *
- * The HTTP layer counts every reply with metrics_count; the scheduler
- * reports build durations with metrics_build_seconds; the long-poll and
- * log-follow code sets its gauges. Everything else is read at scrape time
- * from the modules that own it.
+ * The router counts every reply with metrics_count under the label of
+ * the route it took; the scheduler reports build durations with
+ * metrics_build_seconds; the long-poll and log-follow code sets its
+ * gauges. Everything else is read at scrape time from the modules that
+ * own it.
  */
 #ifndef ASUD_METRICS_H
 #define ASUD_METRICS_H
@@ -19,13 +20,38 @@ struct evhttp_request;
 #define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
 
 /*
- * Counts one reply. path is the request's path as sent (may be NULL); it
- * is folded into a fixed set of route labels, so no client can make the
- * label set grow.
+ * The route labels replies are counted under, in the order a scrape lists
+ * them. The set is fixed, so no client can make it grow; what no route
+ * takes is METRICS_ROUTE_OTHER.
  */
-void	metrics_count(const char *path, int status);
-/* The route label a path is counted under ("/api/v1/build/{hash}"...). */
-const char *metrics_route(const char *path);
+enum metrics_route {
+	METRICS_ROUTE_BUILD,		/* /api/v1/build */
+	METRICS_ROUTE_BUILD_HASH,	/* /api/v1/build/{hash} */
+	METRICS_ROUTE_BUILD_SUB,	/* /api/v1/build/{hash}/{sub} */
+	METRICS_ROUTE_STORE,		/* /store/{path} */
+	METRICS_ROUTE_STATS,		/* /api/v1/stats */
+	METRICS_ROUTE_STATS_SUMMARY,	/* /api/v1/stats/summary */
+	METRICS_ROUTE_STATS_CLIENTS,	/* /api/v1/stats/clients */
+	METRICS_ROUTE_BUILDS_PER_DAY,	/* /api/v1/builds-per-day */
+	METRICS_ROUTE_BUILDS_BY_VERSION, /* /api/v1/builds-by-version */
+	METRICS_ROUTE_TOP_PACKAGES,	/* /api/v1/top-packages */
+	METRICS_ROUTE_BUILD_ERRORS,	/* /api/v1/build-errors */
+	METRICS_ROUTE_JSON,		/* /json/v1/{path} */
+	METRICS_ROUTE_REVISION,		/* /api/v1/revision/{path} */
+	METRICS_ROUTE_OVERVIEW,		/* /api/v1/overview */
+	METRICS_ROUTE_OVERVIEW_OLD,	/* /overview */
+	METRICS_ROUTE_LATEST,		/* /api/v1/latest */
+	METRICS_ROUTE_QUEUE,		/* /api/v1/queue */
+	METRICS_ROUTE_METRICS,		/* /metrics */
+	METRICS_ROUTE_PAGE,		/* / */
+	METRICS_ROUTE_OTHER,		/* other */
+	METRICS_NROUTES
+};
+
+/* Counts one reply by route label and status (100 to 599; others not). */
+void	metrics_count(enum metrics_route, int status);
+/* The text of a route label ("/api/v1/build/{hash}"...). */
+const char *metrics_label(enum metrics_route);
 /* Counts one finished build's duration in the histogram. */
 void	metrics_build_seconds(double seconds);
 /* Gauges fed by their owners: long-poll waiters, log followers. */
@@ -50,7 +76,8 @@ void	metrics_reset(void);
  * then only the module's own counters are written.
  */
 char	*metrics_text(struct asud *a, size_t *len);
-/* GET /metrics. */
-void	metrics_get(struct asud *a, struct evhttp_request *req);
+/* GET /metrics (arg: unused, as every route's handler has one). */
+void	metrics_get(struct asud *a, struct evhttp_request *req,
+	    const char *arg);
 
 #endif

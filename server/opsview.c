@@ -111,7 +111,7 @@ opsview_queue_json(struct asud *a, long long now_ms, size_t *len)
 
 /* GET /api/v1/queue. */
 void
-opsview_queue(struct asud *a, struct evhttp_request *req)
+opsview_queue(struct asud *a, struct evhttp_request *req, const char *arg)
 {
 	char	*body;
 	size_t	 len;

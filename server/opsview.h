@@ -9,7 +9,8 @@ struct evhttp_request;
 
 /* The listing as JSON, allocated; now_ms gives the waiting times. */
 char	*opsview_queue_json(struct asud *, long long now_ms, size_t *len);
-/* GET /api/v1/queue. */
-void	 opsview_queue(struct asud *, struct evhttp_request *);
+/* GET /api/v1/queue (arg: unused, as every route's handler has one). */
+void	 opsview_queue(struct asud *, struct evhttp_request *,
+	    const char *arg);
 
 #endif

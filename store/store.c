@@ -20,6 +20,7 @@
 #include "lib/compat.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
+#include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "store/store.h"
 #include "store/txn.h"
@@ -79,7 +80,6 @@ static int	store_name_check(const char *, size_t *, char **);
 static void	store_be64_put(unsigned char *, uint64_t);
 static uint64_t	store_be64_get(const unsigned char *);
 static void	store_qkey_make(unsigned char *, uint64_t, const char *);
-static int	store_hex_valid(const char *, size_t);
 static void	store_unqueue(struct store *, struct txn *, const char *);
 static int	store_view(struct store *, MDB_dbi, const void *, size_t,
 		    store_view_cb, void *, const char *, char **);
@@ -120,7 +120,7 @@ static int
 store_hash_check(const char *hash, char **cause)
 {
 	if (hash == NULL || strnlen(hash, STORE_HASH_LEN + 1) !=
-	    STORE_HASH_LEN || !store_hex_valid(hash, STORE_HASH_LEN)) {
+	    STORE_HASH_LEN || !text_is_hex64(hash)) {
 		*cause = xstrdup("store: invalid hash (want 64 lowercase "
 		    "hex digits)");
 		return (-1);
@@ -139,19 +139,6 @@ store_name_check(const char *name, size_t *len, char **cause)
 		return (-1);
 	}
 	return (0);
-}
-
-/* Tells whether the first len bytes of s are lowercase hex digits. */
-static int
-store_hex_valid(const char *s, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++) {
-		if ((s[i] < '0' || s[i] > '9') && (s[i] < 'a' || s[i] > 'f'))
-			return (0);
-	}
-	return (1);
 }
 
 /* Writes v big-endian so that byte order is numeric order. */
@@ -368,7 +355,7 @@ store_walk_visit(struct store_walk *w, const MDB_val *k, const MDB_val *v)
 		return (0);
 	} else
 		key += 8;
-	if (!store_hex_valid(key, STORE_HASH_LEN)) {
+	if (!text_is_hex64(key)) {
 		log_warnx("store: skipping an entry with a bad hash");
 		return (0);
 	}

@@ -279,6 +279,73 @@ for my $case (@bad) {
 	like($got // '', qr/\r\n0\r\n\r\n\z/, 'to the end of its build');
 }
 
+# One request on its own connection: the status and the headers (names
+# in lower case) of the answer.
+sub ask {
+	my ($method, $path, $head) = @_;
+	my $got = read_all(conn("$method $path HTTP/1.1\r\nHost: x\r\n"
+	    . "Connection: close\r\nContent-Length: 0\r\n" . ($head // '')
+	    . "\r\n")) // '';
+	my ($code) = $got =~ m{\AHTTP/1\.1 (\d{3}) };
+	my ($text) = $got =~ /\A(.*?)\r\n\r\n/s;
+	my %h = map { /^([^:]+):\s*(.*)$/ ? (lc $1 => $2) : () }
+	    split /\r\n/, $text // '';
+	return ($code // 0, \%h);
+}
+
+# The routing table as the unit test lists it: every route's Allow list
+# (derived from its methods) and a path it takes. For each route, every
+# method it does not take gets 405 with that list, and its preflight
+# names the table's methods, those of the route among them.
+{
+	my $list = $ENV{ASUD_UNIT_ROUTE} // 't/unit/route';
+	open(my $fh, '-|', $list, '--list') or die "$list: $!";
+	chomp(my @lines = <$fh>);
+	close($fh) or die "$list --list failed";
+	my ($opt, $preflight) = split /\t/, shift(@lines) // '';
+	is($opt, 'OPTIONS', 'the listed table starts with the preflight');
+	is($preflight, 'GET, HEAD, POST, OPTIONS',
+	    'the preflight names the methods it always did');
+	my %route = map { my ($al, $p) = split /\t/; ($p => $al) } @lines;
+	cmp_ok(scalar @lines, '>=', 20, 'the table has its routes');
+	my $h = '0123456789abcdef' x 4;
+	my %known = ('/api/v1/build' => 'POST, OPTIONS',
+	    "/api/v1/build/$h/log" => 'GET, OPTIONS',
+	    "/api/v1/build/$h/events" => 'GET, OPTIONS',
+	    '/api/v1/queue' => 'GET, HEAD, OPTIONS',
+	    '/metrics' => 'GET, HEAD, OPTIONS', '/' => 'GET, HEAD, OPTIONS',
+	    '/api/v1/overview' => 'any');
+	for my $p (sort keys %known) {
+		is($route{$p}, $known{$p}, "the table lists $p as $known{$p}");
+	}
+	for my $line (@lines) {
+		my ($allow, $path) = split /\t/, $line;
+		my %takes = map { $_ => 1 } split /, /, $allow;
+		for my $m (qw(GET HEAD POST PUT DELETE PATCH)) {
+			next if $takes{$m};
+			my ($code, $hd) = ask($m, $path);
+			if ($allow eq 'any') {
+				is($code, 301, "$m $path: redirected");
+				next;
+			}
+			is($code, 405, "$m $path: 405");
+			is($hd->{allow}, $allow, "$m $path: Allow: $allow");
+			is($hd->{'access-control-allow-origin'}, '*',
+			    "$m $path: the CORS header");
+		}
+		my ($code, $hd) = ask('OPTIONS', $path, "Origin: http://x\r\n"
+		    . "Access-Control-Request-Headers: content-type\r\n");
+		is($code, 204, "OPTIONS $path: 204");
+		my $methods = $hd->{'access-control-allow-methods'} // '';
+		is($methods, $preflight, "OPTIONS $path: the table's methods");
+		my %named = map { $_ => 1 } split /, /, $methods;
+		ok(!grep({ !$named{$_} } grep { $_ ne 'any' } keys %takes),
+		    "OPTIONS $path: names the route's methods");
+		is($hd->{'access-control-allow-headers'}, 'content-type',
+		    "OPTIONS $path: allows the headers asked for");
+	}
+}
+
 # What /metrics counted.
 sub metric {
 	my ($d, $name) = @_;

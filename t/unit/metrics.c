@@ -6,7 +6,22 @@
 #include <string.h>
 
 #include "server/metrics.h"
+#include "server/route.h"
 #include "t/unit/tap.h"
+
+/* The label the replies to path are counted under, as text. */
+static const char *
+metrics_test_label(const char *path)
+{
+	return (metrics_label(route_label(path)));
+}
+
+/* Counts one reply to path, as the HTTP layer's hook does. */
+static void
+metrics_test_count(const char *path, int status)
+{
+	metrics_count(route_label(path), status);
+}
 
 /* True when text holds line as a whole line. */
 static int
@@ -31,26 +46,31 @@ main(void)
 	size_t	 len;
 	int	 i;
 
-	is_str(metrics_route("/api/v1/build"), "/api/v1/build", "build");
-	is_str(metrics_route("/api/v1/build/"), "/api/v1/build", "build/");
-	is_str(metrics_route("/api/v1/build/abc"), "/api/v1/build/{hash}",
-	    "build hash");
-	is_str(metrics_route("/api/v1/build/abc/log"),
+	is_str(metrics_test_label("/api/v1/build"), "/api/v1/build", "build");
+	is_str(metrics_test_label("/api/v1/build/"), "/api/v1/build",
+	    "build/");
+	is_str(metrics_test_label("/api/v1/build/abc"),
+	    "/api/v1/build/{hash}", "build hash");
+	is_str(metrics_test_label("/api/v1/build/abc/log"),
 	    "/api/v1/build/{hash}/{sub}", "build hash sub");
-	is_str(metrics_route("/store/x/y.bin"), "/store/{path}", "store");
-	is_str(metrics_route("/metrics"), "/metrics", "metrics");
-	is_str(metrics_route("/index.html"), "/", "index");
-	is_str(metrics_route("/nope\"\n"), "other", "hostile path is other");
-	is_str(metrics_route(NULL), "other", "NULL path");
-	is_str(metrics_route("/store"), "other", "a prefix is not the route");
+	is_str(metrics_test_label("/store/x/y.bin"), "/store/{path}", "store");
+	is_str(metrics_test_label("/metrics"), "/metrics", "metrics");
+	is_str(metrics_test_label("/index.html"), "/", "index");
+	is_str(metrics_test_label("/nope\"\n"), "other",
+	    "hostile path is other");
+	is_str(metrics_test_label(NULL), "other", "NULL path");
+	is_str(metrics_test_label("/store"), "other",
+	    "a prefix is not the route");
+	is_str(metrics_label(METRICS_NROUTES), "other", "a label out of range");
 
 	metrics_reset();
 	for (i = 0; i < 3; i++)
-		metrics_count("/api/v1/build", 202);
-	metrics_count("/api/v1/build/", 202);
-	metrics_count("/whatever", 404);
-	metrics_count("/whatever", 99);
-	metrics_count("/whatever", 600);
+		metrics_test_count("/api/v1/build", 202);
+	metrics_test_count("/api/v1/build/", 202);
+	metrics_test_count("/whatever", 404);
+	metrics_test_count("/whatever", 99);
+	metrics_test_count("/whatever", 600);
+	metrics_count(METRICS_NROUTES + 3, 500);
 	metrics_build_seconds(0.5);
 	metrics_build_seconds(7);
 	metrics_build_seconds(100000);
@@ -66,6 +86,8 @@ main(void)
 	    "{route=\"/api/v1/build\",status=\"202\"} 4"), "202 counted");
 	ok(metrics_test_has(text, "asud_http_requests_total"
 	    "{route=\"other\",status=\"404\"} 1"), "404 counted");
+	ok(metrics_test_has(text, "asud_http_requests_total"
+	    "{route=\"other\",status=\"500\"} 1"), "a bad label is other");
 	ok(strstr(text, "status=\"99\"") == NULL &&
 	    strstr(text, "status=\"600\"") == NULL, "bad statuses dropped");
 	ok(metrics_test_has(text,
