@@ -3,38 +3,17 @@
  * of GET /metrics. Counters of this module live in memory and start at
  * zero with the process; the build totals come from stats (persisted).
  */
-#include <sys/types.h>
-#include <sys/stat.h>
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/http.h>
 
 #include "lib/log.h"
 #include "lib/xmalloc.h"
-#include "imagebuilder/fetch.h"
-#include "imagebuilder/ibcache.h"
-#include "imagebuilder/unpack.h"
-#include "store/store.h"
-#include "server/anscache.h"
-#include "server/asud.h"
-#include "server/conf.h"
-#include "server/conn.h"
-#include "server/http.h"
 #include "server/metrics.h"
-#include "server/wait.h"
-#include "server/follow.h"
-#include "server/sched.h"
-#include "server/stats.h"
-#include "server/upstream.h"
 
 #define METRICS_STATUS_MIN	100
 #define METRICS_STATUS_MAX	599
@@ -201,108 +180,6 @@ metrics_one(struct evbuffer *b, const char *name, const char *type,
 	evbuffer_add_printf(b, "%s %" PRIu64 "\n", name, value);
 }
 
-/* Reads one ".asud-size" file; 0 when missing or not a number. */
-static uint64_t
-metrics_size_file(int dirfd, const char *name)
-{
-	struct stat		 st;
-	char			 buf[32];
-	char			*end;
-	ssize_t			 n;
-	unsigned long long	 v;
-	int			 fd;
-
-	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd == -1)
-		return (0);
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return (0);
-	}
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return (0);
-	buf[n] = '\0';
-	errno = 0;
-	v = strtoull(buf, &end, 10);
-	if (errno != 0 || end == buf || (*end != '\0' && *end != '\n'))
-		return (0);
-	return (v);
-}
-
-/*
- * Sums the unpacked sizes under dir, depth levels down
- * (<version>/<target>/<subtarget>); symbolic links are not followed.
- */
-static uint64_t
-metrics_walk(int dirfd, int depth)
-{
-	DIR		*d;
-	struct dirent	*de;
-	uint64_t	 sum = 0;
-	int		 fd;
-
-	if (depth == 0)
-		return (metrics_size_file(dirfd, UNPACK_SIZE_FILE));
-	fd = dup(dirfd);
-	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
-		return (0);
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		fd = openat(dirfd, de->d_name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd == -1)
-			continue;
-		sum += metrics_walk(fd, depth - 1);
-		close(fd);
-	}
-	closedir(d);
-	return (sum);
-}
-
-/* The bytes of the unpacked ImageBuilders under root. */
-static uint64_t
-metrics_cache_bytes(const char *root)
-{
-	uint64_t	sum;
-	int		fd;
-
-	if (root == NULL)
-		return (0);
-	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1)
-		return (0);
-	sum = metrics_walk(fd, 3);
-	close(fd);
-	return (sum);
-}
-
-/* Counts one running build of the queue walk. */
-static void
-metrics_running_cb(const struct sched_view *v, void *arg)
-{
-	size_t	*n = arg;
-
-	if (v->running)
-		(*n)++;
-}
-
-/* Builds running now (an ImageBuilder download counts). */
-static size_t
-metrics_running(struct sched *s)
-{
-	size_t	n = 0;
-
-	sched_foreach(s, metrics_running_cb, &n);
-	return (n);
-}
-
 /* The request counters by route and status. */
 static void
 metrics_text_requests(struct evbuffer *b)
@@ -360,81 +237,69 @@ metrics_text_histogram(struct evbuffer *b)
 
 /* What the other modules know: stats totals, queue, downloads. */
 static void
-metrics_text_daemon(struct evbuffer *b, struct asud *a)
+metrics_text_daemon(struct evbuffer *b, const struct metrics_readings *r)
 {
-	uint64_t	req = 0, hits = 0, misses = 0, ok = 0, failed = 0;
-
-	if (a->stats != NULL)
-		stats_totals(a->stats, &req, &hits, &misses, &ok, &failed);
 	metrics_one(b, "asud_build_requests_total", "counter",
-	    "Build requests that passed the schema check.", req);
+	    "Build requests that passed the schema check.", r->build_requests);
 	metrics_one(b, "asud_cache_hits_total", "counter",
-	    "Build requests answered from a finished build.", hits);
+	    "Build requests answered from a finished build.", r->cache_hits);
 	metrics_one(b, "asud_cache_misses_total", "counter",
-	    "Build requests that needed a build.", misses);
+	    "Build requests that needed a build.", r->cache_misses);
 	metrics_head(b, "asud_builds_total", "counter",
 	    "Finished builds by outcome.");
-	metrics_sample(b, "asud_builds_total", "outcome", "success", ok);
-	metrics_sample(b, "asud_builds_total", "outcome", "failure", failed);
+	metrics_sample(b, "asud_builds_total", "outcome", "success",
+	    r->builds_ok);
+	metrics_sample(b, "asud_builds_total", "outcome", "failure",
+	    r->builds_failed);
 	metrics_head(b, "asud_queue_length", "gauge",
 	    "Builds in the queue by state.");
-	metrics_sample(b, "asud_queue_length", "state", "queued",
-	    a->sched != NULL ? sched_queue_length(a->sched) : 0);
-	metrics_sample(b, "asud_queue_length", "state", "running",
-	    a->sched != NULL ? metrics_running(a->sched) : 0);
+	metrics_sample(b, "asud_queue_length", "state", "queued", r->queued);
+	metrics_sample(b, "asud_queue_length", "state", "running", r->running);
 	metrics_one(b, "asud_imagebuilder_downloads_total", "counter",
-	    "ImageBuilder downloads started.",
-	    a->ibcache != NULL ? ibcache_downloads(a->ibcache) : 0);
+	    "ImageBuilder downloads started.", r->ib_downloads);
 	metrics_one(b, "asud_imagebuilder_cache_bytes", "gauge",
-	    "Unpacked size of the cached ImageBuilders.",
-	    metrics_cache_bytes(a->conf != NULL ?
-	    a->conf->imagebuilder_dir : NULL));
+	    "Unpacked size of the cached ImageBuilders.", r->ib_cache_bytes);
 	metrics_one(b, "asud_upstream_fetch_errors_total", "counter",
-	    "Upstream metadata fetches that failed.",
-	    a->upstream != NULL ? upstream_errors(a->upstream) : 0);
+	    "Upstream metadata fetches that failed.", r->upstream_errors);
 	metrics_one(b, "asud_fetches_in_flight", "gauge",
-	    "Upstream transfers in progress.", fetch_active());
+	    "Upstream transfers in progress.", r->fetches);
 	metrics_one(b, "asud_answer_cache_entries", "gauge",
-	    "Finished build answers kept in memory.",
-	    a->anscache != NULL ? anscache_count(a->anscache) : 0);
+	    "Finished build answers kept in memory.", r->answers);
 	metrics_one(b, "asud_answer_cache_bytes", "gauge",
 	    "Bytes of the finished build answers kept in memory.",
-	    a->anscache != NULL ? anscache_bytes(a->anscache) : 0);
+	    r->answer_bytes);
 	metrics_one(b, "asud_disk_full", "gauge",
 	    "1 while the disk of the state directory or the store is full.",
-	    a->sched != NULL && sched_disk_full(a->sched) != NULL);
+	    r->disk_full);
 	metrics_one(b, "asud_store_write_failures_total", "counter",
 	    "Write transactions of the store that failed.",
-	    a->store != NULL ? store_write_failures(a->store) : 0);
+	    r->store_write_failures);
 }
 
 /* The connections: open now, refused heads, deadlines, the listener. */
 static void
-metrics_text_conn(struct evbuffer *b)
+metrics_text_conn(struct evbuffer *b, const struct conn_counts *c)
 {
-	struct conn_counts	c;
-
-	conn_counts(&c);
 	metrics_one(b, "asud_connections", "gauge",
-	    "Open HTTP connections.", c.open);
+	    "Open HTTP connections.", c->open);
 	metrics_one(b, "asud_connections_max", "gauge",
-	    "max_connections in effect.", c.max);
+	    "max_connections in effect.", c->max);
 	metrics_one(b, "asud_http_heads_refused_total", "counter",
-	    "Request heads refused with 400 by the strict check.", c.refused);
+	    "Request heads refused with 400 by the strict check.", c->refused);
 	metrics_one(b, "asud_connections_timed_out_total", "counter",
 	    "Connections closed by request_timeout or keepalive_timeout.",
-	    c.timed_out);
+	    c->timed_out);
 	metrics_one(b, "asud_connections_shed_total", "counter",
 	    "Connections accepted and closed at once, out of descriptors.",
-	    c.shed);
+	    c->shed);
 	metrics_one(b, "asud_accept_pauses_total", "counter",
 	    "Times the listener paused (descriptors or max_connections).",
-	    c.paused);
+	    c->paused);
 }
 
 /* The whole exposition text. */
 char *
-metrics_text(struct asud *a, size_t *len)
+metrics_text(const struct metrics_readings *r, size_t *len)
 {
 	struct evbuffer	*b;
 	char		*out;
@@ -442,12 +307,9 @@ metrics_text(struct asud *a, size_t *len)
 
 	if ((b = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new: out of memory");
-	if (a != NULL) {
-		/* The live gauges, read where they are kept. */
-		metrics_set_waiters(a->waiters != NULL ?
-		    wait_count(a->waiters) : 0);
-		metrics_set_followers(a->followers != NULL ?
-		    follow_count(a->followers) : 0);
+	if (r != NULL) {
+		metrics_set_waiters(r->waiters);
+		metrics_set_followers(r->followers);
 	}
 	metrics_text_requests(b);
 	metrics_text_refusals(b);
@@ -456,9 +318,9 @@ metrics_text(struct asud *a, size_t *len)
 	    "Clients waiting on a long poll.", metrics_waiter_gauge);
 	metrics_one(b, "asud_log_followers", "gauge",
 	    "Clients following a build log.", metrics_follower_gauge);
-	if (a != NULL) {
-		metrics_text_daemon(b, a);
-		metrics_text_conn(b);
+	if (r != NULL) {
+		metrics_text_daemon(b, r);
+		metrics_text_conn(b, &r->conn);
 	}
 	n = evbuffer_get_length(b);
 	out = xmalloc(n + 1);
@@ -468,17 +330,4 @@ metrics_text(struct asud *a, size_t *len)
 	if (len != NULL)
 		*len = n;
 	return (out);
-}
-
-/* GET /metrics. */
-void
-metrics_get(struct asud *a, struct evhttp_request *req, const char *arg)
-{
-	char	*text;
-	size_t	 len;
-
-	text = metrics_text(a, &len);
-	http_header(req, "Cache-Control", "no-store");
-	http_reply_data(req, 200, METRICS_CONTENT_TYPE, text, len);
-	free(text);
 }

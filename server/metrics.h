@@ -6,15 +6,16 @@
  * the route it took; the scheduler reports build durations with
  * metrics_build_seconds; the long-poll and log-follow code sets its
  * gauges. Everything else is read at scrape time from the modules that
- * own it.
+ * own it (scrape.c) and handed over as struct metrics_readings, so this
+ * module needs none of them.
  */
 #ifndef ASUD_METRICS_H
 #define ASUD_METRICS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-struct asud;
-struct evhttp_request;
+#include "server/conn.h"
 
 /* The Content-Type of a scrape. */
 #define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
@@ -71,13 +72,31 @@ enum metrics_refusal {
 void	metrics_refused(enum metrics_refusal);
 /* Forgets every counter (tests). */
 void	metrics_reset(void);
+/* What a scrape reads from the modules that keep it. */
+struct metrics_readings {
+	size_t			waiters;	/* long polls held */
+	size_t			followers;	/* logs followed */
+	uint64_t		build_requests;
+	uint64_t		cache_hits;
+	uint64_t		cache_misses;
+	uint64_t		builds_ok;
+	uint64_t		builds_failed;
+	size_t			queued;
+	size_t			running;	/* a download counts */
+	uint64_t		ib_downloads;
+	uint64_t		ib_cache_bytes;	/* unpacked ImageBuilders */
+	uint64_t		upstream_errors;
+	size_t			fetches;	/* transfers in flight */
+	size_t			answers;	/* answer cache entries */
+	size_t			answer_bytes;
+	int			disk_full;
+	uint64_t		store_write_failures;
+	struct conn_counts	conn;
+};
 /*
- * The whole exposition, allocated (the caller frees it). a may be NULL:
+ * The whole exposition, allocated (the caller frees it). r may be NULL:
  * then only the module's own counters are written.
  */
-char	*metrics_text(struct asud *a, size_t *len);
-/* GET /metrics (arg: unused, as every route's handler has one). */
-void	metrics_get(struct asud *a, struct evhttp_request *req,
-	    const char *arg);
+char	*metrics_text(const struct metrics_readings *r, size_t *len);
 
 #endif

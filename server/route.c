@@ -18,6 +18,7 @@
 #include "server/opsview.h"
 #include "server/page.h"
 #include "server/route.h"
+#include "server/scrape.h"
 
 /* The methods of the routes that read: GET and HEAD. */
 #define ROUTE_READ	(EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
@@ -70,7 +71,7 @@ static const struct route route_routes[] = {
 	{ "/api/v1/queue", ROUTE_EXACT, NULL, ROUTE_READ,
 	    opsview_queue, NULL, METRICS_ROUTE_QUEUE },
 	{ "/metrics", ROUTE_EXACT, NULL, ROUTE_READ,
-	    metrics_get, NULL, METRICS_ROUTE_METRICS },
+	    scrape_get, NULL, METRICS_ROUTE_METRICS },
 	{ "/", ROUTE_EXACT, NULL, ROUTE_READ,
 	    page_get, NULL, METRICS_ROUTE_PAGE },
 	{ "/index.html", ROUTE_EXACT, NULL, ROUTE_READ,

@@ -42,9 +42,10 @@ metrics_test_has(const char *text, const char *line)
 int
 main(void)
 {
-	char	*text;
-	size_t	 len;
-	int	 i;
+	struct metrics_readings	 r;
+	char			*text;
+	size_t			 len;
+	int			 i;
 
 	is_str(metrics_test_label("/api/v1/build"), "/api/v1/build", "build");
 	is_str(metrics_test_label("/api/v1/build/"), "/api/v1/build",
@@ -113,6 +114,28 @@ main(void)
 	metrics_reset();
 	text = metrics_text(NULL, NULL);
 	ok(strstr(text, "asud_http_requests_total{") == NULL, "reset");
+	free(text);
+
+	memset(&r, 0, sizeof r);
+	r.waiters = 7;
+	r.cache_hits = 11;
+	r.running = 3;
+	r.ib_cache_bytes = 4096;
+	r.disk_full = 1;
+	r.conn.shed = 13;
+	text = metrics_text(&r, NULL);
+	ok(metrics_test_has(text, "asud_waiters 7"), "readings: waiters");
+	ok(metrics_test_has(text, "asud_cache_hits_total 11"),
+	    "readings: cache hits");
+	ok(metrics_test_has(text, "asud_queue_length{state=\"running\"} 3"),
+	    "readings: running");
+	ok(metrics_test_has(text, "asud_imagebuilder_cache_bytes 4096"),
+	    "readings: ImageBuilder bytes");
+	ok(metrics_test_has(text, "asud_disk_full 1"), "readings: disk full");
+	ok(metrics_test_has(text, "asud_connections_shed_total 13"),
+	    "readings: connections shed");
+	ok(metrics_test_has(text, "asud_builds_total{outcome=\"failure\"} 0"),
+	    "readings: what is not set reads 0");
 	free(text);
 	return (done_testing());
 }
