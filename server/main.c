@@ -188,7 +188,8 @@ static void
 main_keys(struct asud *a)
 {
 	const char	*dirs[] = { a->conf->upstream_keys,
-			    ASUD_PKGDATADIR "/keys", ASUD_SRCDIR "/t/data/keys" };
+			    ASUD_PKGDATADIR "/keys",
+			    ASUD_SRCDIR "/t/data/keys" };
 	char		*cause = NULL;
 	size_t		 i;
 
@@ -356,6 +357,7 @@ main_rlimit(void)
 		log_info("descriptor limit %ju", (uintmax_t)rl.rlim_cur);
 }
 
+/* Reads the settings, starts every module, runs the loop, and stops. */
 int
 main(int argc, char **argv)
 {
