@@ -5,12 +5,14 @@
  */
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
+#include "lib/compat.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "server/metrics.h"
@@ -235,66 +237,98 @@ metrics_text_histogram(struct evbuffer *b)
 	    "\n", metrics_build_count);
 }
 
-/* What the other modules know: stats totals, queue, downloads. */
-static void
-metrics_text_daemon(struct evbuffer *b, const struct metrics_readings *r)
-{
-	metrics_one(b, "asud_build_requests_total", "counter",
-	    "Build requests that passed the schema check.", r->build_requests);
-	metrics_one(b, "asud_cache_hits_total", "counter",
-	    "Build requests answered from a finished build.", r->cache_hits);
-	metrics_one(b, "asud_cache_misses_total", "counter",
-	    "Build requests that needed a build.", r->cache_misses);
-	metrics_head(b, "asud_builds_total", "counter",
-	    "Finished builds by outcome.");
-	metrics_sample(b, "asud_builds_total", "outcome", "success",
-	    r->builds_ok);
-	metrics_sample(b, "asud_builds_total", "outcome", "failure",
-	    r->builds_failed);
-	metrics_head(b, "asud_queue_length", "gauge",
-	    "Builds in the queue by state.");
-	metrics_sample(b, "asud_queue_length", "state", "queued", r->queued);
-	metrics_sample(b, "asud_queue_length", "state", "running", r->running);
-	metrics_one(b, "asud_imagebuilder_downloads_total", "counter",
-	    "ImageBuilder downloads started.", r->ib_downloads);
-	metrics_one(b, "asud_imagebuilder_cache_bytes", "gauge",
-	    "Unpacked size of the cached ImageBuilders.", r->ib_cache_bytes);
-	metrics_one(b, "asud_upstream_fetch_errors_total", "counter",
-	    "Upstream metadata fetches that failed.", r->upstream_errors);
-	metrics_one(b, "asud_fetches_in_flight", "gauge",
-	    "Upstream transfers in progress.", r->fetches);
-	metrics_one(b, "asud_answer_cache_entries", "gauge",
-	    "Finished build answers kept in memory.", r->answers);
-	metrics_one(b, "asud_answer_cache_bytes", "gauge",
-	    "Bytes of the finished build answers kept in memory.",
-	    r->answer_bytes);
-	metrics_one(b, "asud_disk_full", "gauge",
-	    "1 while the disk of the state directory or the store is full.",
-	    r->disk_full);
-	metrics_one(b, "asud_store_write_failures_total", "counter",
-	    "Write transactions of the store that failed.",
-	    r->store_write_failures);
-}
+/* One sample of the readings: a new metric when type is set. */
+struct metrics_row {
+	const char	*name;
+	const char	*type;		/* NULL: another sample of the one above */
+	const char	*help;
+	const char	*key;		/* the label, or NULL */
+	const char	*value;
+	size_t		 off;		/* of the uint64_t in the readings */
+};
 
-/* The connections: open now, refused heads, deadlines, the listener. */
-static void
-metrics_text_conn(struct evbuffer *b, const struct conn_counts *c)
-{
-	metrics_one(b, "asud_connections", "gauge",
-	    "Open HTTP connections.", c->open);
-	metrics_one(b, "asud_connections_max", "gauge",
-	    "max_connections in effect.", c->max);
-	metrics_one(b, "asud_http_heads_refused_total", "counter",
-	    "Request heads refused with 400 by the strict check.", c->refused);
-	metrics_one(b, "asud_connections_timed_out_total", "counter",
+#define METRICS_AT(f)	offsetof(struct metrics_readings, f)
+
+/* What the readings hold, in the order a scrape lists them. */
+static const struct metrics_row metrics_rows[] = {
+	{ "asud_build_requests_total", "counter",
+	    "Build requests that passed the schema check.",
+	    NULL, NULL, METRICS_AT(build_requests) },
+	{ "asud_cache_hits_total", "counter",
+	    "Build requests answered from a finished build.",
+	    NULL, NULL, METRICS_AT(cache_hits) },
+	{ "asud_cache_misses_total", "counter",
+	    "Build requests that needed a build.",
+	    NULL, NULL, METRICS_AT(cache_misses) },
+	{ "asud_builds_total", "counter", "Finished builds by outcome.",
+	    "outcome", "success", METRICS_AT(builds_ok) },
+	{ "asud_builds_total", NULL, NULL,
+	    "outcome", "failure", METRICS_AT(builds_failed) },
+	{ "asud_queue_length", "gauge", "Builds in the queue by state.",
+	    "state", "queued", METRICS_AT(queued) },
+	{ "asud_queue_length", NULL, NULL,
+	    "state", "running", METRICS_AT(running) },
+	{ "asud_imagebuilder_downloads_total", "counter",
+	    "ImageBuilder downloads started.",
+	    NULL, NULL, METRICS_AT(ib_downloads) },
+	{ "asud_imagebuilder_cache_bytes", "gauge",
+	    "Unpacked size of the cached ImageBuilders.",
+	    NULL, NULL, METRICS_AT(ib_cache_bytes) },
+	{ "asud_upstream_fetch_errors_total", "counter",
+	    "Upstream metadata fetches that failed.",
+	    NULL, NULL, METRICS_AT(upstream_errors) },
+	{ "asud_fetches_in_flight", "gauge",
+	    "Upstream transfers in progress.",
+	    NULL, NULL, METRICS_AT(fetches) },
+	{ "asud_answer_cache_entries", "gauge",
+	    "Finished build answers kept in memory.",
+	    NULL, NULL, METRICS_AT(answers) },
+	{ "asud_answer_cache_bytes", "gauge",
+	    "Bytes of the finished build answers kept in memory.",
+	    NULL, NULL, METRICS_AT(answer_bytes) },
+	{ "asud_disk_full", "gauge",
+	    "1 while the disk of the state directory or the store is full.",
+	    NULL, NULL, METRICS_AT(disk_full) },
+	{ "asud_store_write_failures_total", "counter",
+	    "Write transactions of the store that failed.",
+	    NULL, NULL, METRICS_AT(store_write_failures) },
+	{ "asud_connections", "gauge", "Open HTTP connections.",
+	    NULL, NULL, METRICS_AT(conn_open) },
+	{ "asud_connections_max", "gauge", "max_connections in effect.",
+	    NULL, NULL, METRICS_AT(conn_max) },
+	{ "asud_http_heads_refused_total", "counter",
+	    "Request heads refused with 400 by the strict check.",
+	    NULL, NULL, METRICS_AT(heads_refused) },
+	{ "asud_connections_timed_out_total", "counter",
 	    "Connections closed by request_timeout or keepalive_timeout.",
-	    c->timed_out);
-	metrics_one(b, "asud_connections_shed_total", "counter",
+	    NULL, NULL, METRICS_AT(conn_timed_out) },
+	{ "asud_connections_shed_total", "counter",
 	    "Connections accepted and closed at once, out of descriptors.",
-	    c->shed);
-	metrics_one(b, "asud_accept_pauses_total", "counter",
+	    NULL, NULL, METRICS_AT(conn_shed) },
+	{ "asud_accept_pauses_total", "counter",
 	    "Times the listener paused (descriptors or max_connections).",
-	    c->paused);
+	    NULL, NULL, METRICS_AT(accept_pauses) },
+};
+
+/* The readings: the daemon's totals and gauges, the connections. */
+static void
+metrics_text_readings(struct evbuffer *b, const struct metrics_readings *r)
+{
+	const struct metrics_row	*row;
+	uint64_t			 v;
+	size_t				 i;
+
+	for (i = 0; i < nitems(metrics_rows); i++) {
+		row = &metrics_rows[i];
+		memcpy(&v, (const char *)r + row->off, sizeof v);
+		if (row->type != NULL)
+			metrics_head(b, row->name, row->type, row->help);
+		if (row->key != NULL)
+			metrics_sample(b, row->name, row->key, row->value, v);
+		else
+			evbuffer_add_printf(b, "%s %" PRIu64 "\n", row->name,
+			    v);
+	}
 }
 
 /* The whole exposition text. */
@@ -308,8 +342,8 @@ metrics_text(const struct metrics_readings *r, size_t *len)
 	if ((b = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new: out of memory");
 	if (r != NULL) {
-		metrics_set_waiters(r->waiters);
-		metrics_set_followers(r->followers);
+		metrics_set_waiters((size_t)r->waiters);
+		metrics_set_followers((size_t)r->followers);
 	}
 	metrics_text_requests(b);
 	metrics_text_refusals(b);
@@ -318,10 +352,8 @@ metrics_text(const struct metrics_readings *r, size_t *len)
 	    "Clients waiting on a long poll.", metrics_waiter_gauge);
 	metrics_one(b, "asud_log_followers", "gauge",
 	    "Clients following a build log.", metrics_follower_gauge);
-	if (r != NULL) {
-		metrics_text_daemon(b, r);
-		metrics_text_conn(b, &r->conn);
-	}
+	if (r != NULL)
+		metrics_text_readings(b, r);
 	n = evbuffer_get_length(b);
 	out = xmalloc(n + 1);
 	evbuffer_remove(b, out, n);

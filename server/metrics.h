@@ -15,8 +15,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/conn.h"
-
 /* The Content-Type of a scrape. */
 #define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
 
@@ -72,26 +70,34 @@ enum metrics_refusal {
 void	metrics_refused(enum metrics_refusal);
 /* Forgets every counter (tests). */
 void	metrics_reset(void);
-/* What a scrape reads from the modules that keep it. */
+/*
+ * What a scrape reads from the modules that keep it, every number as a
+ * uint64_t so that one table names them all.
+ */
 struct metrics_readings {
-	size_t			waiters;	/* long polls held */
-	size_t			followers;	/* logs followed */
-	uint64_t		build_requests;
-	uint64_t		cache_hits;
-	uint64_t		cache_misses;
-	uint64_t		builds_ok;
-	uint64_t		builds_failed;
-	size_t			queued;
-	size_t			running;	/* a download counts */
-	uint64_t		ib_downloads;
-	uint64_t		ib_cache_bytes;	/* unpacked ImageBuilders */
-	uint64_t		upstream_errors;
-	size_t			fetches;	/* transfers in flight */
-	size_t			answers;	/* answer cache entries */
-	size_t			answer_bytes;
-	int			disk_full;
-	uint64_t		store_write_failures;
-	struct conn_counts	conn;
+	uint64_t	waiters;	/* long polls held */
+	uint64_t	followers;	/* logs followed */
+	uint64_t	build_requests;
+	uint64_t	cache_hits;
+	uint64_t	cache_misses;
+	uint64_t	builds_ok;
+	uint64_t	builds_failed;
+	uint64_t	queued;
+	uint64_t	running;	/* a download counts */
+	uint64_t	ib_downloads;
+	uint64_t	ib_cache_bytes;	/* unpacked ImageBuilders */
+	uint64_t	upstream_errors;
+	uint64_t	fetches;	/* transfers in flight */
+	uint64_t	answers;	/* answer cache entries */
+	uint64_t	answer_bytes;
+	uint64_t	disk_full;	/* 1 or 0 */
+	uint64_t	store_write_failures;
+	uint64_t	conn_open;
+	uint64_t	conn_max;	/* max_connections in effect */
+	uint64_t	heads_refused;
+	uint64_t	conn_timed_out;
+	uint64_t	conn_shed;
+	uint64_t	accept_pauses;
 };
 /*
  * The whole exposition, allocated (the caller frees it). r may be NULL:

@@ -118,7 +118,7 @@ scrape_cache_bytes(const char *root)
 static void
 scrape_running_cb(const struct sched_view *v, void *arg)
 {
-	size_t	*n = arg;
+	uint64_t	*n = arg;
 
 	if (v->running)
 		(*n)++;
@@ -133,6 +133,21 @@ scrape_queue(struct sched *s, struct metrics_readings *r)
 	r->queued = sched_queue_length(s);
 	sched_foreach(s, scrape_running_cb, &r->running);
 	r->disk_full = sched_disk_full(s) != NULL;
+}
+
+/* Reads the connections' counts. */
+static void
+scrape_conn(struct metrics_readings *r)
+{
+	struct conn_counts	c;
+
+	conn_counts(&c);
+	r->conn_open = c.open;
+	r->conn_max = c.max;
+	r->heads_refused = c.refused;
+	r->conn_timed_out = c.timed_out;
+	r->conn_shed = c.shed;
+	r->accept_pauses = c.paused;
 }
 
 /* Fills r from the daemon's modules. */
@@ -161,7 +176,7 @@ scrape_read(struct asud *a, struct metrics_readings *r)
 	}
 	if (a->store != NULL)
 		r->store_write_failures = store_write_failures(a->store);
-	conn_counts(&r->conn);
+	scrape_conn(r);
 }
 
 /* GET /metrics. */

@@ -122,7 +122,7 @@ main(void)
 	r.running = 3;
 	r.ib_cache_bytes = 4096;
 	r.disk_full = 1;
-	r.conn.shed = 13;
+	r.conn_shed = 13;
 	text = metrics_text(&r, NULL);
 	ok(metrics_test_has(text, "asud_waiters 7"), "readings: waiters");
 	ok(metrics_test_has(text, "asud_cache_hits_total 11"),
