@@ -240,7 +240,7 @@ metrics_text_histogram(struct evbuffer *b)
 /* One sample of the readings: a new metric when type is set. */
 struct metrics_row {
 	const char	*name;
-	const char	*type;		/* NULL: another sample of the one above */
+	const char	*type;		/* NULL: one more sample of the last */
 	const char	*help;
 	const char	*key;		/* the label, or NULL */
 	const char	*value;
