@@ -5,7 +5,6 @@
  */
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/time.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +19,7 @@
 #include <event2/event.h>
 #include <zstd.h>
 
+#include "lib/clock.h"
 #include "lib/compat.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -117,16 +117,6 @@ static void	sched_fail_unstored(struct sched_job *, const char *, int);
 static void	sched_build_log(const char *, size_t, void *);
 static void	sched_lost(struct sched_job *, const char *detail);
 static void	sched_disk_full_set(struct sched *, const char *cause);
-
-/* Wall-clock milliseconds, for enqueue times and durations. */
-long long
-sched_now_ms(void)
-{
-	struct timeval	tv;
-
-	gettimeofday(&tv, NULL);
-	return ((long long)tv.tv_sec * 1000 + tv.tv_usec / 1000);
-}
 
 /* Frees a job and everything it owns (not its queue entry). */
 static void
@@ -588,7 +578,7 @@ sched_body_done(struct sched_job *j, const struct build_result *res,
 	jsonw_kv_str(g, "id", j->profile_id);
 	jsonw_kv_str(g, "bin_dir", j->hash);
 	sched_strv_json(g, "build_cmd_packages", &res->packages);
-	jsonw_time(sched_now_ms(), stamp);
+	jsonw_time(clock_now_ms(), stamp);
 	jsonw_kv_str(g, "build_at", stamp);
 	jsonw_kv_str(g, "detail", "done");
 	jsonw_kv_str(g, "imagebuilder_status", "done");
@@ -765,8 +755,8 @@ sched_stats_done(struct sched_job *j, yajl_val top, yajl_val prof)
 	time_t			 now = time(NULL);
 
 	stats_success(a->stats, now, j->req.version, j->req.target,
-	    j->profile_id, (sched_now_ms() - j->started_ms) / 1000);
-	metrics_build_seconds((sched_now_ms() - j->started_ms) / 1000.0);
+	    j->profile_id, (clock_now_ms() - j->started_ms) / 1000);
+	metrics_build_seconds((clock_now_ms() - j->started_ms) / 1000.0);
 	for (i = 0; i < names->n; i++)
 		if (names->v[i][0] != '-' &&
 		    !sched_in_array(jsonw_get(top, "default_packages"),
@@ -839,8 +829,8 @@ sched_build_done(const struct build_result *res, void *arg)
 	sched_stats_done(j, top, prof);
 	yajl_tree_free(top);
 	log_info("build %.12s done in %lld ms (%lld ms in the ImageBuilder)",
-	    j->hash, sched_now_ms() - j->enqueued_ms,
-	    sched_now_ms() - j->started_ms);
+	    j->hash, clock_now_ms() - j->enqueued_ms,
+	    clock_now_ms() - j->started_ms);
 	sched_finish(j, body, len, RECORD_DONE,
 	    time(NULL) + sched_result_ttl(j));
 	free(body);
@@ -1055,7 +1045,7 @@ sched_start(struct sched *s, struct queue_entry *e)
 	}
 	log_info("build %.12s started: %s %s %s", j->hash, j->req.version,
 	    j->req.target, j->profile_id);
-	j->started_ms = sched_now_ms();
+	j->started_ms = clock_now_ms();
 	j->build = build_start(&spec, sched_build_phase, sched_build_log,
 	    sched_build_done, j, &cause);
 	free(label);
@@ -1418,7 +1408,7 @@ sched_submit(struct sched *s, const char *hash, const struct request *req,
 	char			*json;
 	void			*rec;
 	size_t			 len, reclen;
-	int64_t			 now = sched_now_ms();
+	int64_t			 now = clock_now_ms();
 
 	/* Two identical requests validated at once: the first one counts. */
 	if (queue_find(s->q, hash) != NULL)

@@ -59,8 +59,6 @@ int		 sched_lost_forget(struct sched *, const char *hash,
 const char	*sched_disk_full(struct sched *);
 /* Stops running builds (they run again at the next start) and frees. */
 void		 sched_free(struct sched *);
-/* Milliseconds since the epoch. */
-long long	 sched_now_ms(void);
 
 /* One queued or running build, as the operators' listing shows it. */
 struct sched_view {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/strv.h"
 #include "lib/xmalloc.h"
@@ -19,7 +20,6 @@
 #include "server/conf.h"
 #include "server/meta.h"
 #include "server/request.h"
-#include "server/sched.h"
 #include "server/upstream.h"
 #include "server/validate.h"
 
@@ -50,7 +50,7 @@ validate_rescan(struct asud *a)
 {
 	struct catalog	*c;
 	char		*cause = NULL;
-	long long	 now = sched_now_ms();
+	long long	 now = clock_now_ms();
 
 	if (now - a->catalog_scanned_ms < VALIDATE_RESCAN_MS)
 		return (0);
