@@ -18,7 +18,6 @@
 #include "server/asud.h"
 #include "server/conf.h"
 #include "server/jsonw.h"
-#include "server/sched.h"
 #include "server/upstream.h"
 
 #define UPSTREAM_BUCKETS	512
