@@ -115,11 +115,9 @@ validate_fail(struct validate *v, int code, const char *fmt, ...)
 	char	*msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	validate_finish(v, code, msg != NULL ? msg : "invalid request", NULL,
-	    NULL);
+	validate_finish(v, code, msg, NULL, NULL);
 	free(msg);
 }
 
