@@ -388,7 +388,6 @@ sched_fail_body(struct sched_job *j, const char *msg, const char *out,
 	yajl_gen	 g;
 	yajl_val	 req;
 	char		*detail, *body, *cause = NULL, stamp[40];
-	size_t		 i;
 
 	xasprintf(&detail, "Error: %s", msg);
 	g = jsonw_new();
@@ -404,13 +403,8 @@ sched_fail_body(struct sched_job *j, const char *msg, const char *out,
 	free(cause);
 	jsonw_kv_str(g, "stdout", out != NULL ? out : "");
 	jsonw_kv_str(g, "stderr", err != NULL ? err : "");
-	if (build_cmd != NULL && build_cmd->n > 0) {
-		jsonw_key(g, "build_cmd");
-		yajl_gen_array_open(g);
-		for (i = 0; i < build_cmd->n; i++)
-			jsonw_str(g, build_cmd->v[i]);
-		yajl_gen_array_close(g);
-	}
+	if (build_cmd != NULL && build_cmd->n > 0)
+		jsonw_kv_strv(g, "build_cmd", build_cmd);
 	jsonw_time(j->enqueued_ms, stamp);
 	jsonw_kv_str(g, "enqueued_at", stamp);
 	jsonw_kv_str(g, "request_hash", j->hash);
@@ -522,19 +516,6 @@ sched_own_key(const char *k)
 	return (0);
 }
 
-/* Emits a string vector as a JSON array. */
-static void
-sched_strv_json(yajl_gen g, const char *key, const struct strv *sv)
-{
-	size_t	i;
-
-	jsonw_key(g, key);
-	yajl_gen_array_open(g);
-	for (i = 0; i < sv->n; i++)
-		jsonw_str(g, sv->v[i]);
-	yajl_gen_array_close(g);
-}
-
 /* Emits profiles.json's top level and the built profile, merged. */
 static void
 sched_profile_json(yajl_gen g, yajl_val top, yajl_val prof)
@@ -577,7 +558,7 @@ sched_body_done(struct sched_job *j, const struct build_result *res,
 	yajl_gen_map_close(g);
 	jsonw_kv_str(g, "id", j->profile_id);
 	jsonw_kv_str(g, "bin_dir", j->hash);
-	sched_strv_json(g, "build_cmd_packages", &res->packages);
+	jsonw_kv_strv(g, "build_cmd_packages", &res->packages);
 	jsonw_time(clock_now_ms(), stamp);
 	jsonw_kv_str(g, "build_at", stamp);
 	jsonw_kv_str(g, "detail", "done");
@@ -589,7 +570,7 @@ sched_body_done(struct sched_job *j, const struct build_result *res,
 	free(cause);
 	jsonw_kv_str(g, "stdout", res->out != NULL ? res->out : "");
 	jsonw_kv_str(g, "stderr", res->err != NULL ? res->err : "");
-	sched_strv_json(g, "build_cmd", &res->build_cmd);
+	jsonw_kv_strv(g, "build_cmd", &res->build_cmd);
 	jsonw_kv_int(g, "status", 200);
 	jsonw_time(j->enqueued_ms, stamp);
 	jsonw_kv_str(g, "enqueued_at", stamp);
