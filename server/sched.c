@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -636,6 +635,27 @@ sched_note_skipped(struct sched_job *j, const char *name, mode_t mode)
 	free(safe);
 }
 
+/* The directory entries of the images that are not regular files. */
+struct sched_odd {
+	struct sched_job	*j;
+	struct strv		 names;
+};
+
+/* Notes an entry of the images that is not a regular file. */
+static void
+sched_odd_entry(int dirfd, const char *name, void *arg)
+{
+	struct sched_odd	*odd = arg;
+	struct stat		 st;
+
+	st.st_mode = 0;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode))
+		return;
+	sched_note_skipped(odd->j, name, st.st_mode);
+	strv_add(&odd->names, name);
+}
+
 /*
  * Keeps only regular files where the ImageBuilder wrote its images: a
  * FIFO, a socket, a device, a link or a directory is removed and named
@@ -644,43 +664,24 @@ sched_note_skipped(struct sched_job *j, const char *name, mode_t mode)
 static int
 sched_keep_files(struct sched_job *j, char **cause)
 {
-	struct strv	 odd = STRV_INITIALIZER;
-	struct dirent	*de;
-	struct stat	 st;
-	DIR		*d;
-	char		*path;
-	size_t		 i;
-	int		 fd, rc = 0;
+	struct sched_odd	 odd = { j, STRV_INITIALIZER };
+	char			*path;
+	size_t			 i;
+	int			 rc = 0;
 
-	fd = open(j->bin_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
+	if (fs_dir_each(AT_FDCWD, j->bin_dir, sched_odd_entry, &odd) == -1) {
 		xasprintf(cause, "cannot read the images: %s",
 		    strerror(errno));
-		if (fd != -1)
-			close(fd);
 		return (-1);
 	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		st.st_mode = 0;
-		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode))
-			continue;
-		sched_note_skipped(j, de->d_name, st.st_mode);
-		strv_add(&odd, de->d_name);
-	}
-	closedir(d);
-	for (i = 0; i < odd.n && rc == 0; i++) {
-		xasprintf(&path, "%s/%s", j->bin_dir, odd.v[i]);
+	for (i = 0; i < odd.names.n && rc == 0; i++) {
+		xasprintf(&path, "%s/%s", j->bin_dir, odd.names.v[i]);
 		if ((rc = fs_rmtree(path)) == -1)
 			xasprintf(cause, "cannot remove what is not a file "
 			    "from the images: %s", strerror(errno));
 		free(path);
 	}
-	strv_clear(&odd);
+	strv_clear(&odd.names);
 	return (rc);
 }
 
