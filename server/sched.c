@@ -379,22 +379,15 @@ sched_kick_later(struct sched *s)
 	event_active(s->kick, 0, 0);
 }
 
-/* The 500 body of a failed build (the reference's fields). */
-static char *
-sched_fail_body(struct sched_job *j, const char *msg, const char *out,
-    const char *err, const struct strv *build_cmd, size_t *len)
+/* The request and what the ImageBuilder printed, in both bodies. */
+static void
+sched_run_json(yajl_gen g, struct sched_job *j, const char *status,
+    const char *out, const char *err)
 {
-	yajl_gen	 g;
 	yajl_val	 req;
-	char		*detail, *body, *cause = NULL, stamp[40];
+	char		*cause = NULL;
 
-	xasprintf(&detail, "Error: %s", msg);
-	g = jsonw_new();
-	yajl_gen_map_open(g);
-	jsonw_kv_str(g, "detail", detail);
-	jsonw_kv_str(g, "error", detail);
-	jsonw_kv_int(g, "status", 500);
-	jsonw_kv_str(g, "imagebuilder_status", "failed");
+	jsonw_kv_str(g, "imagebuilder_status", status);
 	jsonw_key(g, "request");
 	req = jsonw_parse(j->request_json, &cause);
 	jsonw_tree(g, req);
@@ -402,11 +395,37 @@ sched_fail_body(struct sched_job *j, const char *msg, const char *out,
 	free(cause);
 	jsonw_kv_str(g, "stdout", out != NULL ? out : "");
 	jsonw_kv_str(g, "stderr", err != NULL ? err : "");
-	if (build_cmd != NULL && build_cmd->n > 0)
-		jsonw_kv_strv(g, "build_cmd", build_cmd);
+}
+
+/* The last fields of both bodies: when it was queued and its hash. */
+static void
+sched_tail_json(yajl_gen g, struct sched_job *j)
+{
+	char	stamp[40];
+
 	jsonw_time(j->enqueued_ms, stamp);
 	jsonw_kv_str(g, "enqueued_at", stamp);
 	jsonw_kv_str(g, "request_hash", j->hash);
+}
+
+/* The 500 body of a failed build (the reference's fields). */
+static char *
+sched_fail_body(struct sched_job *j, const char *msg, const char *out,
+    const char *err, const struct strv *build_cmd, size_t *len)
+{
+	yajl_gen	 g;
+	char		*detail, *body;
+
+	xasprintf(&detail, "Error: %s", msg);
+	g = jsonw_new();
+	yajl_gen_map_open(g);
+	jsonw_kv_str(g, "detail", detail);
+	jsonw_kv_str(g, "error", detail);
+	jsonw_kv_int(g, "status", 500);
+	sched_run_json(g, j, "failed", out, err);
+	if (build_cmd != NULL && build_cmd->n > 0)
+		jsonw_kv_strv(g, "build_cmd", build_cmd);
+	sched_tail_json(g, j);
 	yajl_gen_map_close(g);
 	body = jsonw_finish(g, len);
 	free(detail);
@@ -542,8 +561,7 @@ sched_body_done(struct sched_job *j, const struct build_result *res,
     yajl_val top, yajl_val prof, size_t *len)
 {
 	yajl_gen	 g;
-	yajl_val	 req;
-	char		 stamp[40], *cause = NULL;
+	char		 stamp[40];
 	size_t		 i;
 
 	g = jsonw_new();
@@ -561,19 +579,10 @@ sched_body_done(struct sched_job *j, const struct build_result *res,
 	jsonw_time(clock_now_ms(), stamp);
 	jsonw_kv_str(g, "build_at", stamp);
 	jsonw_kv_str(g, "detail", "done");
-	jsonw_kv_str(g, "imagebuilder_status", "done");
-	jsonw_key(g, "request");
-	req = jsonw_parse(j->request_json, &cause);
-	jsonw_tree(g, req);
-	yajl_tree_free(req);
-	free(cause);
-	jsonw_kv_str(g, "stdout", res->out != NULL ? res->out : "");
-	jsonw_kv_str(g, "stderr", res->err != NULL ? res->err : "");
+	sched_run_json(g, j, "done", res->out, res->err);
 	jsonw_kv_strv(g, "build_cmd", &res->build_cmd);
 	jsonw_kv_int(g, "status", 200);
-	jsonw_time(j->enqueued_ms, stamp);
-	jsonw_kv_str(g, "enqueued_at", stamp);
-	jsonw_kv_str(g, "request_hash", j->hash);
+	sched_tail_json(g, j);
 	yajl_gen_map_close(g);
 	return (jsonw_finish(g, len));
 }
