@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -27,8 +26,6 @@
 #include "imagebuilder/build.h"
 #include "imagebuilder/catalog.h"
 #include "imagebuilder/ibcache.h"
-#include "imagebuilder/job.h"
-#include "imagebuilder/unpack.h"
 #include "imagebuilder/pkgchanges.h"
 #include "store/store.h"
 #include "server/asud.h"
@@ -47,7 +44,6 @@
 
 #define SCHED_LOG_MAX		(64 * 1024 * 1024)
 #define SCHED_SWEEP_SECONDS	60
-#define SCHED_REVISION_FILE	".asud-revision"
 #define SCHED_RETRY_SECONDS	5	/* a full disk is looked at again */
 #define SCHED_LOST_KEEP		600	/* a lost result is answered */
 #define SCHED_LOST_MAX		1024
@@ -104,10 +100,7 @@ struct sched {
 };
 
 static void	sched_kick(struct sched *);
-static void	sched_ib_touch(const char *);
-static void	sched_ib_note_revision(const char *, const char *, int);
 static int	sched_ib_moved(struct sched_job *, const char *);
-static char	*sched_ib_revision(const char *, const char *);
 static void	sched_ib_replace(struct sched *, const char *, const char *);
 static void	sched_finish(struct sched_job *, const char *body,
 		    size_t body_len, int state, int64_t expires);
@@ -786,8 +779,8 @@ sched_build_done(const struct build_result *res, void *arg)
 
 	j->build = NULL;	/* build.c frees itself after this callback */
 	if (res->revision != NULL) {
-		sched_ib_note_revision(j->qe->ib_key, res->revision, 0);
-		j->revision = sched_ib_revision(j->qe->ib_key, res->revision);
+		ibcache_note_revision(j->qe->ib_key, res->revision, 0);
+		j->revision = ibcache_revision(j->qe->ib_key, res->revision);
 	}
 	if (!res->ok && sched_out_of_space(j)) {
 		sched_fail_space(j, msg);
@@ -1001,7 +994,7 @@ sched_start(struct sched *s, struct queue_entry *e)
 		free(cause);
 		return;
 	}
-	sched_ib_touch(e->ib_key);
+	ibcache_touch(e->ib_key);
 	xasprintf(&label, "/store/%s", j->hash);
 	memset(&spec, 0, sizeof spec);
 	spec.ib_dir = e->ib_key;
@@ -1048,16 +1041,19 @@ sched_start(struct sched *s, struct queue_entry *e)
 	}
 }
 
-struct sched_ib {
-	char		*dir;
-	long long	 size;
-	time_t		 used;
-};
+/* True when upstream now offers another revision than dir was made of. */
+static int
+sched_ib_moved(struct sched_job *j, const char *dir)
+{
+	return (ibcache_moved(dir, meta_upstream_revision(j->s->a,
+	    j->req.version, j->req.target)));
+}
 
 /* True when a queued or running build will use dir. */
 static int
-sched_ib_in_use(struct sched *s, const char *dir)
+sched_ib_in_use(const char *dir, void *arg)
 {
+	struct sched		*s = arg;
 	struct queue_entry	*e;
 
 	for (e = queue_first(s->q); e != NULL; e = TAILQ_NEXT(e, link))
@@ -1066,194 +1062,18 @@ sched_ib_in_use(struct sched *s, const char *dir)
 	return (0);
 }
 
-/* Orders ImageBuilders by last use, oldest first. */
-static int
-sched_ib_cmp(const void *a, const void *b)
-{
-	const struct sched_ib	*x = a, *y = b;
-
-	return (x->used < y->used ? -1 : x->used > y->used);
-}
-
-/* Nothing to do with the output of the removal job. */
-static void
-sched_rm_output(struct job *job, int which, const char *buf, size_t len,
-    void *arg)
-{
-}
-
-/* The removal job ended. */
-static void
-sched_rm_done(struct job *job, int status, int timed_out, void *arg)
-{
-	if (status != 0)
-		log_warnx("removing an evicted ImageBuilder: %s",
-		    job_status_string(status));
-}
-
-/* Moves an ImageBuilder aside at once and removes it in a child. */
-static int
-sched_ib_remove(struct sched *s, const char *dir)
-{
-	static unsigned int	 n;
-	char			*tmp, *trash, *cause = NULL;
-	char			*argv[] = { (char *)"rm", (char *)"-rf",
-				    (char *)"--", NULL, NULL };
-	int			 rc;
-
-	xasprintf(&tmp, "%s/.tmp", s->a->conf->imagebuilder_dir);
-	xasprintf(&trash, "%s/evicted-%ld-%u", tmp, (long)getpid(), n++);
-	rc = fs_mkdirs(tmp, 0755) == -1 ? -1 : rename(dir, trash);
-	free(tmp);
-	if (rc == -1) {
-		log_warn("cannot evict %s", dir);
-		free(trash);
-		return (-1);
-	}
-	argv[3] = trash;
-	if (job_run(argv, "/", NULL, 0, sched_rm_output, sched_rm_done, NULL,
-	    NULL, &cause) == NULL) {
-		log_warnx("cannot remove %s: %s", trash, cause);
-		free(cause);
-	}
-	free(trash);
-	return (0);
-}
-
-/* Collects the downloaded ImageBuilders with their size and last use. */
-static size_t
-sched_ib_list(struct sched *s, struct sched_ib **out, long long *total)
-{
-	const struct catalog_target	*t;
-	struct strv			 versions = STRV_INITIALIZER;
-	struct sched_ib			*v = NULL;
-	struct stat			 st;
-	char				*path, *buf;
-	size_t				 i, j, n = 0, len;
-
-	*total = 0;
-	catalog_versions(s->a->catalog, &versions);
-	for (i = 0; i < versions.n; i++) {
-		for (j = 0; (t = catalog_target_at(s->a->catalog,
-		    versions.v[i], j)) != NULL; j++) {
-			if (catalog_target_dir(t) == NULL)
-				continue;
-			xasprintf(&path, "%s/" UNPACK_SIZE_FILE,
-			    catalog_target_dir(t));
-			if (stat(path, &st) == 0 &&
-			    fs_read_file(path, 64, &buf, &len) == 0) {
-				v = xreallocarray(v, n + 1, sizeof *v);
-				v[n].dir = xstrdup(catalog_target_dir(t));
-				v[n].size = strtoll(buf, NULL, 10);
-				v[n].used = st.st_mtime;
-				*total += v[n].size;
-				n++;
-				free(buf);
-			}
-			free(path);
-		}
-	}
-	strv_clear(&versions);
-	*out = v;
-	return (n);
-}
-
 /*
- * Keeps the ImageBuilders asud downloaded within imagebuilder_cache_max:
- * the least recently used that no build needs go first. Hand-placed ones
- * (without a size note) are never touched.
+ * Keeps the ImageBuilders asud downloaded within imagebuilder_cache_max;
+ * validation rescans when some went.
  */
 static void
 sched_evict(struct sched *s)
 {
-	struct sched_ib	*v;
-	long long	 total, budget = s->a->conf->imagebuilder_cache_max;
-	size_t		 i, n;
-	int		 evicted = 0;
-
-	if (budget <= 0)
-		return;
-	n = sched_ib_list(s, &v, &total);
-	qsort(v, n, sizeof *v, sched_ib_cmp);
-	for (i = 0; i < n && total > budget; i++) {
-		if (sched_ib_in_use(s, v[i].dir))
-			continue;
-		if (sched_ib_remove(s, v[i].dir) == 0) {
-			log_info("evicted the ImageBuilder %s (%lld bytes)",
-			    v[i].dir, v[i].size);
-			total -= v[i].size;
-			evicted++;
-		}
-	}
-	for (i = 0; i < n; i++)
-		free(v[i].dir);
-	free(v);
-	if (evicted) {
+	if (ibcache_evict(s->a->ibcache, s->a->catalog,
+	    s->a->conf->imagebuilder_cache_max, sched_ib_in_use, s) > 0) {
 		s->a->catalog_scanned_ms = 0;
 		validate_rescan(s->a);
 	}
-}
-
-/*
- * Remembers the upstream revision an ImageBuilder stands for: the one
- * upstream offered when it was installed (so that a lagging mirror cannot
- * make asud download it again and again), else the one make info said.
- */
-static void
-sched_ib_note_revision(const char *dir, const char *revision, int replace)
-{
-	char	*path;
-
-	if (*dir != '/')
-		return;
-	xasprintf(&path, "%s/" SCHED_REVISION_FILE, dir);
-	if ((replace || access(path, F_OK) != 0) &&
-	    fs_write_file(path, revision, strlen(revision), 0644) == -1)
-		log_warn("%s", path);
-	free(path);
-}
-
-/*
- * The revision a result stands for: its ImageBuilder's note (what
- * upstream offered), else what make info said.
- */
-static char *
-sched_ib_revision(const char *dir, const char *said)
-{
-	char	*path, *have = NULL;
-	size_t	 len;
-
-	xasprintf(&path, "%s/" SCHED_REVISION_FILE, dir);
-	if (*dir != '/' || fs_read_file(path, 256, &have, &len) == -1)
-		have = xstrdup(said);
-	free(path);
-	return (have);
-}
-
-/*
- * True when upstream now offers another revision than the ImageBuilder
- * in dir (downloaded by asud) was made from.
- */
-static int
-sched_ib_moved(struct sched_job *j, const char *dir)
-{
-	const char	*now;
-	char		*path, *have = NULL, *size;
-	size_t		 len;
-	int		 moved = 0;
-
-	now = meta_upstream_revision(j->s->a, j->req.version, j->req.target);
-	if (now == NULL || *dir != '/')
-		return (0);
-	xasprintf(&size, "%s/" UNPACK_SIZE_FILE, dir);
-	xasprintf(&path, "%s/" SCHED_REVISION_FILE, dir);
-	if (access(size, F_OK) == 0 &&
-	    fs_read_file(path, 256, &have, &len) == 0)
-		moved = strcmp(have, now) != 0;
-	free(have);
-	free(path);
-	free(size);
-	return (moved);
 }
 
 /*
@@ -1274,21 +1094,10 @@ sched_ib_replace(struct sched *s, const char *dir, const char *key)
 		e->ib_key = xstrdup(key);
 		e->ready = 0;
 	}
-	sched_ib_remove(s, old);
+	ibcache_remove(s->a->ibcache, old);
 	s->a->catalog_scanned_ms = 0;
 	validate_rescan(s->a);
 	free(old);
-}
-
-/* Marks an ImageBuilder used now (its size note's time is its last use). */
-static void
-sched_ib_touch(const char *dir)
-{
-	char	*path;
-
-	xasprintf(&path, "%s/" UNPACK_SIZE_FILE, dir);
-	utimensat(AT_FDCWD, path, NULL, 0);
-	free(path);
 }
 
 /* The download or unpack phase of a waiting build. */
@@ -1317,10 +1126,10 @@ sched_ib_done(const char *dir, const char *error, void *arg)
 	}
 	queue_set_ready(j->qe, dir);
 	j->phase = "queued";
-	sched_ib_touch(dir);
+	ibcache_touch(dir);
 	if ((rev = meta_upstream_revision(a, j->req.version,
 	    j->req.target)) != NULL)
-		sched_ib_note_revision(dir, rev, 1);
+		ibcache_note_revision(dir, rev, 1);
 	a->catalog_scanned_ms = 0;	/* let validation see it at once */
 	validate_rescan(a);
 	sched_evict(j->s);
