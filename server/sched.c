@@ -35,10 +35,6 @@
 #include "server/record.h"
 #include "server/request.h"
 #include "server/sched.h"
-#include "server/validate.h"
-#include "server/wait.h"
-#include "server/follow.h"
-#include "server/metrics.h"
 #include "server/meta.h"
 #include "server/stats.h"
 
@@ -90,6 +86,7 @@ TAILQ_HEAD(sched_lost_list, sched_lost);
 
 struct sched {
 	struct asud		*a;
+	struct sched_events	 ev;
 	struct queue		*q;
 	struct event		*kick;
 	struct event		*sweep;
@@ -345,13 +342,14 @@ sched_retry_cb(evutil_socket_t fd, short events, void *arg)
 
 /* Sets up the scheduler and its timers. */
 struct sched *
-sched_new(struct asud *a)
+sched_new(struct asud *a, const struct sched_events *ev)
 {
 	struct sched	*s;
 	struct timeval	 tv = { SCHED_SWEEP_SECONDS, 0 };
 
 	s = xcalloc(1, sizeof *s);
 	s->a = a;
+	s->ev = *ev;
 	s->q = queue_new();
 	s->kick = event_new(a->base, -1, 0, sched_kick_cb, s);
 	s->sweep = event_new(a->base, -1, EV_PERSIST, sched_sweep_cb, s);
@@ -740,7 +738,8 @@ sched_stats_done(struct sched_job *j, yajl_val top, yajl_val prof)
 
 	stats_success(a->stats, now, j->req.version, j->req.target,
 	    j->profile_id, (clock_now_ms() - j->started_ms) / 1000);
-	metrics_build_seconds((clock_now_ms() - j->started_ms) / 1000.0);
+	j->s->ev.build_seconds((clock_now_ms() - j->started_ms) / 1000.0,
+	    j->s->ev.arg);
 	for (i = 0; i < names->n; i++)
 		if (names->v[i][0] != '-' &&
 		    !sched_in_array(jsonw_get(top, "default_packages"),
@@ -912,11 +911,10 @@ sched_forget(struct sched_job *j)
 		log_warn("cannot remove %s", j->tmp);
 	if (j->qe != NULL)
 		queue_remove(s->q, j->qe);
-	follow_end(s->a->followers, j->hash);
-	wait_changed(s->a->waiters, j->hash);
+	s->ev.ended(j->hash, s->ev.arg);
+	s->ev.state(j->hash, s->ev.arg);
 	sched_job_free(j);
-	wait_queue_moved(s->a->waiters);
-	follow_state(s->a->followers, NULL);
+	s->ev.queue_moved(s->ev.arg);
 	sched_kick_later(s);
 }
 
@@ -927,8 +925,7 @@ sched_build_phase(enum build_phase phase, void *arg)
 	struct sched_job	*j = arg;
 
 	j->phase = build_phase_name(phase);
-	wait_changed(j->s->a->waiters, j->hash);
-	follow_state(j->s->a->followers, j->hash);
+	j->s->ev.state(j->hash, j->s->ev.arg);
 }
 
 /* Collects the combined output, bounded. */
@@ -936,20 +933,20 @@ static void
 sched_build_log(const char *buf, size_t len, void *arg)
 {
 	struct sched_job	*j = arg;
+	struct sched_events	*ev = &j->s->ev;
 	static const char	 cut[] = "\n[asud: log truncated]\n";
 	size_t			 at = evbuffer_get_length(j->log);
 
 	if (at + len > SCHED_LOG_MAX) {
 		if (!j->log_truncated) {
 			evbuffer_add(j->log, cut, sizeof cut - 1);
-			follow_append(j->s->a->followers, j->hash, at, cut,
-			    sizeof cut - 1);
+			ev->log(j->hash, at, cut, sizeof cut - 1, ev->arg);
 		}
 		j->log_truncated = 1;
 		return;
 	}
 	evbuffer_add(j->log, buf, len);
-	follow_append(j->s->a->followers, j->hash, at, buf, len);
+	ev->log(j->hash, at, buf, len, ev->arg);
 }
 
 /* Starts the build of one queue entry. */
@@ -972,8 +969,7 @@ sched_start(struct sched *s, struct queue_entry *e)
 	}
 	queue_start(s->q, e);
 	j->phase = "init";
-	wait_queue_moved(s->a->waiters);
-	follow_state(s->a->followers, NULL);
+	s->ev.queue_moved(s->ev.arg);
 	j->log = evbuffer_new();
 	xasprintf(&j->tmp, "%s/%s", s->a->tmp_dir, j->hash);
 	xasprintf(&j->work_dir, "%s/work", j->tmp);
@@ -1070,10 +1066,8 @@ static void
 sched_evict(struct sched *s)
 {
 	if (ibcache_evict(s->a->ibcache, s->a->catalog,
-	    s->a->conf->imagebuilder_cache_max, sched_ib_in_use, s) > 0) {
-		s->a->catalog_scanned_ms = 0;
-		validate_rescan(s->a);
-	}
+	    s->a->conf->imagebuilder_cache_max, sched_ib_in_use, s) > 0)
+		s->ev.ib_changed(s->ev.arg);
 }
 
 /*
@@ -1095,8 +1089,7 @@ sched_ib_replace(struct sched *s, const char *dir, const char *key)
 		e->ready = 0;
 	}
 	ibcache_remove(s->a->ibcache, old);
-	s->a->catalog_scanned_ms = 0;
-	validate_rescan(s->a);
+	s->ev.ib_changed(s->ev.arg);
 	free(old);
 }
 
@@ -1107,8 +1100,7 @@ sched_ib_phase(const char *phase, void *arg)
 	struct sched_job	*j = arg;
 
 	j->phase = phase;
-	wait_changed(j->s->a->waiters, j->hash);
-	follow_state(j->s->a->followers, j->hash);
+	j->s->ev.state(j->hash, j->s->ev.arg);
 }
 
 /* The ImageBuilder of a waiting build is on disk, or will not be. */
@@ -1130,8 +1122,7 @@ sched_ib_done(const char *dir, const char *error, void *arg)
 	if ((rev = meta_upstream_revision(a, j->req.version,
 	    j->req.target)) != NULL)
 		ibcache_note_revision(dir, rev, 1);
-	a->catalog_scanned_ms = 0;	/* let validation see it at once */
-	validate_rescan(a);
+	j->s->ev.ib_changed(j->s->ev.arg);	/* validation sees it at once */
 	sched_evict(j->s);
 	sched_kick_later(j->s);
 }
@@ -1246,8 +1237,7 @@ sched_submit(struct sched *s, const char *hash, const struct request *req,
 	sched_enqueue_mem(s, j, ib_dir);
 	log_info("build %.12s queued: %s %s %s", hash, req->version,
 	    req->target, profile_id);
-	wait_queue_moved(s->a->waiters);
-	follow_state(s->a->followers, NULL);
+	s->ev.queue_moved(s->ev.arg);
 	sched_kick_later(s);
 	return (0);
 }
