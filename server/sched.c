@@ -1,13 +1,12 @@
 /*
- * sched.c: the scheduler: queue in memory, builds in flight, and the step
- * from a build result to a stored record. A 202 is only sent after
- * sched_submit committed; everything here can be rebuilt from the store.
+ * sched.c: the scheduler: queue in memory, builds in flight, and their
+ * ImageBuilders asked for. A 202 is only sent after sched_submit
+ * committed; everything here can be rebuilt from the store. Results go
+ * to outcome.c.
  */
-#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +14,6 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <zstd.h>
 
 #include "lib/clock.h"
 #include "lib/compat.h"
@@ -31,12 +29,12 @@
 #include "server/asud.h"
 #include "server/conf.h"
 #include "server/jsonw.h"
+#include "server/meta.h"
+#include "server/outcome.h"
 #include "server/queue.h"
 #include "server/record.h"
 #include "server/request.h"
 #include "server/sched.h"
-#include "server/meta.h"
-#include "server/stats.h"
 
 #define SCHED_LOG_MAX		(64 * 1024 * 1024)
 #define SCHED_SWEEP_SECONDS	60
@@ -97,14 +95,9 @@ struct sched {
 };
 
 static void	sched_kick(struct sched *);
-static int	sched_ib_moved(struct sched_job *, const char *);
-static void	sched_ib_replace(struct sched *, const char *, const char *);
-static void	sched_finish(struct sched_job *, const char *body,
-		    size_t body_len, int state, int64_t expires);
 static void	sched_forget(struct sched_job *);
 static void	sched_fail_unstored(struct sched_job *, const char *, int);
 static void	sched_build_log(const char *, size_t, void *);
-static void	sched_lost(struct sched_job *, const char *detail);
 static void	sched_disk_full_set(struct sched *, const char *cause);
 
 /* Frees a job and everything it owns (not its queue entry). */
@@ -153,6 +146,31 @@ sched_job_new(struct sched *s, const char *hash, const char *request_json,
 	return (j);
 }
 
+/* Tells the build log (and its followers) a line of asud's own. */
+static void
+sched_note(const char *line, void *arg)
+{
+	struct sched_job	*j = arg;
+
+	if (j->log == NULL)
+		return;
+	sched_build_log(line, strlen(line), j);
+	sched_build_log("\n", 1, j);
+}
+
+/* The job as outcome.c sees it. */
+static void
+sched_outcome_job(struct sched_job *j, struct outcome_job *o)
+{
+	*o = (struct outcome_job){ .hash = j->hash, .req = &j->req,
+	    .profile_id = j->profile_id, .request_json = j->request_json,
+	    .request_len = j->request_len, .klass = j->klass,
+	    .enqueued_ms = j->enqueued_ms, .started_ms = j->started_ms,
+	    .qkey = j->qkey, .phase = j->phase, .revision = j->revision,
+	    .log = j->log, .bin_dir = j->bin_dir, .note = sched_note,
+	    .note_arg = j };
+}
+
 /* Runs the kick event's work: start what can start. */
 static void
 sched_kick_cb(evutil_socket_t fd, short events, void *arg)
@@ -162,64 +180,13 @@ sched_kick_cb(evutil_socket_t fd, short events, void *arg)
 	sched_kick(s);
 }
 
-struct sched_sweep_ctx {
-	struct strv	*expired;
-	int64_t		 now;
-};
-
-/* Collects the hashes of finished records whose time is up. */
-static int
-sched_sweep_collect(const char *hash, const void *val, size_t len, void *arg)
-{
-	struct sched_sweep_ctx	*ctx = arg;
-	struct record		 r;
-
-	if (record_decode(val, len, &r) == -1)
-		return (0);
-	if (r.state != RECORD_QUEUED && r.expires != 0 && r.expires <= ctx->now)
-		strv_add(ctx->expired, hash);
-	return (0);
-}
-
-/* Deletes records whose time is up, with their images. */
-static void
-sched_sweep(struct sched *s)
-{
-	struct strv		 expired = STRV_INITIALIZER;
-	struct sched_sweep_ctx	 ctx;
-	size_t			 i;
-	char			*cause = NULL, *dir;
-
-	ctx.expired = &expired;
-	ctx.now = time(NULL);
-	if (store_record_foreach(s->a->store, sched_sweep_collect, &ctx,
-	    &cause) == -1) {
-		log_warnx("sweep: %s", cause);
-		free(cause);
-		return;
-	}
-	for (i = 0; i < expired.n; i++) {
-		if (store_record_del(s->a->store, expired.v[i], &cause) == -1) {
-			log_warnx("sweep: %s", cause);
-			free(cause);
-			cause = NULL;
-			continue;
-		}
-		xasprintf(&dir, "%s/%s", s->a->store_dir, expired.v[i]);
-		if (fs_rmtree(dir) == -1)
-			log_warn("sweep: cannot remove %s", expired.v[i]);
-		free(dir);
-	}
-	if (expired.n > 0)
-		log_info("sweep: %zu expired builds removed", expired.n);
-	strv_clear(&expired);
-}
-
 /* Periodic sweep of expired records. */
 static void
 sched_sweep_cb(evutil_socket_t fd, short events, void *arg)
 {
-	sched_sweep(arg);
+	struct sched	*s = arg;
+
+	outcome_sweep(s->a);
 }
 
 /* Bytes free for asud in the file system of path; -1 when unknown. */
@@ -370,57 +337,22 @@ sched_kick_later(struct sched *s)
 	event_active(s->kick, 0, 0);
 }
 
-/* The request and what the ImageBuilder printed, in both bodies. */
+/* Stores the final record and log, drops the job, starts the next. */
 static void
-sched_run_json(yajl_gen g, struct sched_job *j, const char *status,
-    const char *out, const char *err)
+sched_finish(struct sched_job *j, const char *body, size_t len, int state)
 {
-	yajl_val	 req;
-	char		*cause = NULL;
+	struct outcome_job	 o;
+	char			*cause = NULL;
 
-	jsonw_kv_str(g, "imagebuilder_status", status);
-	jsonw_key(g, "request");
-	req = jsonw_parse(j->request_json, &cause);
-	jsonw_tree(g, req);
-	yajl_tree_free(req);
-	free(cause);
-	jsonw_kv_str(g, "stdout", out != NULL ? out : "");
-	jsonw_kv_str(g, "stderr", err != NULL ? err : "");
-}
-
-/* The last fields of both bodies: when it was queued and its hash. */
-static void
-sched_tail_json(yajl_gen g, struct sched_job *j)
-{
-	char	stamp[40];
-
-	jsonw_time(j->enqueued_ms, stamp);
-	jsonw_kv_str(g, "enqueued_at", stamp);
-	jsonw_kv_str(g, "request_hash", j->hash);
-}
-
-/* The 500 body of a failed build (the reference's fields). */
-static char *
-sched_fail_body(struct sched_job *j, const char *msg, const char *out,
-    const char *err, const struct strv *build_cmd, size_t *len)
-{
-	yajl_gen	 g;
-	char		*detail, *body;
-
-	xasprintf(&detail, "Error: %s", msg);
-	g = jsonw_new();
-	yajl_gen_map_open(g);
-	jsonw_kv_str(g, "detail", detail);
-	jsonw_kv_str(g, "error", detail);
-	jsonw_kv_int(g, "status", 500);
-	sched_run_json(g, j, "failed", out, err);
-	if (build_cmd != NULL && build_cmd->n > 0)
-		jsonw_kv_strv(g, "build_cmd", build_cmd);
-	sched_tail_json(g, j);
-	yajl_gen_map_close(g);
-	body = jsonw_finish(g, len);
-	free(detail);
-	return (body);
+	sched_outcome_job(j, &o);
+	if (outcome_store(j->s->a, &o, state, body, len, &cause) == -1) {
+		log_warnx("cannot store the result of %.12s: %s", j->hash,
+		    cause);
+		sched_fail_unstored(j, cause, 0);
+		free(cause);
+		return;
+	}
+	sched_forget(j);
 }
 
 /* Writes a failure record for a job and forgets it. */
@@ -428,29 +360,29 @@ static void
 sched_fail(struct sched_job *j, const char *msg, const char *out,
     const char *err, const struct strv *build_cmd)
 {
-	struct sched	*s = j->s;
-	char		*body;
-	size_t		 len;
+	struct outcome_job	 o;
+	char			*body;
+	size_t			 len;
 
-	body = sched_fail_body(j, msg, out, err, build_cmd, &len);
-	log_info("build %.12s failed: %s", j->hash, msg);
-	stats_failure(s->a->stats, time(NULL), j->req.version, j->req.target,
-	    j->profile_id, msg);
-	sched_finish(j, body, len, RECORD_FAILED,
-	    time(NULL) + s->a->conf->build_failure_ttl);
+	sched_outcome_job(j, &o);
+	body = outcome_fail_body(&o, msg, out, err, build_cmd, &len);
+	outcome_failed(j->s->a, &o, msg);
+	sched_finish(j, body, len, RECORD_FAILED);
 	free(body);
 }
 
 /*
  * Answers a build that could not be kept with a 500 from memory, not
  * cached: its record goes (now, or when the store lets us), its images
- * too, and the same request builds again when it is posted again.
+ * too, and the same request builds again when it is posted again. Then
+ * the job is forgotten.
  */
 static void
 sched_lost(struct sched_job *j, const char *detail)
 {
 	struct sched		*s = j->s;
 	struct sched_lost	*l;
+	struct outcome_job	 o;
 	char			*dir, *cause = NULL;
 
 	/* Bounded: the oldest answers go first, never a pending delete. */
@@ -461,7 +393,8 @@ sched_lost(struct sched_job *j, const char *detail)
 		}
 	l = xcalloc(1, sizeof *l);
 	snprintf(l->hash, sizeof l->hash, "%s", j->hash);
-	l->body = sched_fail_body(j, detail, NULL, NULL, NULL, &l->len);
+	sched_outcome_job(j, &o);
+	l->body = outcome_fail_body(&o, detail, NULL, NULL, NULL, &l->len);
 	l->since = time(NULL);
 	TAILQ_INSERT_TAIL(&s->lost, l, link);
 	s->nlost++;
@@ -475,6 +408,7 @@ sched_lost(struct sched_job *j, const char *detail)
 		log_warn("cannot remove %s", dir);
 	free(dir);
 	log_warnx("build %.12s failed and is not kept: %s", j->hash, detail);
+	sched_forget(j);
 }
 
 /* True when a failed build ran out of disk space (and the disk is low). */
@@ -506,381 +440,6 @@ sched_fail_space(struct sched_job *j, const char *msg)
 	sched_disk_full_set(j->s, "No space left on device during a build");
 	sched_lost(j, detail);
 	free(detail);
-	sched_forget(j);
-}
-
-/* True for the keys asud itself sets in a done answer. */
-static int
-sched_own_key(const char *k)
-{
-	static const char *own[] = { "manifest", "id", "bin_dir",
-	    "build_cmd_packages", "build_at", "detail", "imagebuilder_status",
-	    "request", "stdout", "stderr", "build_cmd", "status",
-	    "enqueued_at", "request_hash", "profiles", NULL };
-	int	i;
-
-	for (i = 0; own[i] != NULL; i++)
-		if (strcmp(k, own[i]) == 0)
-			return (1);
-	return (0);
-}
-
-/* Emits profiles.json's top level and the built profile, merged. */
-static void
-sched_profile_json(yajl_gen g, yajl_val top, yajl_val prof)
-{
-	size_t	i;
-
-	for (i = 0; i < top->u.object.len; i++) {
-		if (sched_own_key(top->u.object.keys[i]) ||
-		    jsonw_get(prof, top->u.object.keys[i]) != NULL)
-			continue;
-		jsonw_str(g, top->u.object.keys[i]);
-		jsonw_tree(g, top->u.object.values[i]);
-	}
-	for (i = 0; i < prof->u.object.len; i++) {
-		if (sched_own_key(prof->u.object.keys[i]))
-			continue;
-		jsonw_str(g, prof->u.object.keys[i]);
-		jsonw_tree(g, prof->u.object.values[i]);
-	}
-}
-
-/* The 200 body: metadata, images, manifest and asud's own fields. */
-static char *
-sched_body_done(struct sched_job *j, const struct build_result *res,
-    yajl_val top, yajl_val prof, size_t *len)
-{
-	yajl_gen	 g;
-	char		 stamp[40];
-	size_t		 i;
-
-	g = jsonw_new();
-	yajl_gen_map_open(g);
-	sched_profile_json(g, top, prof);
-	jsonw_key(g, "manifest");
-	yajl_gen_map_open(g);
-	for (i = 0; i < res->manifest.names.n; i++)
-		jsonw_kv_str(g, res->manifest.names.v[i],
-		    res->manifest.versions.v[i]);
-	yajl_gen_map_close(g);
-	jsonw_kv_str(g, "id", j->profile_id);
-	jsonw_kv_str(g, "bin_dir", j->hash);
-	jsonw_kv_strv(g, "build_cmd_packages", &res->packages);
-	jsonw_time(clock_now_ms(), stamp);
-	jsonw_kv_str(g, "build_at", stamp);
-	jsonw_kv_str(g, "detail", "done");
-	sched_run_json(g, j, "done", res->out, res->err);
-	jsonw_kv_strv(g, "build_cmd", &res->build_cmd);
-	jsonw_kv_int(g, "status", 200);
-	sched_tail_json(g, j);
-	yajl_gen_map_close(g);
-	return (jsonw_finish(g, len));
-}
-
-/* How long a result lives (reference/asu-api.md §1.3). */
-static int64_t
-sched_result_ttl(struct sched_job *j)
-{
-	const struct conf	*c = j->s->a->conf;
-
-	if (j->req.defaults != NULL && *j->req.defaults != '\0')
-		return (c->build_defaults_ttl);
-	if (j->req.pv_names.n > 0)
-		return (c->build_ttl);
-	return (c->build_ttl_unversioned);
-}
-
-/* What a file that is not a regular one is, for the build log. */
-static const char *
-sched_file_kind(mode_t mode)
-{
-	static const struct {
-		mode_t		 type;
-		const char	*name;
-	} kinds[] = {
-		{ S_IFIFO, "a FIFO" },
-		{ S_IFLNK, "a symbolic link" },
-		{ S_IFSOCK, "a socket" },
-		{ S_IFDIR, "a directory" },
-		{ S_IFCHR, "a device" },
-		{ S_IFBLK, "a device" },
-	};
-	size_t	i;
-
-	for (i = 0; i < nitems(kinds); i++)
-		if ((mode & S_IFMT) == kinds[i].type)
-			return (kinds[i].name);
-	return ("of an unknown type");
-}
-
-/* Tells the build log (and its followers) that a file was left out. */
-static void
-sched_note_skipped(struct sched_job *j, const char *name, mode_t mode)
-{
-	char	*safe, *line, *p;
-
-	safe = xstrdup(name);
-	for (p = safe; *p != '\0'; p++)	/* a name is hostile text */
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-			*p = '?';
-	xasprintf(&line, "[asud: %s left out of the store: %s, not a regular "
-	    "file]", safe, sched_file_kind(mode));
-	log_info("build %.12s: %s", j->hash, line);
-	if (j->log != NULL) {
-		sched_build_log(line, strlen(line), j);
-		sched_build_log("\n", 1, j);
-	}
-	free(line);
-	free(safe);
-}
-
-/* The directory entries of the images that are not regular files. */
-struct sched_odd {
-	struct sched_job	*j;
-	struct strv		 names;
-};
-
-/* Notes an entry of the images that is not a regular file. */
-static void
-sched_odd_entry(int dirfd, const char *name, void *arg)
-{
-	struct sched_odd	*odd = arg;
-	struct stat		 st;
-
-	st.st_mode = 0;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(st.st_mode))
-		return;
-	sched_note_skipped(odd->j, name, st.st_mode);
-	strv_add(&odd->names, name);
-}
-
-/*
- * Keeps only regular files where the ImageBuilder wrote its images: a
- * FIFO, a socket, a device, a link or a directory is removed and named
- * in the build log, so that nothing else is ever stored or served.
- */
-static int
-sched_keep_files(struct sched_job *j, char **cause)
-{
-	struct sched_odd	 odd = { j, STRV_INITIALIZER };
-	char			*path;
-	size_t			 i;
-	int			 rc = 0;
-
-	if (fs_dir_each(AT_FDCWD, j->bin_dir, sched_odd_entry, &odd) == -1) {
-		xasprintf(cause, "cannot read the images: %s",
-		    strerror(errno));
-		return (-1);
-	}
-	for (i = 0; i < odd.names.n && rc == 0; i++) {
-		xasprintf(&path, "%s/%s", j->bin_dir, odd.names.v[i]);
-		if ((rc = fs_rmtree(path)) == -1)
-			xasprintf(cause, "cannot remove what is not a file "
-			    "from the images: %s", strerror(errno));
-		free(path);
-	}
-	strv_clear(&odd.names);
-	return (rc);
-}
-
-/*
- * Moves the built images into the store under the request hash; *room is
- * set when that failed for lack of disk space.
- */
-static int
-sched_install(struct sched_job *j, int *room, char **cause)
-{
-	char	*dst;
-	int	 rc = 0;
-
-	*room = 0;
-	if (sched_keep_files(j, cause) == -1)
-		return (-1);
-	xasprintf(&dst, "%s/%s", j->s->a->store_dir, j->hash);
-	if (fs_rmtree(dst) == -1 && errno != ENOENT)
-		log_warn("cannot remove old %s", dst);
-	if (chmod(j->bin_dir, 0755) == -1 || rename(j->bin_dir, dst) == -1) {
-		*room = errno == ENOSPC || errno == EDQUOT;
-		xasprintf(cause, "cannot move the images into the store: %s",
-		    strerror(errno));
-		rc = -1;
-	}
-	free(dst);
-	return (rc);
-}
-
-/* True when name is listed in the array arr. */
-static int
-sched_in_array(yajl_val arr, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; arr != NULL && YAJL_IS_ARRAY(arr) && i < arr->u.array.len;
-	    i++)
-		if (YAJL_IS_STRING(arr->u.array.values[i]) &&
-		    strcmp(arr->u.array.values[i]->u.string, name) == 0)
-			return (1);
-	return (0);
-}
-
-/* Counts a success and the packages asked for beyond the defaults. */
-static void
-sched_stats_done(struct sched_job *j, yajl_val top, yajl_val prof)
-{
-	struct asud		*a = j->s->a;
-	const struct strv	*names = request_package_names(&j->req);
-	struct strv		 extra = STRV_INITIALIZER;
-	struct conf_branch	*b;
-	size_t			 i;
-	time_t			 now = time(NULL);
-
-	stats_success(a->stats, now, j->req.version, j->req.target,
-	    j->profile_id, (clock_now_ms() - j->started_ms) / 1000);
-	j->s->ev.build_seconds((clock_now_ms() - j->started_ms) / 1000.0,
-	    j->s->ev.arg);
-	for (i = 0; i < names->n; i++)
-		if (names->v[i][0] != '-' &&
-		    !sched_in_array(jsonw_get(top, "default_packages"),
-		    names->v[i]) &&
-		    !sched_in_array(jsonw_get(prof, "device_packages"),
-		    names->v[i]))
-			strv_add(&extra, names->v[i]);
-	b = meta_branch_of(a, j->req.version);
-	if (extra.n > 0)
-		stats_packages(a->stats, now, b != NULL ? b->name :
-		    j->req.version, &extra);
-	strv_clear(&extra);
-}
-
-/* The server-side package changes, applied after make info. */
-static void
-sched_changes(struct strv *packages, const struct info *info, void *arg)
-{
-	struct sched_job	*j = arg;
-
-	if (j->s->a->pkgchanges != NULL)
-		pkgchanges_apply(j->s->a->pkgchanges, j->req.version,
-		    j->req.target, j->profile_id, packages);
-}
-
-/* A finished build becomes a record; then the slot is free again. */
-static void
-sched_build_done(const struct build_result *res, void *arg)
-{
-	struct sched_job	*j = arg;
-	yajl_val		 top = NULL, prof = NULL;
-	const char		*msg = res->error != NULL ? res->error : "failed";
-	char			*body, *cause = NULL;
-	size_t			 len;
-	int			 room;
-
-	j->build = NULL;	/* build.c frees itself after this callback */
-	if (res->revision != NULL) {
-		ibcache_note_revision(j->qe->ib_key, res->revision, 0);
-		j->revision = ibcache_revision(j->qe->ib_key, res->revision);
-	}
-	if (!res->ok && sched_out_of_space(j)) {
-		sched_fail_space(j, msg);
-		return;
-	}
-	if (!res->ok) {
-		sched_fail(j, msg, res->out, res->err, &res->build_cmd);
-		return;
-	}
-	if ((top = jsonw_parse(res->profiles_json, &cause)) != NULL)
-		prof = jsonw_get(jsonw_get(top, "profiles"), j->profile_id);
-	if (prof == NULL || !YAJL_IS_OBJECT(prof) || !YAJL_IS_OBJECT(top)) {
-		sched_fail(j, "Profile not found in JSON file", res->out,
-		    res->err, &res->build_cmd);
-		yajl_tree_free(top);
-		free(cause);
-		return;
-	}
-	if (sched_install(j, &room, &cause) == -1) {
-		if (room)
-			sched_fail_unstored(j, cause, 1);
-		else
-			sched_fail(j, cause, res->out, res->err,
-			    &res->build_cmd);
-		yajl_tree_free(top);
-		free(cause);
-		return;
-	}
-	body = sched_body_done(j, res, top, prof, &len);
-	sched_stats_done(j, top, prof);
-	yajl_tree_free(top);
-	log_info("build %.12s done in %lld ms (%lld ms in the ImageBuilder)",
-	    j->hash, clock_now_ms() - j->enqueued_ms,
-	    clock_now_ms() - j->started_ms);
-	sched_finish(j, body, len, RECORD_DONE,
-	    time(NULL) + sched_result_ttl(j));
-	free(body);
-}
-
-/* Compresses the combined log for the store. */
-static void *
-sched_log_compress(struct sched_job *j, size_t *len)
-{
-	unsigned char	*src;
-	void		*dst;
-	size_t		 n, bound, out;
-
-	n = evbuffer_get_length(j->log);
-	src = evbuffer_pullup(j->log, -1);
-	bound = ZSTD_compressBound(n);
-	dst = xmalloc(bound);
-	out = ZSTD_compress(dst, bound, src, n, 3);
-	if (ZSTD_isError(out)) {
-		log_warnx("log of %.12s: %s", j->hash, ZSTD_getErrorName(out));
-		free(dst);
-		return (NULL);
-	}
-	*len = out;
-	return (dst);
-}
-
-/* Stores the final record and log, drops the job, starts the next. */
-static void
-sched_finish(struct sched_job *j, const char *body, size_t body_len,
-    int state, int64_t expires)
-{
-	struct sched	*s = j->s;
-	struct record	 r;
-	void		*rec, *log = NULL;
-	size_t		 reclen, loglen = 0;
-	char		*cause = NULL;
-
-	memset(&r, 0, sizeof r);
-	r.state = state;
-	r.klass = j->klass;
-	r.enqueued_ms = j->enqueued_ms;
-	r.expires = expires;
-	r.qkey = 0;
-	r.profile_id = j->profile_id;
-	r.request = j->request_json;
-	r.request_len = j->request_len;
-	r.body = body;
-	r.body_len = body_len;
-	r.phase = state == RECORD_FAILED ? j->phase : "done";
-	r.revision = j->revision;
-	rec = record_encode(&r, &reclen);
-	if (j->log != NULL)
-		log = sched_log_compress(j, &loglen);
-	if (store_finish(s->a->store, j->hash, j->qkey, rec, reclen, log,
-	    loglen, &cause) == -1) {
-		log_warnx("cannot store the result of %.12s: %s", j->hash,
-		    cause);
-		free(rec);
-		free(log);
-		sched_fail_unstored(j, cause, 0);
-		free(cause);
-		return;
-	}
-	free(rec);
-	free(log);
-	sched_forget(j);
 }
 
 /*
@@ -898,7 +457,68 @@ sched_fail_unstored(struct sched_job *j, const char *cause, int room)
 	    "later", cause);
 	sched_lost(j, detail);
 	free(detail);
-	sched_forget(j);
+}
+
+/* The server-side package changes, applied after make info. */
+static void
+sched_changes(struct strv *packages, const struct info *info, void *arg)
+{
+	struct sched_job	*j = arg;
+
+	if (j->s->a->pkgchanges != NULL)
+		pkgchanges_apply(j->s->a->pkgchanges, j->req.version,
+		    j->req.target, j->profile_id, packages);
+}
+
+/* The result of a build that succeeded: stored, or failed after all. */
+static void
+sched_done(struct sched_job *j, const struct build_result *res)
+{
+	struct sched		*s = j->s;
+	struct outcome_job	 o;
+	char			*body, *msg;
+	size_t			 len;
+
+	sched_outcome_job(j, &o);
+	switch (outcome_done(s->a, &o, res, &body, &len, &msg)) {
+	case OUTCOME_NO_ROOM:
+		sched_fail_unstored(j, msg, 1);
+		break;
+	case OUTCOME_FAILED:
+		sched_fail(j, msg, res->out, res->err, &res->build_cmd);
+		break;
+	case OUTCOME_OK:
+		s->ev.build_seconds((clock_now_ms() - j->started_ms) / 1000.0,
+		    s->ev.arg);
+		log_info("build %.12s done in %lld ms (%lld ms in the "
+		    "ImageBuilder)", j->hash, clock_now_ms() - j->enqueued_ms,
+		    clock_now_ms() - j->started_ms);
+		sched_finish(j, body, len, RECORD_DONE);
+		break;
+	}
+	free(body);
+	free(msg);
+}
+
+/* A finished build becomes a record; then the slot is free again. */
+static void
+sched_build_done(const struct build_result *res, void *arg)
+{
+	struct sched_job	*j = arg;
+	const char		*msg;
+
+	msg = res->error != NULL ? res->error : "failed";
+	j->build = NULL;	/* build.c frees itself after this callback */
+	if (res->revision != NULL) {
+		ibcache_note_revision(j->qe->ib_key, res->revision, 0);
+		j->revision = ibcache_revision(j->qe->ib_key, res->revision);
+	}
+	if (!res->ok && sched_out_of_space(j))
+		sched_fail_space(j, msg);
+	else if (!res->ok)
+		sched_fail(j, msg, res->out, res->err, &res->build_cmd);
+	else
+		sched_done(j, res);
 }
 
 /* Drops a job that ended: its files, its entry, its waiters' wait. */
@@ -949,94 +569,6 @@ sched_build_log(const char *buf, size_t len, void *arg)
 	ev->log(j->hash, at, buf, len, ev->arg);
 }
 
-/* Starts the build of one queue entry. */
-static void
-sched_start(struct sched *s, struct queue_entry *e)
-{
-	struct sched_job	*j = e->data;
-	const struct conf	*c = s->a->conf;
-	struct build_spec	 spec;
-	struct strv		 wrapper = STRV_INITIALIZER;
-	struct strv		 hide = STRV_INITIALIZER;
-	char			*label, *key, *cause = NULL;
-
-	if (sched_ib_moved(j, e->ib_key)) {
-		xasprintf(&key, "%s/%s", j->req.version, j->req.target);
-		sched_ib_replace(s, e->ib_key, key);
-		free(key);
-		sched_kick_later(s);
-		return;
-	}
-	queue_start(s->q, e);
-	j->phase = "init";
-	s->ev.queue_moved(s->ev.arg);
-	j->log = evbuffer_new();
-	xasprintf(&j->tmp, "%s/%s", s->a->tmp_dir, j->hash);
-	xasprintf(&j->work_dir, "%s/work", j->tmp);
-	xasprintf(&j->bin_dir, "%s/bin", j->tmp);
-	if (fs_rmtree(j->tmp) == -1 && errno != ENOENT)
-		log_warn("cannot clean %s", j->tmp);
-	if (fs_mkdirs(j->tmp, 0700) == -1) {
-		xasprintf(&cause, "cannot create a build directory: %s",
-		    strerror(errno));
-		sched_fail(j, cause, NULL, NULL, NULL);
-		free(cause);
-		return;
-	}
-	if (*e->ib_key != '/') {
-		xasprintf(&cause, "No ImageBuilder for %s %s on this server",
-		    j->req.version, j->req.target);
-		sched_fail(j, cause, NULL, NULL, NULL);
-		free(cause);
-		return;
-	}
-	ibcache_touch(e->ib_key);
-	xasprintf(&label, "/store/%s", j->hash);
-	memset(&spec, 0, sizeof spec);
-	spec.ib_dir = e->ib_key;
-	spec.work_dir = j->work_dir;
-	spec.bin_dir = j->bin_dir;
-	spec.bin_dir_label = label;
-	spec.profile = j->profile_id;
-	spec.version_code = j->req.version_code;
-	spec.packages = request_package_names(&j->req);
-	spec.pv_names = &j->req.pv_names;
-	spec.pv_versions = &j->req.pv_versions;
-	spec.diff_packages = j->req.diff_packages;
-	spec.defaults = j->req.defaults;
-	spec.rootfs_size_mb = j->req.rootfs_size_mb;
-	spec.filesystem = j->req.filesystem;
-	spec.timeout = c->job_timeout;
-	spec.changes_cb = sched_changes;
-	spec.changes_arg = j;
-	spec.repo_names = &j->req.repo_names;
-	spec.repo_urls = &j->req.repo_urls;
-	spec.repositories_mode = j->req.repositories_mode;
-	spec.repository_keys = &j->req.repository_keys;
-	if (c->build_wrapper != NULL) {
-		strv_split(&wrapper, c->build_wrapper, " \t");
-		spec.wrapper = &wrapper;
-	}
-	if (s->a->sandboxed) {
-		strv_add(&hide, c->state_dir);
-		strv_add(&hide, c->imagebuilder_dir);
-		spec.sandbox_bwrap = c->sandbox_bwrap;
-		spec.sandbox_hide = &hide;
-	}
-	log_info("build %.12s started: %s %s %s", j->hash, j->req.version,
-	    j->req.target, j->profile_id);
-	j->started_ms = clock_now_ms();
-	j->build = build_start(&spec, sched_build_phase, sched_build_log,
-	    sched_build_done, j, &cause);
-	free(label);
-	strv_clear(&wrapper);
-	strv_clear(&hide);
-	if (j->build == NULL) {
-		sched_fail(j, cause, NULL, NULL, NULL);
-		free(cause);
-	}
-}
-
 /* True when upstream now offers another revision than dir was made of. */
 static int
 sched_ib_moved(struct sched_job *j, const char *dir)
@@ -1056,18 +588,6 @@ sched_ib_in_use(const char *dir, void *arg)
 		if ((e->running || e->ready) && strcmp(e->ib_key, dir) == 0)
 			return (1);
 	return (0);
-}
-
-/*
- * Keeps the ImageBuilders asud downloaded within imagebuilder_cache_max;
- * validation rescans when some went.
- */
-static void
-sched_evict(struct sched *s)
-{
-	if (ibcache_evict(s->a->ibcache, s->a->catalog,
-	    s->a->conf->imagebuilder_cache_max, sched_ib_in_use, s) > 0)
-		s->ev.ib_changed(s->ev.arg);
 }
 
 /*
@@ -1093,6 +613,111 @@ sched_ib_replace(struct sched *s, const char *dir, const char *key)
 	free(old);
 }
 
+/* The build spec of a job whose ImageBuilder is ib_dir. */
+static void
+sched_spec(struct sched_job *j, const char *ib_dir, struct build_spec *spec,
+    struct strv *wrapper, struct strv *hide)
+{
+	const struct conf	*c = j->s->a->conf;
+
+	memset(spec, 0, sizeof *spec);
+	spec->ib_dir = ib_dir;
+	spec->work_dir = j->work_dir;
+	spec->bin_dir = j->bin_dir;
+	spec->profile = j->profile_id;
+	spec->version_code = j->req.version_code;
+	spec->packages = request_package_names(&j->req);
+	spec->pv_names = &j->req.pv_names;
+	spec->pv_versions = &j->req.pv_versions;
+	spec->diff_packages = j->req.diff_packages;
+	spec->defaults = j->req.defaults;
+	spec->rootfs_size_mb = j->req.rootfs_size_mb;
+	spec->filesystem = j->req.filesystem;
+	spec->timeout = c->job_timeout;
+	spec->changes_cb = sched_changes;
+	spec->changes_arg = j;
+	spec->repo_names = &j->req.repo_names;
+	spec->repo_urls = &j->req.repo_urls;
+	spec->repositories_mode = j->req.repositories_mode;
+	spec->repository_keys = &j->req.repository_keys;
+	if (c->build_wrapper != NULL) {
+		strv_split(wrapper, c->build_wrapper, " \t");
+		spec->wrapper = wrapper;
+	}
+	if (j->s->a->sandboxed) {
+		strv_add(hide, c->state_dir);
+		strv_add(hide, c->imagebuilder_dir);
+		spec->sandbox_bwrap = c->sandbox_bwrap;
+		spec->sandbox_hide = hide;
+	}
+}
+
+/* Makes the build directory of a job; 0, or -1 with *cause. */
+static int
+sched_tmp(struct sched_job *j, const char *ib_dir, char **cause)
+{
+	xasprintf(&j->tmp, "%s/%s", j->s->a->tmp_dir, j->hash);
+	xasprintf(&j->work_dir, "%s/work", j->tmp);
+	xasprintf(&j->bin_dir, "%s/bin", j->tmp);
+	if (fs_rmtree(j->tmp) == -1 && errno != ENOENT)
+		log_warn("cannot clean %s", j->tmp);
+	if (fs_mkdirs(j->tmp, 0700) == -1) {
+		xasprintf(cause, "cannot create a build directory: %s",
+		    strerror(errno));
+		return (-1);
+	}
+	if (*ib_dir != '/') {
+		xasprintf(cause, "No ImageBuilder for %s %s on this server",
+		    j->req.version, j->req.target);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Starts the build of one queue entry. */
+static void
+sched_start(struct sched *s, struct queue_entry *e)
+{
+	struct sched_job	*j = e->data;
+	struct build_spec	 spec;
+	struct strv		 wrapper = STRV_INITIALIZER;
+	struct strv		 hide = STRV_INITIALIZER;
+	char			*label, *key, *cause = NULL;
+
+	if (sched_ib_moved(j, e->ib_key)) {
+		xasprintf(&key, "%s/%s", j->req.version, j->req.target);
+		sched_ib_replace(s, e->ib_key, key);
+		free(key);
+		sched_kick_later(s);
+		return;
+	}
+	queue_start(s->q, e);
+	j->phase = "init";
+	s->ev.queue_moved(s->ev.arg);
+	j->log = evbuffer_new();
+	if (sched_tmp(j, e->ib_key, &cause) == -1) {
+		sched_fail(j, cause, NULL, NULL, NULL);
+		free(cause);
+		return;
+	}
+	ibcache_touch(e->ib_key);
+	xasprintf(&label, "/store/%s", j->hash);
+	sched_spec(j, e->ib_key, &spec, &wrapper, &hide);
+	spec.bin_dir_label = label;
+	log_info("build %.12s started: %s %s %s", j->hash, j->req.version,
+	    j->req.target, j->profile_id);
+	j->started_ms = clock_now_ms();
+	j->build = build_start(&spec, sched_build_phase, sched_build_log,
+	    sched_build_done, j, &cause);
+	free(label);
+	strv_clear(&wrapper);
+	strv_clear(&hide);
+	if (j->build == NULL) {
+		sched_fail(j, cause, NULL, NULL, NULL);
+		free(cause);
+	}
+}
+
 /* The download or unpack phase of a waiting build. */
 static void
 sched_ib_phase(const char *phase, void *arg)
@@ -1108,7 +733,7 @@ static void
 sched_ib_done(const char *dir, const char *error, void *arg)
 {
 	struct sched_job	*j = arg;
-	struct asud		*a = j->s->a;
+	struct sched		*s = j->s;
 	const char		*rev;
 
 	j->wait = NULL;
@@ -1119,12 +744,14 @@ sched_ib_done(const char *dir, const char *error, void *arg)
 	queue_set_ready(j->qe, dir);
 	j->phase = "queued";
 	ibcache_touch(dir);
-	if ((rev = meta_upstream_revision(a, j->req.version,
+	if ((rev = meta_upstream_revision(s->a, j->req.version,
 	    j->req.target)) != NULL)
 		ibcache_note_revision(dir, rev, 1);
-	j->s->ev.ib_changed(j->s->ev.arg);	/* validation sees it at once */
-	sched_evict(j->s);
-	sched_kick_later(j->s);
+	s->ev.ib_changed(s->ev.arg);	/* let validation see it at once */
+	if (ibcache_evict(s->a->ibcache, s->a->catalog,
+	    s->a->conf->imagebuilder_cache_max, sched_ib_in_use, s) > 0)
+		s->ev.ib_changed(s->ev.arg);
+	sched_kick_later(s);
 }
 
 /* Asks for the ImageBuilders of waiting builds that have none on disk. */
@@ -1188,17 +815,41 @@ sched_enqueue_mem(struct sched *s, struct sched_job *j, const char *ib_dir)
 	free(key);
 }
 
+/* Writes the queued record and queue entry of a new job. */
+static int
+sched_commit(struct sched *s, struct sched_job *j, char **cause)
+{
+	struct record	 r;
+	void		*rec;
+	size_t		 reclen;
+	int		 rc;
+
+	memset(&r, 0, sizeof r);
+	r.state = RECORD_QUEUED;
+	r.klass = j->klass;
+	r.enqueued_ms = j->enqueued_ms;
+	r.qkey = j->qkey;
+	r.profile_id = j->profile_id;
+	r.request = j->request_json;
+	r.request_len = j->request_len;
+	r.phase = "queued";
+	rec = record_encode(&r, &reclen);
+	rc = store_enqueue(s->a->store, j->hash, rec, reclen, j->qkey, cause);
+	if (rc == -1 && store_full(s->a->store))
+		sched_disk_full_set(s, *cause);
+	free(rec);
+	return (rc);
+}
+
 /* Commits a new request and queues it. */
 int
 sched_submit(struct sched *s, const char *hash, const struct request *req,
     const char *profile_id, const char *ib_dir, int klass, char **cause)
 {
 	struct sched_job	*j;
-	struct record		 r;
 	yajl_gen		 g;
 	char			*json;
-	void			*rec;
-	size_t			 len, reclen;
+	size_t			 len;
 	int64_t			 now = clock_now_ms();
 
 	/* Two identical requests validated at once: the first one counts. */
@@ -1207,33 +858,17 @@ sched_submit(struct sched *s, const char *hash, const struct request *req,
 	g = jsonw_new();
 	request_to_json(req, g);
 	json = jsonw_finish(g, &len);
-	if ((j = sched_job_new(s, hash, json, len, profile_id, cause)) == NULL) {
-		free(json);
-		return (-1);
-	}
+	j = sched_job_new(s, hash, json, len, profile_id, cause);
 	free(json);
+	if (j == NULL)
+		return (-1);
 	j->enqueued_ms = now;
 	j->klass = klass;
 	j->qkey = queue_key(now, klass, s->a->conf->queue_class_delay);
-	memset(&r, 0, sizeof r);
-	r.state = RECORD_QUEUED;
-	r.klass = klass;
-	r.enqueued_ms = now;
-	r.qkey = j->qkey;
-	r.profile_id = profile_id;
-	r.request = j->request_json;
-	r.request_len = j->request_len;
-	r.phase = "queued";
-	rec = record_encode(&r, &reclen);
-	if (store_enqueue(s->a->store, hash, rec, reclen, j->qkey,
-	    cause) == -1) {
-		if (store_full(s->a->store))
-			sched_disk_full_set(s, *cause);
-		free(rec);
+	if (sched_commit(s, j, cause) == -1) {
 		sched_job_free(j);
 		return (-1);
 	}
-	free(rec);
 	sched_enqueue_mem(s, j, ib_dir);
 	log_info("build %.12s queued: %s %s %s", hash, req->version,
 	    req->target, profile_id);

@@ -1,8 +1,8 @@
 /*
  * sched.h: the scheduler. It owns the in-memory queue, starts builds when
- * a slot and the ImageBuilder are free, and turns their results into the
- * stored records and response bodies. What changes is told through
- * sched_events, so that the scheduler knows nothing of those who listen.
+ * a slot and the ImageBuilder are free, and hands their results to
+ * outcome.h to be stored. What changes is told through sched_events, so
+ * that the scheduler knows nothing of those who listen.
  */
 #ifndef ASUD_SCHED_H
 #define ASUD_SCHED_H
