@@ -338,7 +338,7 @@ follow_state_json(struct followers *f, const char *hash)
 	size_t			 len;
 
 	if (sched_lost_answer(f->a->sched, hash, &lost, &len)) {
-		fr.state = RECORD_FAILED;	/* not kept: see sched_lost */
+		fr.state = RECORD_FAILED;	/* not kept: see lost.h */
 		fr.body = xmemdup(lost, len);
 	} else if (store_record_view(f->a->store, hash, follow_rec_cb, &fr,
 	    &cause) == -1)

@@ -2,15 +2,12 @@
  * sched.c: the scheduler: queue in memory, builds in flight, and their
  * ImageBuilders asked for. A 202 is only sent after sched_submit
  * committed; everything here can be rebuilt from the store. Results go
- * to outcome.c.
+ * to outcome.c, results that cannot be kept to lost.c.
  */
-#include <sys/statvfs.h>
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -29,6 +26,7 @@
 #include "server/asud.h"
 #include "server/conf.h"
 #include "server/jsonw.h"
+#include "server/lost.h"
 #include "server/meta.h"
 #include "server/outcome.h"
 #include "server/queue.h"
@@ -38,11 +36,6 @@
 
 #define SCHED_LOG_MAX		(64 * 1024 * 1024)
 #define SCHED_SWEEP_SECONDS	60
-#define SCHED_RETRY_SECONDS	5	/* a full disk is looked at again */
-#define SCHED_LOST_KEEP		600	/* a lost result is answered */
-#define SCHED_LOST_MAX		1024
-#define SCHED_DISK_LOW		((unsigned long long)16 << 20)
-#define SCHED_PROBE_NAME	"sched:space-probe"
 
 struct sched_job {
 	struct sched		*s;
@@ -67,38 +60,19 @@ struct sched_job {
 	char			*revision;	/* what make info said */
 };
 
-/*
- * A build whose result could not be stored (or that failed for lack of
- * disk space): its 500 is answered from memory, not cached, and its queued
- * record is deleted from the store as soon as the store lets us.
- */
-struct sched_lost {
-	TAILQ_ENTRY(sched_lost)	 link;
-	char			 hash[65];
-	char			*body;
-	size_t			 len;
-	time_t			 since;
-	int			 gone;	/* its queued record is deleted */
-};
-TAILQ_HEAD(sched_lost_list, sched_lost);
-
 struct sched {
 	struct asud		*a;
 	struct sched_events	 ev;
 	struct queue		*q;
 	struct event		*kick;
 	struct event		*sweep;
-	struct event		*retry;
-	struct sched_lost_list	 lost;
-	size_t			 nlost;
-	char			*full;	/* why the disk is full, or NULL */
+	struct lost		*lost;
 };
 
 static void	sched_kick(struct sched *);
 static void	sched_forget(struct sched_job *);
 static void	sched_fail_unstored(struct sched_job *, const char *, int);
 static void	sched_build_log(const char *, size_t, void *);
-static void	sched_disk_full_set(struct sched *, const char *cause);
 
 /* Frees a job and everything it owns (not its queue entry). */
 static void
@@ -189,124 +163,6 @@ sched_sweep_cb(evutil_socket_t fd, short events, void *arg)
 	outcome_sweep(s->a);
 }
 
-/* Bytes free for asud in the file system of path; -1 when unknown. */
-static long long
-sched_disk_free(const char *path)
-{
-	struct statvfs	sv;
-
-	if (path == NULL || statvfs(path, &sv) == -1)
-		return (-1);
-	return ((long long)sv.f_bavail * (long long)sv.f_frsize);
-}
-
-/*
- * True when the file system of path is (nearly) full: less than 16 MiB
- * free, or on a small one less than 1 % of it.
- */
-static int
-sched_disk_low(const char *path)
-{
-	struct statvfs		sv;
-	unsigned long long	avail, low;
-
-	if (path == NULL || statvfs(path, &sv) == -1)
-		return (0);
-	avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
-	low = (unsigned long long)sv.f_blocks * sv.f_frsize / 100;
-	if (low > SCHED_DISK_LOW)
-		low = SCHED_DISK_LOW;
-	return (avail < low);
-}
-
-/* Remembers (and says once) that the disk or the store is full. */
-static void
-sched_disk_full_set(struct sched *s, const char *cause)
-{
-	if (s->full != NULL)
-		return;
-	s->full = xstrdup(cause);
-	log_warnx("the disk is full: %s; builds fail until there is space "
-	    "again", cause);
-}
-
-/*
- * Whether space is back: the file systems of the builds and of the store
- * (the state directory's tmp/ and db/) have room again, and a small write
- * to the store works.
- */
-static int
-sched_disk_back(struct sched *s)
-{
-	char	*cause = NULL, *db;
-	int	 low;
-
-	xasprintf(&db, "%s/db", s->a->conf->state_dir);
-	low = sched_disk_low(s->a->tmp_dir) || sched_disk_low(db);
-	free(db);
-	if (low)
-		return (0);
-	if (!store_full(s->a->store))
-		return (1);
-	if (store_meta_put(s->a->store, SCHED_PROBE_NAME, "1", 1,
-	    &cause) == -1) {
-		free(cause);
-		return (0);
-	}
-	return (1);
-}
-
-/* Drops one lost result. */
-static void
-sched_lost_free(struct sched *s, struct sched_lost *l)
-{
-	TAILQ_REMOVE(&s->lost, l, link);
-	s->nlost--;
-	free(l->body);
-	free(l);
-}
-
-/* Deletes the queued record of a lost result; 0 once it is gone. */
-static int
-sched_lost_delete(struct sched *s, struct sched_lost *l, char **cause)
-{
-	if (l->gone)
-		return (0);
-	if (store_record_del(s->a->store, l->hash, cause) == -1)
-		return (-1);
-	l->gone = 1;
-	return (0);
-}
-
-/*
- * Every few seconds: deletes the queued records of lost results, forgets
- * old ones, and notices when space is back after a full disk.
- */
-static void
-sched_retry_cb(evutil_socket_t fd, short events, void *arg)
-{
-	struct sched		*s = arg;
-	struct sched_lost	*l, *next;
-	char			*cause = NULL;
-	time_t			 now = time(NULL);
-
-	TAILQ_FOREACH_SAFE(l, &s->lost, link, next) {
-		if (sched_lost_delete(s, l, &cause) == -1) {
-			free(cause);
-			cause = NULL;
-		} else if (l->since + SCHED_LOST_KEEP <= now)
-			sched_lost_free(s, l);
-	}
-	if (s->full == NULL && store_full(s->a->store))
-		sched_disk_full_set(s, "the store cannot be written");
-	if (s->full != NULL && sched_disk_back(s)) {
-		log_info("there is space again (%lld MiB free for the state "
-		    "directory)", sched_disk_free(s->a->tmp_dir) >> 20);
-		free(s->full);
-		s->full = NULL;
-	}
-}
-
 /* Sets up the scheduler and its timers. */
 struct sched *
 sched_new(struct asud *a, const struct sched_events *ev)
@@ -320,13 +176,10 @@ sched_new(struct asud *a, const struct sched_events *ev)
 	s->q = queue_new();
 	s->kick = event_new(a->base, -1, 0, sched_kick_cb, s);
 	s->sweep = event_new(a->base, -1, EV_PERSIST, sched_sweep_cb, s);
-	s->retry = event_new(a->base, -1, EV_PERSIST, sched_retry_cb, s);
-	if (s->kick == NULL || s->sweep == NULL || s->retry == NULL)
+	if (s->kick == NULL || s->sweep == NULL)
 		fatalx("sched_new: out of memory");
-	TAILQ_INIT(&s->lost);
 	event_add(s->sweep, &tv);
-	tv.tv_sec = SCHED_RETRY_SECONDS;
-	event_add(s->retry, &tv);
+	s->lost = lost_new(a);
 	return (s);
 }
 
@@ -371,62 +224,18 @@ sched_fail(struct sched_job *j, const char *msg, const char *out,
 	free(body);
 }
 
-/*
- * Answers a build that could not be kept with a 500 from memory, not
- * cached: its record goes (now, or when the store lets us), its images
- * too, and the same request builds again when it is posted again. Then
- * the job is forgotten.
- */
+/* A build that cannot be kept: answered from memory, then forgotten. */
 static void
 sched_lost(struct sched_job *j, const char *detail)
 {
-	struct sched		*s = j->s;
-	struct sched_lost	*l;
 	struct outcome_job	 o;
-	char			*dir, *cause = NULL;
+	char			*body;
+	size_t			 len;
 
-	/* Bounded: the oldest answers go first, never a pending delete. */
-	TAILQ_FOREACH(l, &s->lost, link)
-		if (s->nlost >= SCHED_LOST_MAX && l->gone) {
-			sched_lost_free(s, l);
-			break;
-		}
-	l = xcalloc(1, sizeof *l);
-	snprintf(l->hash, sizeof l->hash, "%s", j->hash);
 	sched_outcome_job(j, &o);
-	l->body = outcome_fail_body(&o, detail, NULL, NULL, NULL, &l->len);
-	l->since = time(NULL);
-	TAILQ_INSERT_TAIL(&s->lost, l, link);
-	s->nlost++;
-	if (sched_lost_delete(s, l, &cause) == -1) {
-		log_warnx("build %.12s: %s (tried again later)", j->hash,
-		    cause);
-		free(cause);
-	}
-	xasprintf(&dir, "%s/%s", s->a->store_dir, j->hash);
-	if (fs_rmtree(dir) == -1)
-		log_warn("cannot remove %s", dir);
-	free(dir);
-	log_warnx("build %.12s failed and is not kept: %s", j->hash, detail);
+	body = outcome_fail_body(&o, detail, NULL, NULL, NULL, &len);
+	lost_add(j->s->lost, j->hash, body, len, detail);
 	sched_forget(j);
-}
-
-/* True when a failed build ran out of disk space (and the disk is low). */
-static int
-sched_out_of_space(struct sched_job *j)
-{
-	static const char	*said[] = { "No space left on device",
-				    "Disk quota exceeded" };
-	size_t			 i;
-	int			 hit = 0;
-
-	for (i = 0; j->log != NULL && i < nitems(said) && !hit; i++)
-		hit = evbuffer_search(j->log, said[i], strlen(said[i]),
-		    NULL).pos != -1;
-	if (!hit)
-		return (0);
-	return (sched_disk_low(j->s->a->tmp_dir) || (j->qe != NULL &&
-	    *j->qe->ib_key == '/' && sched_disk_low(j->qe->ib_key)));
 }
 
 /* A build that failed for lack of disk space: not the request's fault. */
@@ -437,7 +246,8 @@ sched_fail_space(struct sched_job *j, const char *msg)
 
 	xasprintf(&detail, "the server's disk is full (No space left on "
 	    "device: %s); try again later", msg);
-	sched_disk_full_set(j->s, "No space left on device during a build");
+	lost_disk_full_set(j->s->lost,
+	    "No space left on device during a build");
 	sched_lost(j, detail);
 	free(detail);
 }
@@ -452,7 +262,7 @@ sched_fail_unstored(struct sched_job *j, const char *cause, int room)
 	char	*detail;
 
 	if (room || store_full(j->s->a->store))
-		sched_disk_full_set(j->s, cause);
+		lost_disk_full_set(j->s->lost, cause);
 	xasprintf(&detail, "the result could not be stored (%s); try again "
 	    "later", cause);
 	sched_lost(j, detail);
@@ -513,7 +323,8 @@ sched_build_done(const struct build_result *res, void *arg)
 		ibcache_note_revision(j->qe->ib_key, res->revision, 0);
 		j->revision = ibcache_revision(j->qe->ib_key, res->revision);
 	}
-	if (!res->ok && sched_out_of_space(j))
+	if (!res->ok && lost_no_space(j->s->lost, j->log, j->qe != NULL ?
+	    j->qe->ib_key : NULL))
 		sched_fail_space(j, msg);
 	else if (!res->ok)
 		sched_fail(j, msg, res->out, res->err, &res->build_cmd);
@@ -836,7 +647,7 @@ sched_commit(struct sched *s, struct sched_job *j, char **cause)
 	rec = record_encode(&r, &reclen);
 	rc = store_enqueue(s->a->store, j->hash, rec, reclen, j->qkey, cause);
 	if (rc == -1 && store_full(s->a->store))
-		sched_disk_full_set(s, *cause);
+		lost_disk_full_set(s->lost, *cause);
 	free(rec);
 	return (rc);
 }
@@ -992,52 +803,26 @@ sched_queue_length(struct sched *s)
 	return (queue_waiting(s->q));
 }
 
-/* The lost result of hash (see sched_lost); 1 when there is one. */
+/* The lost result of hash (see lost.h); 1 when there is one. */
 int
 sched_lost_answer(struct sched *s, const char *hash, const char **body,
     size_t *len)
 {
-	struct sched_lost	*l;
-
-	TAILQ_FOREACH(l, &s->lost, link) {
-		if (strcmp(l->hash, hash) != 0)
-			continue;
-		if (body != NULL) {
-			*body = l->body;
-			*len = l->len;
-		}
-		return (1);
-	}
-	return (0);
+	return (lost_answer(s->lost, hash, body, len));
 }
 
-/*
- * Forgets the lost result of hash so that the request can be posted
- * again: its queued record must be gone from the store first.
- */
+/* Forgets the lost result of hash so that it can be posted again. */
 int
 sched_lost_forget(struct sched *s, const char *hash, char **cause)
 {
-	struct sched_lost	*l;
-
-	TAILQ_FOREACH(l, &s->lost, link) {
-		if (strcmp(l->hash, hash) != 0)
-			continue;
-		if (sched_lost_delete(s, l, cause) == -1)
-			return (-1);
-		sched_lost_free(s, l);
-		return (0);
-	}
-	return (0);
+	return (lost_forget(s->lost, hash, cause));
 }
 
 /* Why the disk (or the store) is full, or NULL while it is not. */
 const char *
 sched_disk_full(struct sched *s)
 {
-	if (s->full == NULL && store_full(s->a->store))
-		return ("the store cannot be written");
-	return (s->full);
+	return (lost_disk_full(s->lost));
 }
 
 /* Stops everything; queued and running requests stay in the store. */
@@ -1047,12 +832,9 @@ sched_free(struct sched *s)
 	if (s == NULL)
 		return;
 	queue_free(s->q, sched_job_free);
-	while (!TAILQ_EMPTY(&s->lost))
-		sched_lost_free(s, TAILQ_FIRST(&s->lost));
+	lost_free(s->lost);
 	event_free(s->kick);
 	event_free(s->sweep);
-	event_free(s->retry);
-	free(s->full);
 	free(s);
 }
 

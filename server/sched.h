@@ -68,8 +68,8 @@ size_t		 sched_queue_length(struct sched *);
 /*
  * A build whose result could not be stored, or that ran out of disk
  * space, is answered with a 500 kept in memory for a while (not cached in
- * the store). sched_lost_answer gives that body (owned by the scheduler,
- * valid until the next turn of the loop); 1 when there is one.
+ * the store; see lost.h). sched_lost_answer gives that body (owned by the
+ * scheduler, valid until the next turn of the loop); 1 when there is one.
  */
 int		 sched_lost_answer(struct sched *, const char *hash,
 		    const char **body, size_t *len);
