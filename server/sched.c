@@ -29,6 +29,7 @@
 #include "server/lost.h"
 #include "server/meta.h"
 #include "server/outcome.h"
+#include "server/qstore.h"
 #include "server/queue.h"
 #include "server/record.h"
 #include "server/request.h"
@@ -631,9 +632,6 @@ static int
 sched_commit(struct sched *s, struct sched_job *j, char **cause)
 {
 	struct record	 r;
-	void		*rec;
-	size_t		 reclen;
-	int		 rc;
 
 	memset(&r, 0, sizeof r);
 	r.state = RECORD_QUEUED;
@@ -644,12 +642,11 @@ sched_commit(struct sched *s, struct sched_job *j, char **cause)
 	r.request = j->request_json;
 	r.request_len = j->request_len;
 	r.phase = "queued";
-	rec = record_encode(&r, &reclen);
-	rc = store_enqueue(s->a->store, j->hash, rec, reclen, j->qkey, cause);
-	if (rc == -1 && store_full(s->a->store))
+	if (qstore_commit(s->a->store, j->hash, &r, cause) == 0)
+		return (0);
+	if (store_full(s->a->store))
 		lost_disk_full_set(s->lost, *cause);
-	free(rec);
-	return (rc);
+	return (-1);
 }
 
 /* Commits a new request and queues it. */
@@ -688,81 +685,33 @@ sched_submit(struct sched *s, const char *hash, const struct request *req,
 	return (0);
 }
 
-struct sched_restore_item {
-	uint64_t	qkey;
-	char		hash[65];
-};
-
-struct sched_restore_list {
-	struct sched_restore_item	*v;
-	size_t				 n;
-};
-
-/* Collects queue entries (no store calls inside a foreach). */
+/* Rebuilds the job of one queued record read back from the store. */
 static int
-sched_restore_collect(uint64_t qkey, const char *hash, void *arg)
+sched_restore_one(uint64_t qkey, const char *hash, const struct record *r,
+    void *arg, char **cause)
 {
-	struct sched_restore_list	*l = arg;
-
-	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
-	l->v[l->n].qkey = qkey;
-	snprintf(l->v[l->n].hash, sizeof l->v[l->n].hash, "%s", hash);
-	l->n++;
-	return (0);
-}
-
-/* Rebuilds one job from its record; drops entries that make no sense. */
-static void
-sched_restore_one(struct sched *s, uint64_t qkey, const char *hash)
-{
+	struct sched			*s = arg;
 	const struct catalog_target	*t;
-	struct sched_job		*j = NULL;
-	struct record			 r;
-	void				*val = NULL;
-	size_t				 len;
-	char				*cause = NULL;
-	int				 found;
+	struct sched_job		*j;
 
-	found = store_record_get(s->a->store, hash, &val, &len, &cause);
-	if (found == 1 && record_decode(val, len, &r) == 0 &&
-	    r.state == RECORD_QUEUED)
-		j = sched_job_new(s, hash, r.request, r.request_len,
-		    r.profile_id, &cause);
-	if (j == NULL) {
-		log_warnx("dropping queue entry %.12s: %s", hash,
-		    cause != NULL ? cause : "no queued record");
-		free(cause);
-		cause = NULL;
-		if (store_queue_del(s->a->store, qkey, hash, &cause) == -1) {
-			log_warnx("%s", cause);
-			free(cause);
-		}
-		free(val);
-		return;
-	}
-	j->enqueued_ms = r.enqueued_ms;
-	j->klass = r.klass;
+	j = sched_job_new(s, hash, r->request, r->request_len, r->profile_id,
+	    cause);
+	if (j == NULL)
+		return (-1);
+	j->enqueued_ms = r->enqueued_ms;
+	j->klass = r->klass;
 	j->qkey = qkey;
-	free(val);
 	t = catalog_target(s->a->catalog, j->req.version, j->req.target);
 	sched_enqueue_mem(s, j, t != NULL ? catalog_target_dir(t) : NULL);
+	return (0);
 }
 
 /* Reads the persisted queue back after a start. */
 int
 sched_restore(struct sched *s, char **cause)
 {
-	struct sched_restore_list	l = { NULL, 0 };
-	size_t				i;
-
-	if (store_queue_foreach(s->a->store, sched_restore_collect, &l,
-	    cause) == -1)
+	if (qstore_restore(s->a->store, sched_restore_one, s, cause) == -1)
 		return (-1);
-	for (i = 0; i < l.n; i++)
-		sched_restore_one(s, l.v[i].qkey, l.v[i].hash);
-	if (l.n > 0)
-		log_info("restored %zu queued builds", l.n);
-	free(l.v);
 	sched_kick_later(s);
 	return (0);
 }
