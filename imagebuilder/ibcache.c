@@ -64,8 +64,8 @@ struct ibcache_setup {
 	char				*sums;
 	size_t				 sums_len;
 	char				 want_sha[SHA256_HEX_LEN + 1];
-	char				*tarball;	/* its file name upstream */
-	char				*archive;	/* the local temporary file */
+	char				*tarball;	/* its name upstream */
+	char				*archive;	/* the local copy */
 	char				*tmpdir;
 	int				 fd;
 	struct sha256			*hash;
@@ -238,7 +238,10 @@ ibcache_hex64(const char *s, size_t len)
 	return (1);
 }
 
-/* True for an ImageBuilder tarball's name: *-imagebuilder-*.Linux-x86_64.tar.{zst,xz}. */
+/*
+ * True for an ImageBuilder tarball's name:
+ * *-imagebuilder-*.Linux-x86_64.tar.{zst,xz}.
+ */
 static int
 ibcache_is_tarball(const char *name, size_t len)
 {

@@ -395,7 +395,6 @@ main_event_base(void)
 	return (base);
 }
 
-/* Starts, runs the loop, stops in order. */
 /*
  * Each connection takes a descriptor: the soft limit (often 1024) is raised
  * towards the hard one, which only the administrator sets, up to a bound

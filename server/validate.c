@@ -37,8 +37,8 @@ struct validate {
 	validate_done_cb	 done;
 	void			*arg;
 	enum validate_step	 step;
-	int			 forced;	/* this step refetched already */
-	uint64_t		 since;		/* upstream clock of this step */
+	int			 forced;	/* this step refetched */
+	uint64_t		 since;		/* its upstream clock */
 	char			*path;		/* upstream file of this step */
 };
 
@@ -231,8 +231,8 @@ validate_target(struct validate *v)
 	else
 		validate_fail(v, 400, "Unsupported target: %s. The requested "
 		    "target was either dropped, is still being built or is not "
-		    "supported by the selected version. Please check the forums "
-		    "or try again later.", v->r->target);
+		    "supported by the selected version. Please check the "
+		    "forums or try again later.", v->r->target);
 	return (0);
 }
 
