@@ -2,7 +2,9 @@
  * ibcache.c: fetch, verify and install ImageBuilders. One "setup" runs
  * per version/target: sha256sums, sha256sums.sig, the tarball (streamed
  * to a temporary file and hashed on the way), then the unpack child, then
- * a rename into place.
+ * a rename into place. Then the upkeep of what is on disk: the least
+ * recently used ImageBuilders are evicted past the budget, and each
+ * downloaded one notes the upstream revision it was made from.
  */
 #include <sys/stat.h>
 
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -21,14 +24,18 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/sha256.h"
+#include "lib/strv.h"
 #include "lib/xmalloc.h"
+#include "imagebuilder/catalog.h"
 #include "imagebuilder/fetch.h"
 #include "imagebuilder/ibcache.h"
+#include "imagebuilder/job.h"
 #include "imagebuilder/unpack.h"
 #include "imagebuilder/usign.h"
 
 #define IBCACHE_SUMS_MAX	(4 * 1024 * 1024)
 #define IBCACHE_TIMEOUT		3600	/* seconds for a tarball */
+#define IBCACHE_REVISION_FILE	".asud-revision"
 
 enum ibcache_state {
 	IBCACHE_SUMS,
@@ -57,8 +64,8 @@ struct ibcache_setup {
 	char				*sums;
 	size_t				 sums_len;
 	char				 want_sha[SHA256_HEX_LEN + 1];
-	char				*tarball;	/* its file name upstream */
-	char				*archive;	/* the local temporary file */
+	char				*tarball;	/* its name upstream */
+	char				*archive;	/* the local copy */
 	char				*tmpdir;
 	int				 fd;
 	struct sha256			*hash;
@@ -231,7 +238,10 @@ ibcache_hex64(const char *s, size_t len)
 	return (1);
 }
 
-/* True for an ImageBuilder tarball's name: *-imagebuilder-*.Linux-x86_64.tar.{zst,xz}. */
+/*
+ * True for an ImageBuilder tarball's name:
+ * *-imagebuilder-*.Linux-x86_64.tar.{zst,xz}.
+ */
 static int
 ibcache_is_tarball(const char *name, size_t len)
 {
@@ -582,4 +592,195 @@ ibcache_cancel(struct ibcache_wait *w)
 		return;
 	TAILQ_REMOVE(&w->setup->waiters, w, link);
 	free(w);
+}
+
+/* One downloaded ImageBuilder: its size and its last use. */
+struct ibcache_ib {
+	char		*dir;
+	long long	 size;
+	time_t		 used;
+};
+
+/* Orders ImageBuilders by last use, oldest first. */
+static int
+ibcache_ib_cmp(const void *a, const void *b)
+{
+	const struct ibcache_ib	*x = a, *y = b;
+
+	return (x->used < y->used ? -1 : x->used > y->used);
+}
+
+/* Nothing to do with the output of the removal job. */
+static void
+ibcache_rm_output(struct job *job, int which, const char *buf, size_t len,
+    void *arg)
+{
+}
+
+/* The removal job ended. */
+static void
+ibcache_rm_done(struct job *job, int status, int timed_out, void *arg)
+{
+	if (status != 0)
+		log_warnx("removing an evicted ImageBuilder: %s",
+		    job_status_string(status));
+}
+
+/* Moves an ImageBuilder aside at once and removes it in a child. */
+int
+ibcache_remove(struct ibcache *c, const char *dir)
+{
+	static unsigned int	 n;
+	char			*tmp, *trash, *cause = NULL;
+	char			*argv[] = { (char *)"rm", (char *)"-rf",
+				    (char *)"--", NULL, NULL };
+	int			 rc;
+
+	xasprintf(&tmp, "%s/.tmp", c->root);
+	xasprintf(&trash, "%s/evicted-%ld-%u", tmp, (long)getpid(), n++);
+	rc = fs_mkdirs(tmp, 0755) == -1 ? -1 : rename(dir, trash);
+	free(tmp);
+	if (rc == -1) {
+		log_warn("cannot evict %s", dir);
+		free(trash);
+		return (-1);
+	}
+	argv[3] = trash;
+	if (job_run(argv, "/", NULL, 0, ibcache_rm_output, ibcache_rm_done,
+	    NULL, NULL, &cause) == NULL) {
+		log_warnx("cannot remove %s: %s", trash, cause);
+		free(cause);
+	}
+	free(trash);
+	return (0);
+}
+
+/* Collects the downloaded ImageBuilders with their size and last use. */
+static size_t
+ibcache_ib_list(const struct catalog *cat, struct ibcache_ib **out,
+    long long *total)
+{
+	const struct catalog_target	*t;
+	struct strv			 versions = STRV_INITIALIZER;
+	struct ibcache_ib		*v = NULL;
+	struct stat			 st;
+	char				*path, *buf;
+	size_t				 i, j, n = 0, len;
+
+	*total = 0;
+	catalog_versions(cat, &versions);
+	for (i = 0; i < versions.n; i++) {
+		for (j = 0; (t = catalog_target_at(cat, versions.v[i],
+		    j)) != NULL; j++) {
+			if (catalog_target_dir(t) == NULL)
+				continue;
+			xasprintf(&path, "%s/" UNPACK_SIZE_FILE,
+			    catalog_target_dir(t));
+			if (stat(path, &st) == 0 &&
+			    fs_read_file(path, 64, &buf, &len) == 0) {
+				v = xreallocarray(v, n + 1, sizeof *v);
+				v[n].dir = xstrdup(catalog_target_dir(t));
+				v[n].size = strtoll(buf, NULL, 10);
+				v[n].used = st.st_mtime;
+				*total += v[n].size;
+				n++;
+				free(buf);
+			}
+			free(path);
+		}
+	}
+	strv_clear(&versions);
+	*out = v;
+	return (n);
+}
+
+/* Keeps the downloaded ImageBuilders within budget; how many went. */
+int
+ibcache_evict(struct ibcache *c, const struct catalog *cat,
+    long long budget, ibcache_in_use_cb in_use, void *arg)
+{
+	struct ibcache_ib	*v;
+	long long		 total;
+	size_t			 i, n;
+	int			 evicted = 0;
+
+	if (budget <= 0)
+		return (0);
+	n = ibcache_ib_list(cat, &v, &total);
+	qsort(v, n, sizeof *v, ibcache_ib_cmp);
+	for (i = 0; i < n && total > budget; i++) {
+		if (in_use(v[i].dir, arg))
+			continue;
+		if (ibcache_remove(c, v[i].dir) == 0) {
+			log_info("evicted the ImageBuilder %s (%lld bytes)",
+			    v[i].dir, v[i].size);
+			total -= v[i].size;
+			evicted++;
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(v[i].dir);
+	free(v);
+	return (evicted);
+}
+
+/* Marks an ImageBuilder used now (its size note's time is its last use). */
+void
+ibcache_touch(const char *dir)
+{
+	char	*path;
+
+	xasprintf(&path, "%s/" UNPACK_SIZE_FILE, dir);
+	utimensat(AT_FDCWD, path, NULL, 0);
+	free(path);
+}
+
+/* Writes the revision note of dir (once, or again when replace is set). */
+void
+ibcache_note_revision(const char *dir, const char *revision, int replace)
+{
+	char	*path;
+
+	if (*dir != '/')
+		return;
+	xasprintf(&path, "%s/" IBCACHE_REVISION_FILE, dir);
+	if ((replace || access(path, F_OK) != 0) &&
+	    fs_write_file(path, revision, strlen(revision), 0644) == -1)
+		log_warn("%s", path);
+	free(path);
+}
+
+/* The note of dir, else what make info said. */
+char *
+ibcache_revision(const char *dir, const char *said)
+{
+	char	*path, *have = NULL;
+	size_t	 len;
+
+	xasprintf(&path, "%s/" IBCACHE_REVISION_FILE, dir);
+	if (*dir != '/' || fs_read_file(path, 256, &have, &len) == -1)
+		have = xstrdup(said);
+	free(path);
+	return (have);
+}
+
+/* True when a downloaded dir was made from another revision than now. */
+int
+ibcache_moved(const char *dir, const char *now)
+{
+	char	*path, *have = NULL, *size;
+	size_t	 len;
+	int	 moved = 0;
+
+	if (now == NULL || *dir != '/')
+		return (0);
+	xasprintf(&size, "%s/" UNPACK_SIZE_FILE, dir);
+	xasprintf(&path, "%s/" IBCACHE_REVISION_FILE, dir);
+	if (access(size, F_OK) == 0 &&
+	    fs_read_file(path, 256, &have, &len) == 0)
+		moved = strcmp(have, now) != 0;
+	free(have);
+	free(path);
+	free(size);
+	return (moved);
 }

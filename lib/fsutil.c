@@ -1,5 +1,5 @@
 /*
- * fsutil.c: directory creation and removal, whole-file reads and writes.
+ * fsutil.c: directory creation, walks and removal, whole-file reads and writes.
  */
 #include <sys/stat.h>
 
@@ -14,6 +14,8 @@
 
 #include "lib/fsutil.h"
 #include "lib/xmalloc.h"
+
+static int	fs_rmtree_at(int, const char *);
 
 /* Creates path and its missing parents. */
 int
@@ -39,18 +41,14 @@ fs_mkdirs(const char *path, int mode)
 	return (rc);
 }
 
-/* Removes the entries of an open directory, then the directory. */
-static int
-fs_rmtree_at(int parent, const char *name)
+/* Calls cb for each entry of a directory that is not a link. */
+int
+fs_dir_each(int parent, const char *name, fs_dir_cb cb, void *arg)
 {
 	DIR		*d;
 	struct dirent	*de;
-	int		 fd, rc = 0;
+	int		 fd;
 
-	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
-		return (0);
-	if (errno != EISDIR && errno != EPERM)
-		return (-1);
 	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (fd == -1)
@@ -63,10 +61,34 @@ fs_rmtree_at(int parent, const char *name)
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		if (fs_rmtree_at(dirfd(d), de->d_name) == -1)
-			rc = -1;
+		cb(dirfd(d), de->d_name, arg);
 	}
 	closedir(d);
+	return (0);
+}
+
+/* Removes one entry of a directory being emptied; *arg is set on error. */
+static void
+fs_rmtree_entry(int dirfd, const char *name, void *arg)
+{
+	int	*rc = arg;
+
+	if (fs_rmtree_at(dirfd, name) == -1)
+		*rc = -1;
+}
+
+/* Removes the entries of an open directory, then the directory. */
+static int
+fs_rmtree_at(int parent, const char *name)
+{
+	int	 rc = 0;
+
+	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
+		return (0);
+	if (errno != EISDIR && errno != EPERM)
+		return (-1);
+	if (fs_dir_each(parent, name, fs_rmtree_entry, &rc) == -1)
+		return (-1);
 	if (unlinkat(parent, name, AT_REMOVEDIR) == -1 && errno != ENOENT)
 		rc = -1;
 	return (rc);

@@ -12,6 +12,14 @@ struct stat;
 void	fs_closefrom(int fd);
 /* mkdir -p with mode; 0 or -1 with errno. */
 int	fs_mkdirs(const char *path, int mode);
+/* What fs_dir_each calls: an entry name in the open directory dirfd. */
+typedef void (*fs_dir_cb)(int dirfd, const char *name, void *arg);
+/*
+ * Calls cb for every entry but "." and ".." of the directory name
+ * (relative to the directory parent, or AT_FDCWD), never following a
+ * symbolic link to it; 0, or -1 with errno when it cannot be read.
+ */
+int	fs_dir_each(int parent, const char *name, fs_dir_cb cb, void *arg);
 /* rm -rf that never follows symbolic links; 0 or -1 with errno. */
 int	fs_rmtree(const char *path);
 /*

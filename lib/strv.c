@@ -36,11 +36,8 @@ strv_addf(struct strv *sv, const char *fmt, ...)
 	char	*s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	xvasprintf(&s, fmt, ap);
 	va_end(ap);
-	if (s == NULL)
-		s = xstrdup("");
 	strv_take(sv, s);
 }
 

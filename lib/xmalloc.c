@@ -78,6 +78,17 @@ xmemdup(const void *src, size_t len)
 	return (p);
 }
 
+/* Formats a va_list into a new string or dies. */
+int
+xvasprintf(char **ret, const char *fmt, va_list ap)
+{
+	int	n;
+
+	if ((n = vasprintf(ret, fmt, ap)) < 0)
+		fatal("xvasprintf");
+	return (n);
+}
+
 /* Formats into a new string or dies. */
 int
 xasprintf(char **ret, const char *fmt, ...)
@@ -86,9 +97,7 @@ xasprintf(char **ret, const char *fmt, ...)
 	int	n;
 
 	va_start(ap, fmt);
-	n = vasprintf(ret, fmt, ap);
+	n = xvasprintf(ret, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		fatal("xasprintf");
 	return (n);
 }

@@ -32,7 +32,7 @@
 #define FOLLOW_LINE_MAX		8192		/* one line in an event */
 #define FOLLOW_WRITE_TIMEOUT	120		/* s without write progress */
 #define FOLLOW_CHUNK		(64 * 1024)	/* a finished log's piece */
-#define FOLLOW_ZSLICE		(32 * 1024)	/* compressed bytes read at once */
+#define FOLLOW_ZSLICE		(32 * 1024)	/* compressed, read at once */
 #define FOLLOW_ZWINDOW_LOG	24		/* largest window decoded */
 #define FOLLOW_DSTREAM_GUESS	(2560 * 1024)	/* a decoder not yet sized */
 #define FOLLOW_BUDGET		(64 * 1024 * 1024) /* all finished logs sent */
@@ -60,14 +60,14 @@ struct follow_stream {
 	struct http_hold		*hold;
 	struct event			*pump;	/* the next piece */
 	char				 hash[65];
-	int				 plain;	/* decompressed, not as stored */
+	int				 plain;	/* sent decompressed */
 	int				 running; /* holds budget, else waits */
 	ZSTD_DStream			*ds;
 	char				*zbuf;	/* plain: a compressed slice */
 	ZSTD_inBuffer			 in;
 	size_t				 zoff;	/* compressed bytes read */
-	size_t				 ztotal; /* the stored log's size */
-	size_t				 skip;	/* plain bytes to skip (since) */
+	size_t				 ztotal; /* its stored size */
+	size_t				 skip;	/* plain bytes (since) */
 	size_t				 cost;	/* bytes of the budget held */
 	TAILQ_ENTRY(follow_stream)	 link;
 };
@@ -312,6 +312,7 @@ struct follow_rec {
 	char	*body;
 };
 
+/* Keeps the state and a copy of the body of a stored record. */
 static void
 follow_rec_cb(const void *val, size_t len, void *arg)
 {
@@ -338,7 +339,7 @@ follow_state_json(struct followers *f, const char *hash)
 	size_t			 len;
 
 	if (sched_lost_answer(f->a->sched, hash, &lost, &len)) {
-		fr.state = RECORD_FAILED;	/* not kept: see sched_lost */
+		fr.state = RECORD_FAILED;	/* not kept: see lost.h */
 		fr.body = xmemdup(lost, len);
 	} else if (store_record_view(f->a->store, hash, follow_rec_cb, &fr,
 	    &cause) == -1)

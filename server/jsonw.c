@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "lib/log.h"
+#include "lib/strv.h"
 #include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "server/jsonw.h"
@@ -162,6 +163,19 @@ jsonw_kv_null(yajl_gen g, const char *key)
 {
 	jsonw_key(g, key);
 	yajl_gen_null(g);
+}
+
+/* Emits "key": [strings]. */
+void
+jsonw_kv_strv(yajl_gen g, const char *key, const struct strv *sv)
+{
+	size_t	i;
+
+	jsonw_key(g, key);
+	yajl_gen_array_open(g);
+	for (i = 0; i < sv->n; i++)
+		jsonw_str(g, sv->v[i]);
+	yajl_gen_array_close(g);
 }
 
 /* Emits a number exactly as it was written in the source text. */

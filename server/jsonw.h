@@ -12,6 +12,8 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+struct strv;
+
 /* A generator for compact output. */
 yajl_gen	 jsonw_new(void);
 /* Copies the output into a new NUL-terminated buffer and frees g. */
@@ -23,6 +25,9 @@ void		 jsonw_kv_str(yajl_gen g, const char *key, const char *val);
 void		 jsonw_kv_int(yajl_gen g, const char *key, long long val);
 void		 jsonw_kv_bool(yajl_gen g, const char *key, int val);
 void		 jsonw_kv_null(yajl_gen g, const char *key);
+/* Emits "key": [the strings of sv]. */
+void		 jsonw_kv_strv(yajl_gen g, const char *key,
+		    const struct strv *sv);
 /* Emits a parsed tree as it is. */
 void		 jsonw_tree(yajl_gen g, yajl_val v);
 /*

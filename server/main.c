@@ -43,6 +43,7 @@
 #include "server/wait.h"
 #include "server/client.h"
 #include "server/follow.h"
+#include "server/metrics.h"
 #include "server/api.h"
 
 /* The most the soft descriptor limit is raised to. */
@@ -228,11 +229,71 @@ main_record_written(const char *hash, void *arg)
 	anscache_forget(a->anscache, hash);
 }
 
+/* The phase of a build changed: its waiters and followers are told. */
+static void
+main_sched_state(const char *hash, void *arg)
+{
+	struct asud	*a = arg;
+
+	wait_changed(a->waiters, hash);
+	follow_state(a->followers, hash);
+}
+
+/* The queue moved: every waiter and follower may see a new position. */
+static void
+main_sched_queue_moved(void *arg)
+{
+	struct asud	*a = arg;
+
+	wait_queue_moved(a->waiters);
+	follow_state(a->followers, NULL);
+}
+
+/* A build printed: its followers get the bytes. */
+static void
+main_sched_log(const char *hash, size_t offset, const char *buf, size_t len,
+    void *arg)
+{
+	struct asud	*a = arg;
+
+	follow_append(a->followers, hash, offset, buf, len);
+}
+
+/* A build ended: the streams of its log end. */
+static void
+main_sched_ended(const char *hash, void *arg)
+{
+	struct asud	*a = arg;
+
+	follow_end(a->followers, hash);
+}
+
+/* A build's duration goes into the histogram. */
+static void
+main_sched_build_seconds(double seconds, void *arg)
+{
+	metrics_build_seconds(seconds);
+}
+
+/* ImageBuilders came or went: validation rescans them at once. */
+static void
+main_sched_ib_changed(void *arg)
+{
+	struct asud	*a = arg;
+
+	a->catalog_scanned_ms = 0;
+	validate_rescan(a);
+}
+
 /* Opens the store and the catalog, restores the queue. */
 static void
 main_open(struct asud *a)
 {
-	char	*cause = NULL, *db, *ibtmp;
+	struct sched_events	 ev = { main_sched_state,
+				    main_sched_queue_moved, main_sched_log,
+				    main_sched_ended, main_sched_build_seconds,
+				    main_sched_ib_changed, NULL };
+	char			*cause = NULL, *db, *ibtmp;
 
 	xasprintf(&db, "%s/db", a->conf->state_dir);
 	if (store_open(&a->store, db,
@@ -261,7 +322,8 @@ main_open(struct asud *a)
 	main_keys(a);
 	a->ibcache = ibcache_new(a->base, a->conf->imagebuilder_dir,
 	    a->conf->upstream_url, a->keys);
-	a->sched = sched_new(a);
+	ev.arg = a;
+	a->sched = sched_new(a, &ev);
 	a->clients = client_new(a->conf, NULL);
 	a->waiters = wait_new(a, api_wait_answer);
 	a->followers = follow_new(a, sched_live_log,
@@ -333,7 +395,6 @@ main_event_base(void)
 	return (base);
 }
 
-/* Starts, runs the loop, stops in order. */
 /*
  * Each connection takes a descriptor: the soft limit (often 1024) is raised
  * towards the hard one, which only the administrator sets, up to a bound

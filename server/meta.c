@@ -84,8 +84,9 @@ void
 meta_versions(struct asud *a, struct upstream_doc *doc, struct strv *versions,
     struct strv *latest)
 {
-	static const char	*keys[] = { "upcoming_version", "stable_version",
-				    "oldstable_version", NULL };
+	static const char	*keys[] = { "upcoming_version",
+				    "stable_version", "oldstable_version",
+				    NULL };
 	yajl_val		 root = doc != NULL ? upstream_json(doc) : NULL;
 	yajl_val		 list;
 	struct strv		 disk = STRV_INITIALIZER;

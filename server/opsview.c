@@ -7,6 +7,7 @@
 
 #include <event2/http.h>
 
+#include "lib/clock.h"
 #include "server/asud.h"
 #include "server/http.h"
 #include "server/jsonw.h"
@@ -116,7 +117,7 @@ opsview_queue(struct asud *a, struct evhttp_request *req, const char *arg)
 	char	*body;
 	size_t	 len;
 
-	body = opsview_queue_json(a, sched_now_ms(), &len);
+	body = opsview_queue_json(a, clock_now_ms(), &len);
 	http_header(req, "Cache-Control", "no-store");
 	http_reply_json(req, 200, body, len);
 	free(body);

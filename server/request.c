@@ -16,6 +16,7 @@
 #include "lib/compat.h"
 #include "lib/strv.h"
 #include "lib/xmalloc.h"
+#include "server/jsonw.h"
 #include "server/jtree.h"
 #include "server/reqchar.h"
 #include "server/reqerr.h"
@@ -819,19 +820,6 @@ request_gen_member(yajl_gen g, const char *key, const char *value)
 		yajl_gen_null(g);
 }
 
-/* Writes "key": [strings]. */
-static void
-request_gen_list(yajl_gen g, const char *key, const struct strv *sv)
-{
-	size_t	i;
-
-	request_gen_cstr(g, key);
-	yajl_gen_array_open(g);
-	for (i = 0; i < sv->n; i++)
-		request_gen_cstr(g, sv->v[i]);
-	yajl_gen_array_close(g);
-}
-
 /* Writes "key": {names[i]: values[i]}. */
 static void
 request_gen_dict(yajl_gen g, const char *key, const struct strv *names,
@@ -860,7 +848,7 @@ request_to_json(const struct request *r, yajl_gen g)
 	    r->version_code != NULL ? r->version_code : "");
 	request_gen_member(g, "target", r->target ? r->target : "");
 	request_gen_member(g, "profile", r->profile ? r->profile : "");
-	request_gen_list(g, "packages", &r->packages);
+	jsonw_kv_strv(g, "packages", &r->packages);
 	request_gen_dict(g, "packages_versions", &r->pv_names,
 	    &r->pv_versions);
 	request_gen_cstr(g, "diff_packages");
@@ -875,7 +863,7 @@ request_to_json(const struct request *r, yajl_gen g)
 	request_gen_dict(g, "repositories", &r->repo_names, &r->repo_urls);
 	request_gen_member(g, "repositories_mode",
 	    r->repositories_mode != NULL ? r->repositories_mode : "replace");
-	request_gen_list(g, "repository_keys", &r->repository_keys);
+	jsonw_kv_strv(g, "repository_keys", &r->repository_keys);
 	request_gen_member(g, "client", r->client);
 	yajl_gen_map_close(g);
 }

@@ -1,25 +1,18 @@
 /*
- * sched.c: the scheduler: queue in memory, builds in flight, and the step
- * from a build result to a stored record. A 202 is only sent after
- * sched_submit committed; everything here can be rebuilt from the store.
+ * sched.c: the scheduler: queue in memory, builds in flight, and their
+ * ImageBuilders asked for. A 202 is only sent after sched_submit
+ * committed; everything here can be rebuilt from the store. Results go
+ * to outcome.c, results that cannot be kept to lost.c.
  */
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <sys/time.h>
-
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <zstd.h>
 
+#include "lib/clock.h"
 #include "lib/compat.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -28,32 +21,22 @@
 #include "imagebuilder/build.h"
 #include "imagebuilder/catalog.h"
 #include "imagebuilder/ibcache.h"
-#include "imagebuilder/job.h"
-#include "imagebuilder/unpack.h"
 #include "imagebuilder/pkgchanges.h"
 #include "store/store.h"
 #include "server/asud.h"
 #include "server/conf.h"
 #include "server/jsonw.h"
+#include "server/lost.h"
+#include "server/meta.h"
+#include "server/outcome.h"
+#include "server/qstore.h"
 #include "server/queue.h"
 #include "server/record.h"
 #include "server/request.h"
 #include "server/sched.h"
-#include "server/validate.h"
-#include "server/wait.h"
-#include "server/follow.h"
-#include "server/metrics.h"
-#include "server/meta.h"
-#include "server/stats.h"
 
 #define SCHED_LOG_MAX		(64 * 1024 * 1024)
 #define SCHED_SWEEP_SECONDS	60
-#define SCHED_REVISION_FILE	".asud-revision"
-#define SCHED_RETRY_SECONDS	5	/* a full disk is looked at again */
-#define SCHED_LOST_KEEP		600	/* a lost result is answered */
-#define SCHED_LOST_MAX		1024
-#define SCHED_DISK_LOW		((unsigned long long)16 << 20)
-#define SCHED_PROBE_NAME	"sched:space-probe"
 
 struct sched_job {
 	struct sched		*s;
@@ -78,55 +61,19 @@ struct sched_job {
 	char			*revision;	/* what make info said */
 };
 
-/*
- * A build whose result could not be stored (or that failed for lack of
- * disk space): its 500 is answered from memory, not cached, and its queued
- * record is deleted from the store as soon as the store lets us.
- */
-struct sched_lost {
-	TAILQ_ENTRY(sched_lost)	 link;
-	char			 hash[65];
-	char			*body;
-	size_t			 len;
-	time_t			 since;
-	int			 gone;	/* its queued record is deleted */
-};
-TAILQ_HEAD(sched_lost_list, sched_lost);
-
 struct sched {
 	struct asud		*a;
+	struct sched_events	 ev;
 	struct queue		*q;
 	struct event		*kick;
 	struct event		*sweep;
-	struct event		*retry;
-	struct sched_lost_list	 lost;
-	size_t			 nlost;
-	char			*full;	/* why the disk is full, or NULL */
+	struct lost		*lost;
 };
 
 static void	sched_kick(struct sched *);
-static void	sched_ib_touch(const char *);
-static void	sched_ib_note_revision(const char *, const char *, int);
-static int	sched_ib_moved(struct sched_job *, const char *);
-static char	*sched_ib_revision(const char *, const char *);
-static void	sched_ib_replace(struct sched *, const char *, const char *);
-static void	sched_finish(struct sched_job *, const char *body,
-		    size_t body_len, int state, int64_t expires);
 static void	sched_forget(struct sched_job *);
 static void	sched_fail_unstored(struct sched_job *, const char *, int);
 static void	sched_build_log(const char *, size_t, void *);
-static void	sched_lost(struct sched_job *, const char *detail);
-static void	sched_disk_full_set(struct sched *, const char *cause);
-
-/* Wall-clock milliseconds, for enqueue times and durations. */
-long long
-sched_now_ms(void)
-{
-	struct timeval	tv;
-
-	gettimeofday(&tv, NULL);
-	return ((long long)tv.tv_sec * 1000 + tv.tv_usec / 1000);
-}
 
 /* Frees a job and everything it owns (not its queue entry). */
 static void
@@ -174,6 +121,31 @@ sched_job_new(struct sched *s, const char *hash, const char *request_json,
 	return (j);
 }
 
+/* Tells the build log (and its followers) a line of asud's own. */
+static void
+sched_note(const char *line, void *arg)
+{
+	struct sched_job	*j = arg;
+
+	if (j->log == NULL)
+		return;
+	sched_build_log(line, strlen(line), j);
+	sched_build_log("\n", 1, j);
+}
+
+/* The job as outcome.c sees it. */
+static void
+sched_outcome_job(struct sched_job *j, struct outcome_job *o)
+{
+	*o = (struct outcome_job){ .hash = j->hash, .req = &j->req,
+	    .profile_id = j->profile_id, .request_json = j->request_json,
+	    .request_len = j->request_len, .klass = j->klass,
+	    .enqueued_ms = j->enqueued_ms, .started_ms = j->started_ms,
+	    .qkey = j->qkey, .phase = j->phase, .revision = j->revision,
+	    .log = j->log, .bin_dir = j->bin_dir, .note = sched_note,
+	    .note_arg = j };
+}
+
 /* Runs the kick event's work: start what can start. */
 static void
 sched_kick_cb(evutil_socket_t fd, short events, void *arg)
@@ -183,203 +155,32 @@ sched_kick_cb(evutil_socket_t fd, short events, void *arg)
 	sched_kick(s);
 }
 
-struct sched_sweep_ctx {
-	struct strv	*expired;
-	int64_t		 now;
-};
-
-/* Collects the hashes of finished records whose time is up. */
-static int
-sched_sweep_collect(const char *hash, const void *val, size_t len, void *arg)
-{
-	struct sched_sweep_ctx	*ctx = arg;
-	struct record		 r;
-
-	if (record_decode(val, len, &r) == -1)
-		return (0);
-	if (r.state != RECORD_QUEUED && r.expires != 0 && r.expires <= ctx->now)
-		strv_add(ctx->expired, hash);
-	return (0);
-}
-
-/* Deletes records whose time is up, with their images. */
-static void
-sched_sweep(struct sched *s)
-{
-	struct strv		 expired = STRV_INITIALIZER;
-	struct sched_sweep_ctx	 ctx;
-	size_t			 i;
-	char			*cause = NULL, *dir;
-
-	ctx.expired = &expired;
-	ctx.now = time(NULL);
-	if (store_record_foreach(s->a->store, sched_sweep_collect, &ctx,
-	    &cause) == -1) {
-		log_warnx("sweep: %s", cause);
-		free(cause);
-		return;
-	}
-	for (i = 0; i < expired.n; i++) {
-		if (store_record_del(s->a->store, expired.v[i], &cause) == -1) {
-			log_warnx("sweep: %s", cause);
-			free(cause);
-			cause = NULL;
-			continue;
-		}
-		xasprintf(&dir, "%s/%s", s->a->store_dir, expired.v[i]);
-		if (fs_rmtree(dir) == -1)
-			log_warn("sweep: cannot remove %s", expired.v[i]);
-		free(dir);
-	}
-	if (expired.n > 0)
-		log_info("sweep: %zu expired builds removed", expired.n);
-	strv_clear(&expired);
-}
-
 /* Periodic sweep of expired records. */
 static void
 sched_sweep_cb(evutil_socket_t fd, short events, void *arg)
 {
-	sched_sweep(arg);
-}
+	struct sched	*s = arg;
 
-/* Bytes free for asud in the file system of path; -1 when unknown. */
-static long long
-sched_disk_free(const char *path)
-{
-	struct statvfs	sv;
-
-	if (path == NULL || statvfs(path, &sv) == -1)
-		return (-1);
-	return ((long long)sv.f_bavail * (long long)sv.f_frsize);
-}
-
-/*
- * True when the file system of path is (nearly) full: less than 16 MiB
- * free, or on a small one less than 1 % of it.
- */
-static int
-sched_disk_low(const char *path)
-{
-	struct statvfs		sv;
-	unsigned long long	avail, low;
-
-	if (path == NULL || statvfs(path, &sv) == -1)
-		return (0);
-	avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
-	low = (unsigned long long)sv.f_blocks * sv.f_frsize / 100;
-	if (low > SCHED_DISK_LOW)
-		low = SCHED_DISK_LOW;
-	return (avail < low);
-}
-
-/* Remembers (and says once) that the disk or the store is full. */
-static void
-sched_disk_full_set(struct sched *s, const char *cause)
-{
-	if (s->full != NULL)
-		return;
-	s->full = xstrdup(cause);
-	log_warnx("the disk is full: %s; builds fail until there is space "
-	    "again", cause);
-}
-
-/*
- * Whether space is back: the file systems of the builds and of the store
- * (the state directory's tmp/ and db/) have room again, and a small write
- * to the store works.
- */
-static int
-sched_disk_back(struct sched *s)
-{
-	char	*cause = NULL, *db;
-	int	 low;
-
-	xasprintf(&db, "%s/db", s->a->conf->state_dir);
-	low = sched_disk_low(s->a->tmp_dir) || sched_disk_low(db);
-	free(db);
-	if (low)
-		return (0);
-	if (!store_full(s->a->store))
-		return (1);
-	if (store_meta_put(s->a->store, SCHED_PROBE_NAME, "1", 1,
-	    &cause) == -1) {
-		free(cause);
-		return (0);
-	}
-	return (1);
-}
-
-/* Drops one lost result. */
-static void
-sched_lost_free(struct sched *s, struct sched_lost *l)
-{
-	TAILQ_REMOVE(&s->lost, l, link);
-	s->nlost--;
-	free(l->body);
-	free(l);
-}
-
-/* Deletes the queued record of a lost result; 0 once it is gone. */
-static int
-sched_lost_delete(struct sched *s, struct sched_lost *l, char **cause)
-{
-	if (l->gone)
-		return (0);
-	if (store_record_del(s->a->store, l->hash, cause) == -1)
-		return (-1);
-	l->gone = 1;
-	return (0);
-}
-
-/*
- * Every few seconds: deletes the queued records of lost results, forgets
- * old ones, and notices when space is back after a full disk.
- */
-static void
-sched_retry_cb(evutil_socket_t fd, short events, void *arg)
-{
-	struct sched		*s = arg;
-	struct sched_lost	*l, *next;
-	char			*cause = NULL;
-	time_t			 now = time(NULL);
-
-	TAILQ_FOREACH_SAFE(l, &s->lost, link, next) {
-		if (sched_lost_delete(s, l, &cause) == -1) {
-			free(cause);
-			cause = NULL;
-		} else if (l->since + SCHED_LOST_KEEP <= now)
-			sched_lost_free(s, l);
-	}
-	if (s->full == NULL && store_full(s->a->store))
-		sched_disk_full_set(s, "the store cannot be written");
-	if (s->full != NULL && sched_disk_back(s)) {
-		log_info("there is space again (%lld MiB free for the state "
-		    "directory)", sched_disk_free(s->a->tmp_dir) >> 20);
-		free(s->full);
-		s->full = NULL;
-	}
+	outcome_sweep(s->a);
 }
 
 /* Sets up the scheduler and its timers. */
 struct sched *
-sched_new(struct asud *a)
+sched_new(struct asud *a, const struct sched_events *ev)
 {
 	struct sched	*s;
 	struct timeval	 tv = { SCHED_SWEEP_SECONDS, 0 };
 
 	s = xcalloc(1, sizeof *s);
 	s->a = a;
+	s->ev = *ev;
 	s->q = queue_new();
 	s->kick = event_new(a->base, -1, 0, sched_kick_cb, s);
 	s->sweep = event_new(a->base, -1, EV_PERSIST, sched_sweep_cb, s);
-	s->retry = event_new(a->base, -1, EV_PERSIST, sched_retry_cb, s);
-	if (s->kick == NULL || s->sweep == NULL || s->retry == NULL)
+	if (s->kick == NULL || s->sweep == NULL)
 		fatalx("sched_new: out of memory");
-	TAILQ_INIT(&s->lost);
 	event_add(s->sweep, &tv);
-	tv.tv_sec = SCHED_RETRY_SECONDS;
-	event_add(s->retry, &tv);
+	s->lost = lost_new(a);
 	return (s);
 }
 
@@ -390,44 +191,22 @@ sched_kick_later(struct sched *s)
 	event_active(s->kick, 0, 0);
 }
 
-/* The 500 body of a failed build (the reference's fields). */
-static char *
-sched_fail_body(struct sched_job *j, const char *msg, const char *out,
-    const char *err, const struct strv *build_cmd, size_t *len)
+/* Stores the final record and log, drops the job, starts the next. */
+static void
+sched_finish(struct sched_job *j, const char *body, size_t len, int state)
 {
-	yajl_gen	 g;
-	yajl_val	 req;
-	char		*detail, *body, *cause = NULL, stamp[40];
-	size_t		 i;
+	struct outcome_job	 o;
+	char			*cause = NULL;
 
-	xasprintf(&detail, "Error: %s", msg);
-	g = jsonw_new();
-	yajl_gen_map_open(g);
-	jsonw_kv_str(g, "detail", detail);
-	jsonw_kv_str(g, "error", detail);
-	jsonw_kv_int(g, "status", 500);
-	jsonw_kv_str(g, "imagebuilder_status", "failed");
-	jsonw_key(g, "request");
-	req = jsonw_parse(j->request_json, &cause);
-	jsonw_tree(g, req);
-	yajl_tree_free(req);
-	free(cause);
-	jsonw_kv_str(g, "stdout", out != NULL ? out : "");
-	jsonw_kv_str(g, "stderr", err != NULL ? err : "");
-	if (build_cmd != NULL && build_cmd->n > 0) {
-		jsonw_key(g, "build_cmd");
-		yajl_gen_array_open(g);
-		for (i = 0; i < build_cmd->n; i++)
-			jsonw_str(g, build_cmd->v[i]);
-		yajl_gen_array_close(g);
+	sched_outcome_job(j, &o);
+	if (outcome_store(j->s->a, &o, state, body, len, &cause) == -1) {
+		log_warnx("cannot store the result of %.12s: %s", j->hash,
+		    cause);
+		sched_fail_unstored(j, cause, 0);
+		free(cause);
+		return;
 	}
-	jsonw_time(j->enqueued_ms, stamp);
-	jsonw_kv_str(g, "enqueued_at", stamp);
-	jsonw_kv_str(g, "request_hash", j->hash);
-	yajl_gen_map_close(g);
-	body = jsonw_finish(g, len);
-	free(detail);
-	return (body);
+	sched_forget(j);
 }
 
 /* Writes a failure record for a job and forgets it. */
@@ -435,71 +214,29 @@ static void
 sched_fail(struct sched_job *j, const char *msg, const char *out,
     const char *err, const struct strv *build_cmd)
 {
-	struct sched	*s = j->s;
-	char		*body;
-	size_t		 len;
+	struct outcome_job	 o;
+	char			*body;
+	size_t			 len;
 
-	body = sched_fail_body(j, msg, out, err, build_cmd, &len);
-	log_info("build %.12s failed: %s", j->hash, msg);
-	stats_failure(s->a->stats, time(NULL), j->req.version, j->req.target,
-	    j->profile_id, msg);
-	sched_finish(j, body, len, RECORD_FAILED,
-	    time(NULL) + s->a->conf->build_failure_ttl);
+	sched_outcome_job(j, &o);
+	body = outcome_fail_body(&o, msg, out, err, build_cmd, &len);
+	outcome_failed(j->s->a, &o, msg);
+	sched_finish(j, body, len, RECORD_FAILED);
 	free(body);
 }
 
-/*
- * Answers a build that could not be kept with a 500 from memory, not
- * cached: its record goes (now, or when the store lets us), its images
- * too, and the same request builds again when it is posted again.
- */
+/* A build that cannot be kept: answered from memory, then forgotten. */
 static void
 sched_lost(struct sched_job *j, const char *detail)
 {
-	struct sched		*s = j->s;
-	struct sched_lost	*l;
-	char			*dir, *cause = NULL;
+	struct outcome_job	 o;
+	char			*body;
+	size_t			 len;
 
-	/* Bounded: the oldest answers go first, never a pending delete. */
-	TAILQ_FOREACH(l, &s->lost, link)
-		if (s->nlost >= SCHED_LOST_MAX && l->gone) {
-			sched_lost_free(s, l);
-			break;
-		}
-	l = xcalloc(1, sizeof *l);
-	snprintf(l->hash, sizeof l->hash, "%s", j->hash);
-	l->body = sched_fail_body(j, detail, NULL, NULL, NULL, &l->len);
-	l->since = time(NULL);
-	TAILQ_INSERT_TAIL(&s->lost, l, link);
-	s->nlost++;
-	if (sched_lost_delete(s, l, &cause) == -1) {
-		log_warnx("build %.12s: %s (tried again later)", j->hash,
-		    cause);
-		free(cause);
-	}
-	xasprintf(&dir, "%s/%s", s->a->store_dir, j->hash);
-	if (fs_rmtree(dir) == -1)
-		log_warn("cannot remove %s", dir);
-	free(dir);
-	log_warnx("build %.12s failed and is not kept: %s", j->hash, detail);
-}
-
-/* True when a failed build ran out of disk space (and the disk is low). */
-static int
-sched_out_of_space(struct sched_job *j)
-{
-	static const char	*said[] = { "No space left on device",
-				    "Disk quota exceeded" };
-	size_t			 i;
-	int			 hit = 0;
-
-	for (i = 0; j->log != NULL && i < nitems(said) && !hit; i++)
-		hit = evbuffer_search(j->log, said[i], strlen(said[i]),
-		    NULL).pos != -1;
-	if (!hit)
-		return (0);
-	return (sched_disk_low(j->s->a->tmp_dir) || (j->qe != NULL &&
-	    *j->qe->ib_key == '/' && sched_disk_low(j->qe->ib_key)));
+	sched_outcome_job(j, &o);
+	body = outcome_fail_body(&o, detail, NULL, NULL, NULL, &len);
+	lost_add(j->s->lost, j->hash, body, len, detail);
+	sched_forget(j);
 }
 
 /* A build that failed for lack of disk space: not the request's fault. */
@@ -510,275 +247,27 @@ sched_fail_space(struct sched_job *j, const char *msg)
 
 	xasprintf(&detail, "the server's disk is full (No space left on "
 	    "device: %s); try again later", msg);
-	sched_disk_full_set(j->s, "No space left on device during a build");
+	lost_disk_full_set(j->s->lost,
+	    "No space left on device during a build");
 	sched_lost(j, detail);
 	free(detail);
-	sched_forget(j);
-}
-
-/* True for the keys asud itself sets in a done answer. */
-static int
-sched_own_key(const char *k)
-{
-	static const char *own[] = { "manifest", "id", "bin_dir",
-	    "build_cmd_packages", "build_at", "detail", "imagebuilder_status",
-	    "request", "stdout", "stderr", "build_cmd", "status",
-	    "enqueued_at", "request_hash", "profiles", NULL };
-	int	i;
-
-	for (i = 0; own[i] != NULL; i++)
-		if (strcmp(k, own[i]) == 0)
-			return (1);
-	return (0);
-}
-
-/* Emits a string vector as a JSON array. */
-static void
-sched_strv_json(yajl_gen g, const char *key, const struct strv *sv)
-{
-	size_t	i;
-
-	jsonw_key(g, key);
-	yajl_gen_array_open(g);
-	for (i = 0; i < sv->n; i++)
-		jsonw_str(g, sv->v[i]);
-	yajl_gen_array_close(g);
-}
-
-/* Emits profiles.json's top level and the built profile, merged. */
-static void
-sched_profile_json(yajl_gen g, yajl_val top, yajl_val prof)
-{
-	size_t	i;
-
-	for (i = 0; i < top->u.object.len; i++) {
-		if (sched_own_key(top->u.object.keys[i]) ||
-		    jsonw_get(prof, top->u.object.keys[i]) != NULL)
-			continue;
-		jsonw_str(g, top->u.object.keys[i]);
-		jsonw_tree(g, top->u.object.values[i]);
-	}
-	for (i = 0; i < prof->u.object.len; i++) {
-		if (sched_own_key(prof->u.object.keys[i]))
-			continue;
-		jsonw_str(g, prof->u.object.keys[i]);
-		jsonw_tree(g, prof->u.object.values[i]);
-	}
-}
-
-/* The 200 body: metadata, images, manifest and asud's own fields. */
-static char *
-sched_body_done(struct sched_job *j, const struct build_result *res,
-    yajl_val top, yajl_val prof, size_t *len)
-{
-	yajl_gen	 g;
-	yajl_val	 req;
-	char		 stamp[40], *cause = NULL;
-	size_t		 i;
-
-	g = jsonw_new();
-	yajl_gen_map_open(g);
-	sched_profile_json(g, top, prof);
-	jsonw_key(g, "manifest");
-	yajl_gen_map_open(g);
-	for (i = 0; i < res->manifest.names.n; i++)
-		jsonw_kv_str(g, res->manifest.names.v[i],
-		    res->manifest.versions.v[i]);
-	yajl_gen_map_close(g);
-	jsonw_kv_str(g, "id", j->profile_id);
-	jsonw_kv_str(g, "bin_dir", j->hash);
-	sched_strv_json(g, "build_cmd_packages", &res->packages);
-	jsonw_time(sched_now_ms(), stamp);
-	jsonw_kv_str(g, "build_at", stamp);
-	jsonw_kv_str(g, "detail", "done");
-	jsonw_kv_str(g, "imagebuilder_status", "done");
-	jsonw_key(g, "request");
-	req = jsonw_parse(j->request_json, &cause);
-	jsonw_tree(g, req);
-	yajl_tree_free(req);
-	free(cause);
-	jsonw_kv_str(g, "stdout", res->out != NULL ? res->out : "");
-	jsonw_kv_str(g, "stderr", res->err != NULL ? res->err : "");
-	sched_strv_json(g, "build_cmd", &res->build_cmd);
-	jsonw_kv_int(g, "status", 200);
-	jsonw_time(j->enqueued_ms, stamp);
-	jsonw_kv_str(g, "enqueued_at", stamp);
-	jsonw_kv_str(g, "request_hash", j->hash);
-	yajl_gen_map_close(g);
-	return (jsonw_finish(g, len));
-}
-
-/* How long a result lives (reference/asu-api.md §1.3). */
-static int64_t
-sched_result_ttl(struct sched_job *j)
-{
-	const struct conf	*c = j->s->a->conf;
-
-	if (j->req.defaults != NULL && *j->req.defaults != '\0')
-		return (c->build_defaults_ttl);
-	if (j->req.pv_names.n > 0)
-		return (c->build_ttl);
-	return (c->build_ttl_unversioned);
-}
-
-/* What a file that is not a regular one is, for the build log. */
-static const char *
-sched_file_kind(mode_t mode)
-{
-	static const struct {
-		mode_t		 type;
-		const char	*name;
-	} kinds[] = {
-		{ S_IFIFO, "a FIFO" },
-		{ S_IFLNK, "a symbolic link" },
-		{ S_IFSOCK, "a socket" },
-		{ S_IFDIR, "a directory" },
-		{ S_IFCHR, "a device" },
-		{ S_IFBLK, "a device" },
-	};
-	size_t	i;
-
-	for (i = 0; i < nitems(kinds); i++)
-		if ((mode & S_IFMT) == kinds[i].type)
-			return (kinds[i].name);
-	return ("of an unknown type");
-}
-
-/* Tells the build log (and its followers) that a file was left out. */
-static void
-sched_note_skipped(struct sched_job *j, const char *name, mode_t mode)
-{
-	char	*safe, *line, *p;
-
-	safe = xstrdup(name);
-	for (p = safe; *p != '\0'; p++)	/* a name is hostile text */
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-			*p = '?';
-	xasprintf(&line, "[asud: %s left out of the store: %s, not a regular "
-	    "file]", safe, sched_file_kind(mode));
-	log_info("build %.12s: %s", j->hash, line);
-	if (j->log != NULL) {
-		sched_build_log(line, strlen(line), j);
-		sched_build_log("\n", 1, j);
-	}
-	free(line);
-	free(safe);
 }
 
 /*
- * Keeps only regular files where the ImageBuilder wrote its images: a
- * FIFO, a socket, a device, a link or a directory is removed and named
- * in the build log, so that nothing else is ever stored or served.
+ * A result that could not be stored (the record, or the images for lack
+ * of disk space) fails visibly and is not kept.
  */
-static int
-sched_keep_files(struct sched_job *j, char **cause)
-{
-	struct strv	 odd = STRV_INITIALIZER;
-	struct dirent	*de;
-	struct stat	 st;
-	DIR		*d;
-	char		*path;
-	size_t		 i;
-	int		 fd, rc = 0;
-
-	fd = open(j->bin_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
-		xasprintf(cause, "cannot read the images: %s",
-		    strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return (-1);
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		st.st_mode = 0;
-		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode))
-			continue;
-		sched_note_skipped(j, de->d_name, st.st_mode);
-		strv_add(&odd, de->d_name);
-	}
-	closedir(d);
-	for (i = 0; i < odd.n && rc == 0; i++) {
-		xasprintf(&path, "%s/%s", j->bin_dir, odd.v[i]);
-		if ((rc = fs_rmtree(path)) == -1)
-			xasprintf(cause, "cannot remove what is not a file "
-			    "from the images: %s", strerror(errno));
-		free(path);
-	}
-	strv_clear(&odd);
-	return (rc);
-}
-
-/*
- * Moves the built images into the store under the request hash; *room is
- * set when that failed for lack of disk space.
- */
-static int
-sched_install(struct sched_job *j, int *room, char **cause)
-{
-	char	*dst;
-	int	 rc = 0;
-
-	*room = 0;
-	if (sched_keep_files(j, cause) == -1)
-		return (-1);
-	xasprintf(&dst, "%s/%s", j->s->a->store_dir, j->hash);
-	if (fs_rmtree(dst) == -1 && errno != ENOENT)
-		log_warn("cannot remove old %s", dst);
-	if (chmod(j->bin_dir, 0755) == -1 || rename(j->bin_dir, dst) == -1) {
-		*room = errno == ENOSPC || errno == EDQUOT;
-		xasprintf(cause, "cannot move the images into the store: %s",
-		    strerror(errno));
-		rc = -1;
-	}
-	free(dst);
-	return (rc);
-}
-
-/* True when name is listed in the array arr. */
-static int
-sched_in_array(yajl_val arr, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; arr != NULL && YAJL_IS_ARRAY(arr) && i < arr->u.array.len;
-	    i++)
-		if (YAJL_IS_STRING(arr->u.array.values[i]) &&
-		    strcmp(arr->u.array.values[i]->u.string, name) == 0)
-			return (1);
-	return (0);
-}
-
-/* Counts a success and the packages asked for beyond the defaults. */
 static void
-sched_stats_done(struct sched_job *j, yajl_val top, yajl_val prof)
+sched_fail_unstored(struct sched_job *j, const char *cause, int room)
 {
-	struct asud		*a = j->s->a;
-	const struct strv	*names = request_package_names(&j->req);
-	struct strv		 extra = STRV_INITIALIZER;
-	struct conf_branch	*b;
-	size_t			 i;
-	time_t			 now = time(NULL);
+	char	*detail;
 
-	stats_success(a->stats, now, j->req.version, j->req.target,
-	    j->profile_id, (sched_now_ms() - j->started_ms) / 1000);
-	metrics_build_seconds((sched_now_ms() - j->started_ms) / 1000.0);
-	for (i = 0; i < names->n; i++)
-		if (names->v[i][0] != '-' &&
-		    !sched_in_array(jsonw_get(top, "default_packages"),
-		    names->v[i]) &&
-		    !sched_in_array(jsonw_get(prof, "device_packages"),
-		    names->v[i]))
-			strv_add(&extra, names->v[i]);
-	b = meta_branch_of(a, j->req.version);
-	if (extra.n > 0)
-		stats_packages(a->stats, now, b != NULL ? b->name :
-		    j->req.version, &extra);
-	strv_clear(&extra);
+	if (room || store_full(j->s->a->store))
+		lost_disk_full_set(j->s->lost, cause);
+	xasprintf(&detail, "the result could not be stored (%s); try again "
+	    "later", cause);
+	sched_lost(j, detail);
+	free(detail);
 }
 
 /* The server-side package changes, applied after make info. */
@@ -792,140 +281,56 @@ sched_changes(struct strv *packages, const struct info *info, void *arg)
 		    j->req.target, j->profile_id, packages);
 }
 
+/* The result of a build that succeeded: stored, or failed after all. */
+static void
+sched_done(struct sched_job *j, const struct build_result *res)
+{
+	struct sched		*s = j->s;
+	struct outcome_job	 o;
+	char			*body, *msg;
+	size_t			 len;
+
+	sched_outcome_job(j, &o);
+	switch (outcome_done(s->a, &o, res, &body, &len, &msg)) {
+	case OUTCOME_NO_ROOM:
+		sched_fail_unstored(j, msg, 1);
+		break;
+	case OUTCOME_FAILED:
+		sched_fail(j, msg, res->out, res->err, &res->build_cmd);
+		break;
+	case OUTCOME_OK:
+		s->ev.build_seconds((clock_now_ms() - j->started_ms) / 1000.0,
+		    s->ev.arg);
+		log_info("build %.12s done in %lld ms (%lld ms in the "
+		    "ImageBuilder)", j->hash, clock_now_ms() - j->enqueued_ms,
+		    clock_now_ms() - j->started_ms);
+		sched_finish(j, body, len, RECORD_DONE);
+		break;
+	}
+	free(body);
+	free(msg);
+}
+
 /* A finished build becomes a record; then the slot is free again. */
 static void
 sched_build_done(const struct build_result *res, void *arg)
 {
 	struct sched_job	*j = arg;
-	yajl_val		 top = NULL, prof = NULL;
-	const char		*msg = res->error != NULL ? res->error : "failed";
-	char			*body, *cause = NULL;
-	size_t			 len;
-	int			 room;
+	const char		*msg;
 
+	msg = res->error != NULL ? res->error : "failed";
 	j->build = NULL;	/* build.c frees itself after this callback */
 	if (res->revision != NULL) {
-		sched_ib_note_revision(j->qe->ib_key, res->revision, 0);
-		j->revision = sched_ib_revision(j->qe->ib_key, res->revision);
+		ibcache_note_revision(j->qe->ib_key, res->revision, 0);
+		j->revision = ibcache_revision(j->qe->ib_key, res->revision);
 	}
-	if (!res->ok && sched_out_of_space(j)) {
+	if (!res->ok && lost_no_space(j->s->lost, j->log, j->qe != NULL ?
+	    j->qe->ib_key : NULL))
 		sched_fail_space(j, msg);
-		return;
-	}
-	if (!res->ok) {
+	else if (!res->ok)
 		sched_fail(j, msg, res->out, res->err, &res->build_cmd);
-		return;
-	}
-	if ((top = jsonw_parse(res->profiles_json, &cause)) != NULL)
-		prof = jsonw_get(jsonw_get(top, "profiles"), j->profile_id);
-	if (prof == NULL || !YAJL_IS_OBJECT(prof) || !YAJL_IS_OBJECT(top)) {
-		sched_fail(j, "Profile not found in JSON file", res->out,
-		    res->err, &res->build_cmd);
-		yajl_tree_free(top);
-		free(cause);
-		return;
-	}
-	if (sched_install(j, &room, &cause) == -1) {
-		if (room)
-			sched_fail_unstored(j, cause, 1);
-		else
-			sched_fail(j, cause, res->out, res->err,
-			    &res->build_cmd);
-		yajl_tree_free(top);
-		free(cause);
-		return;
-	}
-	body = sched_body_done(j, res, top, prof, &len);
-	sched_stats_done(j, top, prof);
-	yajl_tree_free(top);
-	log_info("build %.12s done in %lld ms (%lld ms in the ImageBuilder)",
-	    j->hash, sched_now_ms() - j->enqueued_ms,
-	    sched_now_ms() - j->started_ms);
-	sched_finish(j, body, len, RECORD_DONE,
-	    time(NULL) + sched_result_ttl(j));
-	free(body);
-}
-
-/* Compresses the combined log for the store. */
-static void *
-sched_log_compress(struct sched_job *j, size_t *len)
-{
-	unsigned char	*src;
-	void		*dst;
-	size_t		 n, bound, out;
-
-	n = evbuffer_get_length(j->log);
-	src = evbuffer_pullup(j->log, -1);
-	bound = ZSTD_compressBound(n);
-	dst = xmalloc(bound);
-	out = ZSTD_compress(dst, bound, src, n, 3);
-	if (ZSTD_isError(out)) {
-		log_warnx("log of %.12s: %s", j->hash, ZSTD_getErrorName(out));
-		free(dst);
-		return (NULL);
-	}
-	*len = out;
-	return (dst);
-}
-
-/* Stores the final record and log, drops the job, starts the next. */
-static void
-sched_finish(struct sched_job *j, const char *body, size_t body_len,
-    int state, int64_t expires)
-{
-	struct sched	*s = j->s;
-	struct record	 r;
-	void		*rec, *log = NULL;
-	size_t		 reclen, loglen = 0;
-	char		*cause = NULL;
-
-	memset(&r, 0, sizeof r);
-	r.state = state;
-	r.klass = j->klass;
-	r.enqueued_ms = j->enqueued_ms;
-	r.expires = expires;
-	r.qkey = 0;
-	r.profile_id = j->profile_id;
-	r.request = j->request_json;
-	r.request_len = j->request_len;
-	r.body = body;
-	r.body_len = body_len;
-	r.phase = state == RECORD_FAILED ? j->phase : "done";
-	r.revision = j->revision;
-	rec = record_encode(&r, &reclen);
-	if (j->log != NULL)
-		log = sched_log_compress(j, &loglen);
-	if (store_finish(s->a->store, j->hash, j->qkey, rec, reclen, log,
-	    loglen, &cause) == -1) {
-		log_warnx("cannot store the result of %.12s: %s", j->hash,
-		    cause);
-		free(rec);
-		free(log);
-		sched_fail_unstored(j, cause, 0);
-		free(cause);
-		return;
-	}
-	free(rec);
-	free(log);
-	sched_forget(j);
-}
-
-/*
- * A result that could not be stored (the record, or the images for lack
- * of disk space) fails visibly and is not kept.
- */
-static void
-sched_fail_unstored(struct sched_job *j, const char *cause, int room)
-{
-	char	*detail;
-
-	if (room || store_full(j->s->a->store))
-		sched_disk_full_set(j->s, cause);
-	xasprintf(&detail, "the result could not be stored (%s); try again "
-	    "later", cause);
-	sched_lost(j, detail);
-	free(detail);
-	sched_forget(j);
+	else
+		sched_done(j, res);
 }
 
 /* Drops a job that ended: its files, its entry, its waiters' wait. */
@@ -938,11 +343,10 @@ sched_forget(struct sched_job *j)
 		log_warn("cannot remove %s", j->tmp);
 	if (j->qe != NULL)
 		queue_remove(s->q, j->qe);
-	follow_end(s->a->followers, j->hash);
-	wait_changed(s->a->waiters, j->hash);
+	s->ev.ended(j->hash, s->ev.arg);
+	s->ev.state(j->hash, s->ev.arg);
 	sched_job_free(j);
-	wait_queue_moved(s->a->waiters);
-	follow_state(s->a->followers, NULL);
+	s->ev.queue_moved(s->ev.arg);
 	sched_kick_later(s);
 }
 
@@ -953,8 +357,7 @@ sched_build_phase(enum build_phase phase, void *arg)
 	struct sched_job	*j = arg;
 
 	j->phase = build_phase_name(phase);
-	wait_changed(j->s->a->waiters, j->hash);
-	follow_state(j->s->a->followers, j->hash);
+	j->s->ev.state(j->hash, j->s->ev.arg);
 }
 
 /* Collects the combined output, bounded. */
@@ -962,317 +365,41 @@ static void
 sched_build_log(const char *buf, size_t len, void *arg)
 {
 	struct sched_job	*j = arg;
+	struct sched_events	*ev = &j->s->ev;
 	static const char	 cut[] = "\n[asud: log truncated]\n";
 	size_t			 at = evbuffer_get_length(j->log);
 
 	if (at + len > SCHED_LOG_MAX) {
 		if (!j->log_truncated) {
 			evbuffer_add(j->log, cut, sizeof cut - 1);
-			follow_append(j->s->a->followers, j->hash, at, cut,
-			    sizeof cut - 1);
+			ev->log(j->hash, at, cut, sizeof cut - 1, ev->arg);
 		}
 		j->log_truncated = 1;
 		return;
 	}
 	evbuffer_add(j->log, buf, len);
-	follow_append(j->s->a->followers, j->hash, at, buf, len);
+	ev->log(j->hash, at, buf, len, ev->arg);
 }
 
-/* Starts the build of one queue entry. */
-static void
-sched_start(struct sched *s, struct queue_entry *e)
+/* True when upstream now offers another revision than dir was made of. */
+static int
+sched_ib_moved(struct sched_job *j, const char *dir)
 {
-	struct sched_job	*j = e->data;
-	const struct conf	*c = s->a->conf;
-	struct build_spec	 spec;
-	struct strv		 wrapper = STRV_INITIALIZER;
-	struct strv		 hide = STRV_INITIALIZER;
-	char			*label, *key, *cause = NULL;
-
-	if (sched_ib_moved(j, e->ib_key)) {
-		xasprintf(&key, "%s/%s", j->req.version, j->req.target);
-		sched_ib_replace(s, e->ib_key, key);
-		free(key);
-		sched_kick_later(s);
-		return;
-	}
-	queue_start(s->q, e);
-	j->phase = "init";
-	wait_queue_moved(s->a->waiters);
-	follow_state(s->a->followers, NULL);
-	j->log = evbuffer_new();
-	xasprintf(&j->tmp, "%s/%s", s->a->tmp_dir, j->hash);
-	xasprintf(&j->work_dir, "%s/work", j->tmp);
-	xasprintf(&j->bin_dir, "%s/bin", j->tmp);
-	if (fs_rmtree(j->tmp) == -1 && errno != ENOENT)
-		log_warn("cannot clean %s", j->tmp);
-	if (fs_mkdirs(j->tmp, 0700) == -1) {
-		xasprintf(&cause, "cannot create a build directory: %s",
-		    strerror(errno));
-		sched_fail(j, cause, NULL, NULL, NULL);
-		free(cause);
-		return;
-	}
-	if (*e->ib_key != '/') {
-		xasprintf(&cause, "No ImageBuilder for %s %s on this server",
-		    j->req.version, j->req.target);
-		sched_fail(j, cause, NULL, NULL, NULL);
-		free(cause);
-		return;
-	}
-	sched_ib_touch(e->ib_key);
-	xasprintf(&label, "/store/%s", j->hash);
-	memset(&spec, 0, sizeof spec);
-	spec.ib_dir = e->ib_key;
-	spec.work_dir = j->work_dir;
-	spec.bin_dir = j->bin_dir;
-	spec.bin_dir_label = label;
-	spec.profile = j->profile_id;
-	spec.version_code = j->req.version_code;
-	spec.packages = request_package_names(&j->req);
-	spec.pv_names = &j->req.pv_names;
-	spec.pv_versions = &j->req.pv_versions;
-	spec.diff_packages = j->req.diff_packages;
-	spec.defaults = j->req.defaults;
-	spec.rootfs_size_mb = j->req.rootfs_size_mb;
-	spec.filesystem = j->req.filesystem;
-	spec.timeout = c->job_timeout;
-	spec.changes_cb = sched_changes;
-	spec.changes_arg = j;
-	spec.repo_names = &j->req.repo_names;
-	spec.repo_urls = &j->req.repo_urls;
-	spec.repositories_mode = j->req.repositories_mode;
-	spec.repository_keys = &j->req.repository_keys;
-	if (c->build_wrapper != NULL) {
-		strv_split(&wrapper, c->build_wrapper, " \t");
-		spec.wrapper = &wrapper;
-	}
-	if (s->a->sandboxed) {
-		strv_add(&hide, c->state_dir);
-		strv_add(&hide, c->imagebuilder_dir);
-		spec.sandbox_bwrap = c->sandbox_bwrap;
-		spec.sandbox_hide = &hide;
-	}
-	log_info("build %.12s started: %s %s %s", j->hash, j->req.version,
-	    j->req.target, j->profile_id);
-	j->started_ms = sched_now_ms();
-	j->build = build_start(&spec, sched_build_phase, sched_build_log,
-	    sched_build_done, j, &cause);
-	free(label);
-	strv_clear(&wrapper);
-	strv_clear(&hide);
-	if (j->build == NULL) {
-		sched_fail(j, cause, NULL, NULL, NULL);
-		free(cause);
-	}
+	return (ibcache_moved(dir, meta_upstream_revision(j->s->a,
+	    j->req.version, j->req.target)));
 }
-
-struct sched_ib {
-	char		*dir;
-	long long	 size;
-	time_t		 used;
-};
 
 /* True when a queued or running build will use dir. */
 static int
-sched_ib_in_use(struct sched *s, const char *dir)
+sched_ib_in_use(const char *dir, void *arg)
 {
+	struct sched		*s = arg;
 	struct queue_entry	*e;
 
 	for (e = queue_first(s->q); e != NULL; e = TAILQ_NEXT(e, link))
 		if ((e->running || e->ready) && strcmp(e->ib_key, dir) == 0)
 			return (1);
 	return (0);
-}
-
-/* Orders ImageBuilders by last use, oldest first. */
-static int
-sched_ib_cmp(const void *a, const void *b)
-{
-	const struct sched_ib	*x = a, *y = b;
-
-	return (x->used < y->used ? -1 : x->used > y->used);
-}
-
-/* Nothing to do with the output of the removal job. */
-static void
-sched_rm_output(struct job *job, int which, const char *buf, size_t len,
-    void *arg)
-{
-}
-
-/* The removal job ended. */
-static void
-sched_rm_done(struct job *job, int status, int timed_out, void *arg)
-{
-	if (status != 0)
-		log_warnx("removing an evicted ImageBuilder: %s",
-		    job_status_string(status));
-}
-
-/* Moves an ImageBuilder aside at once and removes it in a child. */
-static int
-sched_ib_remove(struct sched *s, const char *dir)
-{
-	static unsigned int	 n;
-	char			*tmp, *trash, *cause = NULL;
-	char			*argv[] = { (char *)"rm", (char *)"-rf",
-				    (char *)"--", NULL, NULL };
-	int			 rc;
-
-	xasprintf(&tmp, "%s/.tmp", s->a->conf->imagebuilder_dir);
-	xasprintf(&trash, "%s/evicted-%ld-%u", tmp, (long)getpid(), n++);
-	rc = fs_mkdirs(tmp, 0755) == -1 ? -1 : rename(dir, trash);
-	free(tmp);
-	if (rc == -1) {
-		log_warn("cannot evict %s", dir);
-		free(trash);
-		return (-1);
-	}
-	argv[3] = trash;
-	if (job_run(argv, "/", NULL, 0, sched_rm_output, sched_rm_done, NULL,
-	    NULL, &cause) == NULL) {
-		log_warnx("cannot remove %s: %s", trash, cause);
-		free(cause);
-	}
-	free(trash);
-	return (0);
-}
-
-/* Collects the downloaded ImageBuilders with their size and last use. */
-static size_t
-sched_ib_list(struct sched *s, struct sched_ib **out, long long *total)
-{
-	const struct catalog_target	*t;
-	struct strv			 versions = STRV_INITIALIZER;
-	struct sched_ib			*v = NULL;
-	struct stat			 st;
-	char				*path, *buf;
-	size_t				 i, j, n = 0, len;
-
-	*total = 0;
-	catalog_versions(s->a->catalog, &versions);
-	for (i = 0; i < versions.n; i++) {
-		for (j = 0; (t = catalog_target_at(s->a->catalog,
-		    versions.v[i], j)) != NULL; j++) {
-			if (catalog_target_dir(t) == NULL)
-				continue;
-			xasprintf(&path, "%s/" UNPACK_SIZE_FILE,
-			    catalog_target_dir(t));
-			if (stat(path, &st) == 0 &&
-			    fs_read_file(path, 64, &buf, &len) == 0) {
-				v = xreallocarray(v, n + 1, sizeof *v);
-				v[n].dir = xstrdup(catalog_target_dir(t));
-				v[n].size = strtoll(buf, NULL, 10);
-				v[n].used = st.st_mtime;
-				*total += v[n].size;
-				n++;
-				free(buf);
-			}
-			free(path);
-		}
-	}
-	strv_clear(&versions);
-	*out = v;
-	return (n);
-}
-
-/*
- * Keeps the ImageBuilders asud downloaded within imagebuilder_cache_max:
- * the least recently used that no build needs go first. Hand-placed ones
- * (without a size note) are never touched.
- */
-static void
-sched_evict(struct sched *s)
-{
-	struct sched_ib	*v;
-	long long	 total, budget = s->a->conf->imagebuilder_cache_max;
-	size_t		 i, n;
-	int		 evicted = 0;
-
-	if (budget <= 0)
-		return;
-	n = sched_ib_list(s, &v, &total);
-	qsort(v, n, sizeof *v, sched_ib_cmp);
-	for (i = 0; i < n && total > budget; i++) {
-		if (sched_ib_in_use(s, v[i].dir))
-			continue;
-		if (sched_ib_remove(s, v[i].dir) == 0) {
-			log_info("evicted the ImageBuilder %s (%lld bytes)",
-			    v[i].dir, v[i].size);
-			total -= v[i].size;
-			evicted++;
-		}
-	}
-	for (i = 0; i < n; i++)
-		free(v[i].dir);
-	free(v);
-	if (evicted) {
-		s->a->catalog_scanned_ms = 0;
-		validate_rescan(s->a);
-	}
-}
-
-/*
- * Remembers the upstream revision an ImageBuilder stands for: the one
- * upstream offered when it was installed (so that a lagging mirror cannot
- * make asud download it again and again), else the one make info said.
- */
-static void
-sched_ib_note_revision(const char *dir, const char *revision, int replace)
-{
-	char	*path;
-
-	if (*dir != '/')
-		return;
-	xasprintf(&path, "%s/" SCHED_REVISION_FILE, dir);
-	if ((replace || access(path, F_OK) != 0) &&
-	    fs_write_file(path, revision, strlen(revision), 0644) == -1)
-		log_warn("%s", path);
-	free(path);
-}
-
-/*
- * The revision a result stands for: its ImageBuilder's note (what
- * upstream offered), else what make info said.
- */
-static char *
-sched_ib_revision(const char *dir, const char *said)
-{
-	char	*path, *have = NULL;
-	size_t	 len;
-
-	xasprintf(&path, "%s/" SCHED_REVISION_FILE, dir);
-	if (*dir != '/' || fs_read_file(path, 256, &have, &len) == -1)
-		have = xstrdup(said);
-	free(path);
-	return (have);
-}
-
-/*
- * True when upstream now offers another revision than the ImageBuilder
- * in dir (downloaded by asud) was made from.
- */
-static int
-sched_ib_moved(struct sched_job *j, const char *dir)
-{
-	const char	*now;
-	char		*path, *have = NULL, *size;
-	size_t		 len;
-	int		 moved = 0;
-
-	now = meta_upstream_revision(j->s->a, j->req.version, j->req.target);
-	if (now == NULL || *dir != '/')
-		return (0);
-	xasprintf(&size, "%s/" UNPACK_SIZE_FILE, dir);
-	xasprintf(&path, "%s/" SCHED_REVISION_FILE, dir);
-	if (access(size, F_OK) == 0 &&
-	    fs_read_file(path, 256, &have, &len) == 0)
-		moved = strcmp(have, now) != 0;
-	free(have);
-	free(path);
-	free(size);
-	return (moved);
 }
 
 /*
@@ -1293,21 +420,114 @@ sched_ib_replace(struct sched *s, const char *dir, const char *key)
 		e->ib_key = xstrdup(key);
 		e->ready = 0;
 	}
-	sched_ib_remove(s, old);
-	s->a->catalog_scanned_ms = 0;
-	validate_rescan(s->a);
+	ibcache_remove(s->a->ibcache, old);
+	s->ev.ib_changed(s->ev.arg);
 	free(old);
 }
 
-/* Marks an ImageBuilder used now (its size note's time is its last use). */
+/* The build spec of a job whose ImageBuilder is ib_dir. */
 static void
-sched_ib_touch(const char *dir)
+sched_spec(struct sched_job *j, const char *ib_dir, struct build_spec *spec,
+    struct strv *wrapper, struct strv *hide)
 {
-	char	*path;
+	const struct conf	*c = j->s->a->conf;
 
-	xasprintf(&path, "%s/" UNPACK_SIZE_FILE, dir);
-	utimensat(AT_FDCWD, path, NULL, 0);
-	free(path);
+	memset(spec, 0, sizeof *spec);
+	spec->ib_dir = ib_dir;
+	spec->work_dir = j->work_dir;
+	spec->bin_dir = j->bin_dir;
+	spec->profile = j->profile_id;
+	spec->version_code = j->req.version_code;
+	spec->packages = request_package_names(&j->req);
+	spec->pv_names = &j->req.pv_names;
+	spec->pv_versions = &j->req.pv_versions;
+	spec->diff_packages = j->req.diff_packages;
+	spec->defaults = j->req.defaults;
+	spec->rootfs_size_mb = j->req.rootfs_size_mb;
+	spec->filesystem = j->req.filesystem;
+	spec->timeout = c->job_timeout;
+	spec->changes_cb = sched_changes;
+	spec->changes_arg = j;
+	spec->repo_names = &j->req.repo_names;
+	spec->repo_urls = &j->req.repo_urls;
+	spec->repositories_mode = j->req.repositories_mode;
+	spec->repository_keys = &j->req.repository_keys;
+	if (c->build_wrapper != NULL) {
+		strv_split(wrapper, c->build_wrapper, " \t");
+		spec->wrapper = wrapper;
+	}
+	if (j->s->a->sandboxed) {
+		strv_add(hide, c->state_dir);
+		strv_add(hide, c->imagebuilder_dir);
+		spec->sandbox_bwrap = c->sandbox_bwrap;
+		spec->sandbox_hide = hide;
+	}
+}
+
+/* Makes the build directory of a job; 0, or -1 with *cause. */
+static int
+sched_tmp(struct sched_job *j, const char *ib_dir, char **cause)
+{
+	xasprintf(&j->tmp, "%s/%s", j->s->a->tmp_dir, j->hash);
+	xasprintf(&j->work_dir, "%s/work", j->tmp);
+	xasprintf(&j->bin_dir, "%s/bin", j->tmp);
+	if (fs_rmtree(j->tmp) == -1 && errno != ENOENT)
+		log_warn("cannot clean %s", j->tmp);
+	if (fs_mkdirs(j->tmp, 0700) == -1) {
+		xasprintf(cause, "cannot create a build directory: %s",
+		    strerror(errno));
+		return (-1);
+	}
+	if (*ib_dir != '/') {
+		xasprintf(cause, "No ImageBuilder for %s %s on this server",
+		    j->req.version, j->req.target);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Starts the build of one queue entry. */
+static void
+sched_start(struct sched *s, struct queue_entry *e)
+{
+	struct sched_job	*j = e->data;
+	struct build_spec	 spec;
+	struct strv		 wrapper = STRV_INITIALIZER;
+	struct strv		 hide = STRV_INITIALIZER;
+	char			*label, *key, *cause = NULL;
+
+	if (sched_ib_moved(j, e->ib_key)) {
+		xasprintf(&key, "%s/%s", j->req.version, j->req.target);
+		sched_ib_replace(s, e->ib_key, key);
+		free(key);
+		sched_kick_later(s);
+		return;
+	}
+	queue_start(s->q, e);
+	j->phase = "init";
+	s->ev.queue_moved(s->ev.arg);
+	j->log = evbuffer_new();
+	if (sched_tmp(j, e->ib_key, &cause) == -1) {
+		sched_fail(j, cause, NULL, NULL, NULL);
+		free(cause);
+		return;
+	}
+	ibcache_touch(e->ib_key);
+	xasprintf(&label, "/store/%s", j->hash);
+	sched_spec(j, e->ib_key, &spec, &wrapper, &hide);
+	spec.bin_dir_label = label;
+	log_info("build %.12s started: %s %s %s", j->hash, j->req.version,
+	    j->req.target, j->profile_id);
+	j->started_ms = clock_now_ms();
+	j->build = build_start(&spec, sched_build_phase, sched_build_log,
+	    sched_build_done, j, &cause);
+	free(label);
+	strv_clear(&wrapper);
+	strv_clear(&hide);
+	if (j->build == NULL) {
+		sched_fail(j, cause, NULL, NULL, NULL);
+		free(cause);
+	}
 }
 
 /* The download or unpack phase of a waiting build. */
@@ -1317,8 +537,7 @@ sched_ib_phase(const char *phase, void *arg)
 	struct sched_job	*j = arg;
 
 	j->phase = phase;
-	wait_changed(j->s->a->waiters, j->hash);
-	follow_state(j->s->a->followers, j->hash);
+	j->s->ev.state(j->hash, j->s->ev.arg);
 }
 
 /* The ImageBuilder of a waiting build is on disk, or will not be. */
@@ -1326,7 +545,7 @@ static void
 sched_ib_done(const char *dir, const char *error, void *arg)
 {
 	struct sched_job	*j = arg;
-	struct asud		*a = j->s->a;
+	struct sched		*s = j->s;
 	const char		*rev;
 
 	j->wait = NULL;
@@ -1336,14 +555,15 @@ sched_ib_done(const char *dir, const char *error, void *arg)
 	}
 	queue_set_ready(j->qe, dir);
 	j->phase = "queued";
-	sched_ib_touch(dir);
-	if ((rev = meta_upstream_revision(a, j->req.version,
+	ibcache_touch(dir);
+	if ((rev = meta_upstream_revision(s->a, j->req.version,
 	    j->req.target)) != NULL)
-		sched_ib_note_revision(dir, rev, 1);
-	a->catalog_scanned_ms = 0;	/* let validation see it at once */
-	validate_rescan(a);
-	sched_evict(j->s);
-	sched_kick_later(j->s);
+		ibcache_note_revision(dir, rev, 1);
+	s->ev.ib_changed(s->ev.arg);	/* let validation see it at once */
+	if (ibcache_evict(s->a->ibcache, s->a->catalog,
+	    s->a->conf->imagebuilder_cache_max, sched_ib_in_use, s) > 0)
+		s->ev.ib_changed(s->ev.arg);
+	sched_kick_later(s);
 }
 
 /* Asks for the ImageBuilders of waiting builds that have none on disk. */
@@ -1407,18 +627,38 @@ sched_enqueue_mem(struct sched *s, struct sched_job *j, const char *ib_dir)
 	free(key);
 }
 
+/* Writes the queued record and queue entry of a new job. */
+static int
+sched_commit(struct sched *s, struct sched_job *j, char **cause)
+{
+	struct record	 r;
+
+	memset(&r, 0, sizeof r);
+	r.state = RECORD_QUEUED;
+	r.klass = j->klass;
+	r.enqueued_ms = j->enqueued_ms;
+	r.qkey = j->qkey;
+	r.profile_id = j->profile_id;
+	r.request = j->request_json;
+	r.request_len = j->request_len;
+	r.phase = "queued";
+	if (qstore_commit(s->a->store, j->hash, &r, cause) == 0)
+		return (0);
+	if (store_full(s->a->store))
+		lost_disk_full_set(s->lost, *cause);
+	return (-1);
+}
+
 /* Commits a new request and queues it. */
 int
 sched_submit(struct sched *s, const char *hash, const struct request *req,
     const char *profile_id, const char *ib_dir, int klass, char **cause)
 {
 	struct sched_job	*j;
-	struct record		 r;
 	yajl_gen		 g;
 	char			*json;
-	void			*rec;
-	size_t			 len, reclen;
-	int64_t			 now = sched_now_ms();
+	size_t			 len;
+	int64_t			 now = clock_now_ms();
 
 	/* Two identical requests validated at once: the first one counts. */
 	if (queue_find(s->q, hash) != NULL)
@@ -1426,117 +666,52 @@ sched_submit(struct sched *s, const char *hash, const struct request *req,
 	g = jsonw_new();
 	request_to_json(req, g);
 	json = jsonw_finish(g, &len);
-	if ((j = sched_job_new(s, hash, json, len, profile_id, cause)) == NULL) {
-		free(json);
-		return (-1);
-	}
+	j = sched_job_new(s, hash, json, len, profile_id, cause);
 	free(json);
+	if (j == NULL)
+		return (-1);
 	j->enqueued_ms = now;
 	j->klass = klass;
 	j->qkey = queue_key(now, klass, s->a->conf->queue_class_delay);
-	memset(&r, 0, sizeof r);
-	r.state = RECORD_QUEUED;
-	r.klass = klass;
-	r.enqueued_ms = now;
-	r.qkey = j->qkey;
-	r.profile_id = profile_id;
-	r.request = j->request_json;
-	r.request_len = j->request_len;
-	r.phase = "queued";
-	rec = record_encode(&r, &reclen);
-	if (store_enqueue(s->a->store, hash, rec, reclen, j->qkey,
-	    cause) == -1) {
-		if (store_full(s->a->store))
-			sched_disk_full_set(s, *cause);
-		free(rec);
+	if (sched_commit(s, j, cause) == -1) {
 		sched_job_free(j);
 		return (-1);
 	}
-	free(rec);
 	sched_enqueue_mem(s, j, ib_dir);
 	log_info("build %.12s queued: %s %s %s", hash, req->version,
 	    req->target, profile_id);
-	wait_queue_moved(s->a->waiters);
-	follow_state(s->a->followers, NULL);
+	s->ev.queue_moved(s->ev.arg);
 	sched_kick_later(s);
 	return (0);
 }
 
-struct sched_restore_item {
-	uint64_t	qkey;
-	char		hash[65];
-};
-
-struct sched_restore_list {
-	struct sched_restore_item	*v;
-	size_t				 n;
-};
-
-/* Collects queue entries (no store calls inside a foreach). */
+/* Rebuilds the job of one queued record read back from the store. */
 static int
-sched_restore_collect(uint64_t qkey, const char *hash, void *arg)
+sched_restore_one(uint64_t qkey, const char *hash, const struct record *r,
+    void *arg, char **cause)
 {
-	struct sched_restore_list	*l = arg;
-
-	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
-	l->v[l->n].qkey = qkey;
-	snprintf(l->v[l->n].hash, sizeof l->v[l->n].hash, "%s", hash);
-	l->n++;
-	return (0);
-}
-
-/* Rebuilds one job from its record; drops entries that make no sense. */
-static void
-sched_restore_one(struct sched *s, uint64_t qkey, const char *hash)
-{
+	struct sched			*s = arg;
 	const struct catalog_target	*t;
-	struct sched_job		*j = NULL;
-	struct record			 r;
-	void				*val = NULL;
-	size_t				 len;
-	char				*cause = NULL;
-	int				 found;
+	struct sched_job		*j;
 
-	found = store_record_get(s->a->store, hash, &val, &len, &cause);
-	if (found == 1 && record_decode(val, len, &r) == 0 &&
-	    r.state == RECORD_QUEUED)
-		j = sched_job_new(s, hash, r.request, r.request_len,
-		    r.profile_id, &cause);
-	if (j == NULL) {
-		log_warnx("dropping queue entry %.12s: %s", hash,
-		    cause != NULL ? cause : "no queued record");
-		free(cause);
-		cause = NULL;
-		if (store_queue_del(s->a->store, qkey, hash, &cause) == -1) {
-			log_warnx("%s", cause);
-			free(cause);
-		}
-		free(val);
-		return;
-	}
-	j->enqueued_ms = r.enqueued_ms;
-	j->klass = r.klass;
+	j = sched_job_new(s, hash, r->request, r->request_len, r->profile_id,
+	    cause);
+	if (j == NULL)
+		return (-1);
+	j->enqueued_ms = r->enqueued_ms;
+	j->klass = r->klass;
 	j->qkey = qkey;
-	free(val);
 	t = catalog_target(s->a->catalog, j->req.version, j->req.target);
 	sched_enqueue_mem(s, j, t != NULL ? catalog_target_dir(t) : NULL);
+	return (0);
 }
 
 /* Reads the persisted queue back after a start. */
 int
 sched_restore(struct sched *s, char **cause)
 {
-	struct sched_restore_list	l = { NULL, 0 };
-	size_t				i;
-
-	if (store_queue_foreach(s->a->store, sched_restore_collect, &l,
-	    cause) == -1)
+	if (qstore_restore(s->a->store, sched_restore_one, s, cause) == -1)
 		return (-1);
-	for (i = 0; i < l.n; i++)
-		sched_restore_one(s, l.v[i].qkey, l.v[i].hash);
-	if (l.n > 0)
-		log_info("restored %zu queued builds", l.n);
-	free(l.v);
 	sched_kick_later(s);
 	return (0);
 }
@@ -1577,52 +752,26 @@ sched_queue_length(struct sched *s)
 	return (queue_waiting(s->q));
 }
 
-/* The lost result of hash (see sched_lost); 1 when there is one. */
+/* The lost result of hash (see lost.h); 1 when there is one. */
 int
 sched_lost_answer(struct sched *s, const char *hash, const char **body,
     size_t *len)
 {
-	struct sched_lost	*l;
-
-	TAILQ_FOREACH(l, &s->lost, link) {
-		if (strcmp(l->hash, hash) != 0)
-			continue;
-		if (body != NULL) {
-			*body = l->body;
-			*len = l->len;
-		}
-		return (1);
-	}
-	return (0);
+	return (lost_answer(s->lost, hash, body, len));
 }
 
-/*
- * Forgets the lost result of hash so that the request can be posted
- * again: its queued record must be gone from the store first.
- */
+/* Forgets the lost result of hash so that it can be posted again. */
 int
 sched_lost_forget(struct sched *s, const char *hash, char **cause)
 {
-	struct sched_lost	*l;
-
-	TAILQ_FOREACH(l, &s->lost, link) {
-		if (strcmp(l->hash, hash) != 0)
-			continue;
-		if (sched_lost_delete(s, l, cause) == -1)
-			return (-1);
-		sched_lost_free(s, l);
-		return (0);
-	}
-	return (0);
+	return (lost_forget(s->lost, hash, cause));
 }
 
 /* Why the disk (or the store) is full, or NULL while it is not. */
 const char *
 sched_disk_full(struct sched *s)
 {
-	if (s->full == NULL && store_full(s->a->store))
-		return ("the store cannot be written");
-	return (s->full);
+	return (lost_disk_full(s->lost));
 }
 
 /* Stops everything; queued and running requests stay in the store. */
@@ -1632,12 +781,9 @@ sched_free(struct sched *s)
 	if (s == NULL)
 		return;
 	queue_free(s->q, sched_job_free);
-	while (!TAILQ_EMPTY(&s->lost))
-		sched_lost_free(s, TAILQ_FIRST(&s->lost));
+	lost_free(s->lost);
 	event_free(s->kick);
 	event_free(s->sweep);
-	event_free(s->retry);
-	free(s->full);
 	free(s);
 }
 

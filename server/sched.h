@@ -1,7 +1,8 @@
 /*
  * sched.h: the scheduler. It owns the in-memory queue, starts builds when
- * a slot and the ImageBuilder are free, and turns their results into the
- * stored records and response bodies.
+ * a slot and the ImageBuilder are free, and hands their results to
+ * outcome.h to be stored. What changes is told through sched_events, so
+ * that the scheduler knows nothing of those who listen.
  */
 #ifndef ASUD_SCHED_H
 #define ASUD_SCHED_H
@@ -19,7 +20,34 @@ struct sched_status {
 	size_t		 position;	/* waiting entries ahead */
 };
 
-struct sched	*sched_new(struct asud *);
+/*
+ * What the scheduler tells the daemon (also from inside sched_submit),
+ * each called with arg. They may read the scheduler's state (its status,
+ * live log, lost answers, queue) but not change it.
+ */
+struct sched_events {
+	/* The phase of the build of hash changed. */
+	void	(*state)(const char *hash, void *arg);
+	/* The queue moved: a build was queued, started or ended. */
+	void	(*queue_moved)(void *arg);
+	/* The build of hash printed len bytes at offset in its log. */
+	void	(*log)(const char *hash, size_t offset, const char *buf,
+		    size_t len, void *arg);
+	/*
+	 * The build of hash ended, its log too; then its record is final
+	 * (or lost) and it is no longer queued: state and queue_moved
+	 * follow.
+	 */
+	void	(*ended)(const char *hash, void *arg);
+	/* A successful build took seconds in its ImageBuilder. */
+	void	(*build_seconds)(double seconds, void *arg);
+	/* ImageBuilders were installed or removed: the catalog is stale. */
+	void	(*ib_changed)(void *arg);
+	void	*arg;
+};
+
+/* Sets up the scheduler; ev is copied. */
+struct sched	*sched_new(struct asud *, const struct sched_events *ev);
 /* Reloads the persisted queue after a start; interrupted builds rerun. */
 int		 sched_restore(struct sched *, char **cause);
 /*
@@ -40,8 +68,8 @@ size_t		 sched_queue_length(struct sched *);
 /*
  * A build whose result could not be stored, or that ran out of disk
  * space, is answered with a 500 kept in memory for a while (not cached in
- * the store). sched_lost_answer gives that body (owned by the scheduler,
- * valid until the next turn of the loop); 1 when there is one.
+ * the store; see lost.h). sched_lost_answer gives that body (owned by the
+ * scheduler, valid until the next turn of the loop); 1 when there is one.
  */
 int		 sched_lost_answer(struct sched *, const char *hash,
 		    const char **body, size_t *len);
@@ -59,8 +87,6 @@ int		 sched_lost_forget(struct sched *, const char *hash,
 const char	*sched_disk_full(struct sched *);
 /* Stops running builds (they run again at the next start) and frees. */
 void		 sched_free(struct sched *);
-/* Milliseconds since the epoch. */
-long long	 sched_now_ms(void);
 
 /* One queued or running build, as the operators' listing shows it. */
 struct sched_view {

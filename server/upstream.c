@@ -18,7 +18,6 @@
 #include "server/asud.h"
 #include "server/conf.h"
 #include "server/jsonw.h"
-#include "server/sched.h"
 #include "server/upstream.h"
 
 #define UPSTREAM_BUCKETS	512
@@ -39,8 +38,8 @@ struct upstream_entry {
 	struct fetch			*fetch;
 	struct upstream_waiters		 waiters;
 	int				 notifying;
-	uint64_t			 start_clock;	/* u->clock at the last start */
-	uint64_t			 done_clock;	/* u->clock at the last end */
+	uint64_t			 start_clock;	/* u->clock: started */
+	uint64_t			 done_clock;	/* u->clock: ended */
 	struct upstream_entry		*next;	/* hash chain */
 };
 

@@ -17,10 +17,10 @@ struct upstream;
 
 struct upstream_doc {
 	char		*path;		/* relative to upstream_url */
-	long		 status;	/* of the body held: 200; else the last answer */
+	long		 status;	/* 200 for a body held, else the last */
 	char		*body;		/* the last good body, or NULL */
 	size_t		 len;
-	int64_t		 fetched;	/* when upstream last confirmed it (s) */
+	int64_t		 fetched;	/* when upstream last said so (s) */
 	int64_t		 tried;		/* when a fetch last ended (s) */
 	char		*error;		/* why the last fetch failed, or NULL */
 	char		*etag;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/strv.h"
 #include "lib/xmalloc.h"
@@ -19,7 +20,6 @@
 #include "server/conf.h"
 #include "server/meta.h"
 #include "server/request.h"
-#include "server/sched.h"
 #include "server/upstream.h"
 #include "server/validate.h"
 
@@ -37,8 +37,8 @@ struct validate {
 	validate_done_cb	 done;
 	void			*arg;
 	enum validate_step	 step;
-	int			 forced;	/* this step refetched already */
-	uint64_t		 since;		/* upstream clock of this step */
+	int			 forced;	/* this step refetched */
+	uint64_t		 since;		/* its upstream clock */
 	char			*path;		/* upstream file of this step */
 };
 
@@ -50,7 +50,7 @@ validate_rescan(struct asud *a)
 {
 	struct catalog	*c;
 	char		*cause = NULL;
-	long long	 now = sched_now_ms();
+	long long	 now = clock_now_ms();
 
 	if (now - a->catalog_scanned_ms < VALIDATE_RESCAN_MS)
 		return (0);
@@ -115,11 +115,9 @@ validate_fail(struct validate *v, int code, const char *fmt, ...)
 	char	*msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	validate_finish(v, code, msg != NULL ? msg : "invalid request", NULL,
-	    NULL);
+	validate_finish(v, code, msg, NULL, NULL);
 	free(msg);
 }
 
@@ -233,8 +231,8 @@ validate_target(struct validate *v)
 	else
 		validate_fail(v, 400, "Unsupported target: %s. The requested "
 		    "target was either dropped, is still being built or is not "
-		    "supported by the selected version. Please check the forums "
-		    "or try again later.", v->r->target);
+		    "supported by the selected version. Please check the "
+		    "forums or try again later.", v->r->target);
 	return (0);
 }
 

@@ -161,7 +161,8 @@ wait_queue_moved(struct waiters *w)
 			    st.running != x->running ||
 			    st.position != x->position ||
 			    (st.phase != x->phase && (st.phase == NULL ||
-			    x->phase == NULL || strcmp(st.phase, x->phase) != 0)))
+			    x->phase == NULL ||
+			    strcmp(st.phase, x->phase) != 0)))
 				wait_release(x);
 		}
 	}
