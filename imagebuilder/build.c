@@ -24,7 +24,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "lib/compat.h"
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/sha256.h"
 #include "lib/strv.h"

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/strv.h"
 #include "lib/xmalloc.h"

@@ -32,7 +32,7 @@
 #include <event2/event.h>
 
 #include "lib/compat.h"
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/job.h"

@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/text.h"
 #include "lib/xmalloc.h"

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "server/conf.h"

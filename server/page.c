@@ -3,7 +3,7 @@
  */
 #include <stdlib.h>
 
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "lib/xmalloc.h"
 #include "server/http.h"
 #include "server/page.h"

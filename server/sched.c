@@ -14,7 +14,7 @@
 
 #include "lib/clock.h"
 #include "lib/compat.h"
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/strv.h"
 #include "lib/xmalloc.h"

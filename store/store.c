@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "lib/compat.h"
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/text.h"
 #include "lib/xmalloc.h"

@@ -12,7 +12,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "lib/compat.h"
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "lib/strv.h"
 #include "imagebuilder/catalog.h"
 #include "t/unit/tap.h"

@@ -27,7 +27,7 @@
 #include <event2/event.h>
 
 #include "lib/compat.h"
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "lib/sha256.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/fetch.h"

@@ -14,7 +14,7 @@
 
 #include <event2/event.h>
 
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "imagebuilder/catalog.h"
 #include "imagebuilder/ibcache.h"
 #include "imagebuilder/job.h"

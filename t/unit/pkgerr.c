@@ -5,7 +5,7 @@
  */
 #include <stdlib.h>
 
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "imagebuilder/pkgerr.h"
 #include "t/unit/tap.h"
 

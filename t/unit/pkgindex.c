@@ -5,7 +5,7 @@
  */
 #include <stdlib.h>
 
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "lib/strv.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/pkgindex.h"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "lib/compat.h"
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "lib/strv.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/keys.h"

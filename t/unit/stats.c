@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "lib/strv.h"
 #include "lib/xmalloc.h"
 #include "server/jsonw.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "lib/xmalloc.h"
 #include "store/store.h"
 #include "t/unit/tap.h"

@@ -21,7 +21,7 @@
 #include <event2/event.h>
 
 #include "lib/compat.h"
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/job.h"
 #include "imagebuilder/unpack.h"

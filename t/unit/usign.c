@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/usign.h"
 #include "t/unit/tap.h"

@@ -1,5 +1,5 @@
 /*
- * fsutil.c: directory creation, walks and removal, whole-file reads and writes.
+ * fs.c: directory creation, walks and removal, whole-file reads and writes.
  */
 #include <sys/stat.h>
 
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/fsutil.h"
+#include "lib/fs.h"
 #include "lib/xmalloc.h"
 
 static int	fs_rmtree_at(int, const char *);

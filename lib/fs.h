@@ -1,8 +1,8 @@
 /*
- * fsutil.h: small file-system helpers.
+ * fs.h: small file-system helpers.
  */
-#ifndef ASUD_FSUTIL_H
-#define ASUD_FSUTIL_H
+#ifndef ASUD_FS_H
+#define ASUD_FS_H
 
 #include <stddef.h>
 
