@@ -25,6 +25,7 @@
 #include "lib/log.h"
 #include "lib/sha256.h"
 #include "lib/strv.h"
+#include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/catalog.h"
 #include "imagebuilder/fetch.h"
@@ -223,21 +224,6 @@ ibcache_dir(struct ibcache_setup *s)
 	return (dir);
 }
 
-/* True for 64 lower-case hex digits at s. */
-static int
-ibcache_hex64(const char *s, size_t len)
-{
-	size_t	i;
-
-	if (len < SHA256_HEX_LEN)
-		return (0);
-	for (i = 0; i < SHA256_HEX_LEN; i++)
-		if (!isdigit((unsigned char)s[i]) &&
-		    (s[i] < 'a' || s[i] > 'f'))
-			return (0);
-	return (1);
-}
-
 /*
  * True for an ImageBuilder tarball's name:
  * *-imagebuilder-*.Linux-x86_64.tar.{zst,xz}.
@@ -279,7 +265,7 @@ ibcache_find_tarball(struct ibcache_setup *s)
 		len = (size_t)(nl - p);
 		if (len > 0 && p[len - 1] == '\r')
 			len--;
-		if (len < SHA256_HEX_LEN + 3 || !ibcache_hex64(p, len) ||
+		if (len < SHA256_HEX_LEN + 3 || !text_is_hex64(p) ||
 		    p[SHA256_HEX_LEN] != ' ')
 			continue;
 		name = p + SHA256_HEX_LEN + 1;

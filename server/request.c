@@ -404,7 +404,7 @@ request_num_int(const char *s, long long *v)
 	if (d != trunc(d))
 		return (REQUEST_INT_FRACTION);
 	if (d >= 9223372036854775808.0 || d <= -9223372036854775808.0)
-		return (REQUEST_INT_SIZE);	/* pydantic-core does the same */
+		return (REQUEST_INT_SIZE);	/* as pydantic-core */
 	*v = (long long)d;
 	return (REQUEST_INT_OK);
 }
