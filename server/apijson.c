@@ -291,11 +291,7 @@ apijson_overview(struct apijson_op *op)
 	g = jsonw_new();
 	if (op->kind == APIJSON_LATEST) {
 		yajl_gen_map_open(g);
-		jsonw_key(g, "latest");
-		yajl_gen_array_open(g);
-		for (i = 0; i < latest.n; i++)
-			jsonw_str(g, latest.v[i]);
-		yajl_gen_array_close(g);
+		jsonw_kv_strv(g, "latest", &latest);
 		yajl_gen_map_close(g);
 	} else if (op->kind == APIJSON_BRANCHES) {
 		yajl_gen_array_open(g);
@@ -304,11 +300,7 @@ apijson_overview(struct apijson_op *op)
 		yajl_gen_array_close(g);
 	} else {
 		yajl_gen_map_open(g);
-		jsonw_key(g, "latest");
-		yajl_gen_array_open(g);
-		for (i = 0; i < latest.n; i++)
-			jsonw_str(g, latest.v[i]);
-		yajl_gen_array_close(g);
+		jsonw_kv_strv(g, "latest", &latest);
 		jsonw_key(g, "branches");
 		yajl_gen_map_open(g);
 		for (i = 0; i < a->conf->nbranches; i++) {
