@@ -1,0 +1,208 @@
+#
+# Mkstandin::IB: writes one stand-in ImageBuilder directory: its
+# metadata files (.targetinfo, .config, .standin/), its keys, and the
+# engine (standin-ib and its StandinIB modules, which live beside
+# mkstandin) in scripts/.
+#
+package Mkstandin::IB;
+
+use v5.36;
+
+use Digest::SHA qw(sha256_hex);
+use File::Basename qw(basename dirname);
+use File::Path qw(make_path remove_tree);
+use Exporter qw(import);
+use Mkstandin::Util;
+use Mkstandin::Model;
+use Mkstandin::Feeds;
+use Mkstandin::Make;
+
+our @EXPORT = qw(write_ib install_ib);
+
+# The engine lives beside mkstandin, one directory above this module.
+my $ENGINE = dirname(dirname(__FILE__));
+
+# .targetinfo in the syntax of the real one (one block, one stanza per
+# device).
+sub targetinfo_text ($m) {
+	my $out = "Target: $m->{target}\nTarget-Board: $m->{board}\n"
+	    . "Target-Name: $m->{name} ($m->{subname})\n"
+	    . "Target-Arch: $m->{arch}\n"
+	    . "Target-Arch-Packages: $m->{arch_packages}\n"
+	    . "Linux-Version: $m->{linux}\nLinux-Release: $m->{krel}\n"
+	    . 'Default-Packages: ' . join(' ', @{$m->{defaults}}) . "\n";
+
+	for my $d (@{$m->{devices}}) {
+		my @titles = map { title_text($_) } @{$d->{titles}};
+		shift @titles;
+		$out .= "Target-Profile: DEVICE_$d->{id}\n"
+		    . "Target-Profile-Name: $d->{title}\n"
+		    . 'Target-Profile-Packages: ' . join(' ', @{$d->{packages}})
+		    . "\nTarget-Profile-hasImageMetadata: 1\n"
+		    . 'Target-Profile-SupportedDevices: '
+		    . join(' ', @{$d->{supported}}) . "\n"
+		    . "Target-Profile-Description:\n"
+		    . "Build firmware images for $d->{title}\n";
+		if (@titles) {
+			$out .= "Alternative device titles:\n";
+			$out .= "- $_\n" for @titles;
+		}
+		$out .= "\@\@\n";
+	}
+	return $out;
+}
+
+# .standin/devices: images and size limits per device.
+sub devices_text ($m) {
+	my $out = '';
+
+	for my $d (@{$m->{devices}}) {
+		$out .= "Device: $d->{id}\n";
+		$out .= "Image-Size: $d->{image_size}\n"
+		    if defined $d->{image_size};
+		$out .= 'Titles: ' . $JSON->encode($d->{titles}) . "\n";
+		$out .= "Image: $_->{fs} $_->{type} $_->{suffix}\n"
+		    for @{$d->{images}};
+		$out .= "\@\@\n";
+	}
+	return $out;
+}
+
+# .standin/target: the static facts the engine needs.
+sub target_text ($m) {
+	return "VERSION=$m->{version}\nREVISION=$m->{revision}\n"
+	    . "SOURCE_DATE_EPOCH=$m->{sde}\nBOARD=$m->{board}\n"
+	    . "SUBTARGET=$m->{subtarget}\nARCH=$m->{arch}\n"
+	    . "ARCH_PACKAGES=$m->{arch_packages}\n"
+	    . "LINUX_VERSION=$m->{linux}\nLINUX_RELEASE=$m->{krel}\n"
+	    . "VERMAGIC=$m->{vermagic}\nFLAVOUR=$m->{flavour}\n"
+	    . 'PARTITIONED=' . ($m->{partitioned} ? 'y' : 'n') . "\n";
+}
+
+# .config with the symbols servers and the engine look at.
+sub config_text ($m) {
+	my $snap = $m->{version} eq 'SNAPSHOT';
+	my $set = sub ($k, $on) {
+		return $on ? "CONFIG_$k=y\n" : "# CONFIG_$k is not set\n";
+	};
+
+	return "CONFIG_TARGET_$m->{board}=y\n"
+	    . "CONFIG_TARGET_$m->{board}_$m->{subtarget}=y\n"
+	    . "CONFIG_TARGET_BOARD=\"$m->{board}\"\n"
+	    . "CONFIG_TARGET_SUBTARGET=\"$m->{subtarget}\"\n"
+	    . "CONFIG_TARGET_ARCH_PACKAGES=\"$m->{arch_packages}\"\n"
+	    . "CONFIG_ARCH=\"$m->{arch}\"\n"
+	    . $set->('TARGET_ROOTFS_SQUASHFS', 1)
+	    . $set->('TARGET_ROOTFS_EXT4FS', $m->{ext4})
+	    . $set->('TARGET_ROOTFS_INITRAMFS', 0)
+	    . "CONFIG_TARGET_ROOTFS_PARTSIZE=104\n"
+	    . $set->('TARGET_IMAGES_GZIP', $m->{gzip})
+	    . $set->('JSON_OVERVIEW_IMAGE_INFO', 1)
+	    . $set->('JSON_CYCLONEDX_SBOM', 0)
+	    . $set->('SIGNATURE_CHECK', 1)
+	    . $set->('USE_APK', $m->{flavour} eq 'apk')
+	    . "CONFIG_VERSION_DIST=\"OpenWrt\"\n"
+	    . "CONFIG_VERSION_NUMBER=\"$m->{version}\"\n"
+	    . "CONFIG_VERSION_CODE=\"\"\n"
+	    . 'CONFIG_VERSION_REPO="https://downloads.openwrt.org/'
+	    . version_path($m) . "\"\n"
+	    . $set->('VERSION_FILENAMES', !$snap)
+	    . $set->('VERSION_CODE_FILENAMES', 0);
+}
+
+# A fake key in the format of the real one.
+sub fake_key ($seed, $len) {
+	my $raw = '';
+
+	$raw .= pack('H*', sha256_hex("$seed " . length($raw)))
+	    while length($raw) < $len;
+	require MIME::Base64;
+	return MIME::Base64::encode_base64(substr($raw, 0, $len), '');
+}
+
+# Copies the engine into a directory: standin-ib and its StandinIB modules.
+sub copy_engine ($scripts) {
+	my $dh;
+
+	spew("$scripts/standin-ib", slurp("$ENGINE/standin-ib"), 0755);
+	opendir($dh, "$ENGINE/StandinIB")
+	    or die "mkstandin: cannot read $ENGINE/StandinIB: $!\n";
+	for my $pm (sort grep { /\.pm$/ } readdir($dh)) {
+		spew("$scripts/StandinIB/$pm", slurp("$ENGINE/StandinIB/$pm"));
+	}
+	closedir($dh);
+}
+
+# Writes the whole ImageBuilder directory.
+sub write_ib ($m, $dir) {
+	my $kdir = "$dir/build_dir/target-$m->{arch_packages}_musl/"
+	    . "linux-$m->{board}_$m->{subtarget}";
+	my $apk = $m->{flavour} eq 'apk';
+	my $local = '';
+
+	spew("$dir/Makefile", makefile_text());
+	spew("$dir/rules.mk", rules_text($m));
+	spew("$dir/include/version.mk", "# version.mk of a stand-in "
+	    . "ImageBuilder (generated by mkstandin).\n"
+	    . "REVISION:=$m->{revision}\nSOURCE_DATE_EPOCH:=$m->{sde}\n"
+	    . "VERSION_NUMBER:=$m->{version}\nVERSION_DIST:=OpenWrt\n");
+	spew("$dir/include/image.mk", image_mk_text());
+	spew("$dir/target/linux/$m->{board}/image/Makefile",
+	    "include \$(TOPDIR)/rules.mk\ninclude \$(INCLUDE_DIR)/image.mk\n");
+	spew("$dir/.config", config_text($m));
+	spew("$dir/.targetinfo", targetinfo_text($m));
+	spew("$dir/.standin/target", target_text($m));
+	spew("$dir/.standin/devices", devices_text($m));
+	for my $feed (feeds($m)) {
+		spew("$dir/.standin/feeds/$feed/Packages",
+		    packages_text($m, $feed, 1));
+	}
+	spew("$dir/.standin/local/Packages", packages_text($m, 'local', 1));
+	spew("$dir/.standin/README", "Data of the stand-in ImageBuilder "
+	    . "engine (scripts/standin-ib): the package feeds by feed name,\n"
+	    . "the devices with their images and size limits (Image-Size "
+	    . "is IMAGE_SIZE in bytes),\nand the static facts of the "
+	    . "target.\n");
+	spew($apk ? "$dir/repositories" : "$dir/repositories.conf",
+	    repositories_text($m));
+	spew("$dir/packages/README.md", "Put extra packages here; the "
+	    . "package index is rebuilt when they change.\n");
+	if ($apk) {
+		spew("$dir/keys/openwrt-snapshots.pem", "-----BEGIN PUBLIC "
+		    . "KEY-----\n" . fake_key("apk $m->{version}", 91)
+		    . "\n-----END PUBLIC KEY-----\n");
+	} else {
+		my $fp = substr(sha256_hex("usign $m->{version}"), 0, 16);
+		spew("$dir/keys/$fp", "untrusted comment: OpenWrt "
+		    . "$m->{version} release key (stand-in)\n"
+		    . fake_key("usign $m->{version}", 42) . "\n");
+	}
+	spew("$dir/staging_dir/host/bin/README", "The stand-in "
+	    . "ImageBuilder has no host tools; scripts/standin-ib does "
+	    . "their work.\n");
+	spew("$kdir/linux-$m->{linux}/.config", "# Linux/$m->{arch} "
+	    . "$m->{linux} Kernel Configuration (stand-in)\n");
+	copy_engine("$dir/scripts");
+	make_path("$dir/target/linux/generic");
+}
+
+# Writes an ImageBuilder to its place under the root, replacing the old
+# one only once the new one is complete.
+sub install_ib ($m, $root) {
+	my $parent = "$root/$m->{version}/$m->{board}";
+	my $final = "$parent/$m->{subtarget}";
+	my $new = "$parent/.$m->{subtarget}.new$$";
+	my $old = "$parent/.$m->{subtarget}.old$$";
+
+	remove_tree($new);
+	write_ib($m, $new);
+	if (-e $final) {
+		rename($final, $old) or die "mkstandin: cannot move $final: "
+		    . "$!\n";
+	}
+	rename($new, $final) or die "mkstandin: cannot create $final: $!\n";
+	remove_tree($old);
+	return $final;
+}
+
+1;
