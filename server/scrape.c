@@ -7,7 +7,6 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -15,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/fs.h"
 #include "imagebuilder/fetch.h"
 #include "imagebuilder/ibcache.h"
 #include "imagebuilder/unpack.h"
@@ -34,84 +34,65 @@
 
 /* Reads one ".asud-size" file; 0 when missing or not a number. */
 static uint64_t
-scrape_size_file(int dirfd, const char *name)
+scrape_size_file(int dirfd)
 {
-	struct stat		 st;
-	char			 buf[32];
-	char			*end;
-	ssize_t			 n;
+	char			*buf, *end;
+	size_t			 len;
 	unsigned long long	 v;
-	int			 fd;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd == -1)
+	if (fs_read_file_at(dirfd, UNPACK_SIZE_FILE, 31, &buf, &len,
+	    NULL) == -1)
 		return (0);
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return (0);
-	}
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return (0);
-	buf[n] = '\0';
 	errno = 0;
 	v = strtoull(buf, &end, 10);
 	if (errno != 0 || end == buf || (*end != '\0' && *end != '\n'))
-		return (0);
+		v = 0;
+	free(buf);
 	return (v);
 }
 
-/*
- * Sums the unpacked sizes under dir, depth levels down
- * (<version>/<target>/<subtarget>); symbolic links are not followed.
- */
-static uint64_t
-scrape_walk(int dirfd, int depth)
-{
-	DIR		*d;
-	struct dirent	*de;
-	uint64_t	 sum = 0;
-	int		 fd;
+/* A walk of the ImageBuilder directory: the sum and the depth left. */
+struct scrape_walk {
+	uint64_t	sum;
+	int		depth;
+};
 
-	if (depth == 0)
-		return (scrape_size_file(dirfd, UNPACK_SIZE_FILE));
-	fd = dup(dirfd);
-	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
-		return (0);
+/*
+ * Adds the unpacked sizes below one entry, depth levels down
+ * (<version>/<target>/<subtarget>); hidden entries are not looked at and
+ * symbolic links are not followed.
+ */
+static void
+scrape_walk_cb(int dirfd, const char *name, void *arg)
+{
+	struct scrape_walk	*w = arg;
+	int			 fd;
+
+	if (name[0] == '.')
+		return;
+	if (w->depth > 1) {
+		w->depth--;
+		fs_dir_each(dirfd, name, scrape_walk_cb, w);
+		w->depth++;
+		return;
 	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		fd = openat(dirfd, de->d_name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd == -1)
-			continue;
-		sum += scrape_walk(fd, depth - 1);
-		close(fd);
-	}
-	closedir(d);
-	return (sum);
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return;
+	w->sum += scrape_size_file(fd);
+	close(fd);
 }
 
 /* The bytes of the unpacked ImageBuilders under root. */
 static uint64_t
 scrape_cache_bytes(const char *root)
 {
-	uint64_t	sum;
-	int		fd;
+	struct scrape_walk	w = { 0, 3 };
 
-	if (root == NULL)
-		return (0);
-	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1)
-		return (0);
-	sum = scrape_walk(fd, 3);
-	close(fd);
-	return (sum);
+	if (root != NULL)
+		fs_dir_each(AT_FDCWD, root, scrape_walk_cb, &w);
+	return (w.sum);
 }
 
 /* Counts one running build of the queue walk. */

@@ -165,6 +165,15 @@ is($t->wait_build($p->{json}{request_hash}, timeout => 120)->{status}, 200,
 
 ok(-f $t->ib_dir . '/23.05.4/ath79/generic/.asud-size',
     'a downloaded ImageBuilder notes its size');
+my $noted = 0;
+for my $f (glob($t->ib_dir . '/*/*/*/.asud-size')) {
+	open(my $fh, '<', $f) or die "$f: $!";
+	$noted += (<$fh> // 0) + 0;
+}
+my ($scraped) = $t->get('/metrics')->{content} =~
+    /^asud_imagebuilder_cache_bytes (\d+)$/m;
+cmp_ok($noted, '>', 0, 'the two ImageBuilders noted their sizes');
+is($scraped, $noted, '/metrics sums the sizes the ImageBuilders noted');
 is($t->stop, 0, 'clean stop');
 $t->check_log_clean;
 
