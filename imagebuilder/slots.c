@@ -491,7 +491,7 @@ slots_take(struct slots *s, const char *ib_dir, int cap, slots_ready_cb cb,
 			continue;
 		if (access(sl->dir, F_OK) == 0)
 			return (slots_use(sl));
-		sl->state = SLOTS_NONE;		/* evicted with its ImageBuilder */
+		sl->state = SLOTS_NONE;	/* evicted with its ImageBuilder */
 	}
 	for (n = 0; n < cap; n++) {
 		sl = &ib->v[n];

@@ -60,7 +60,7 @@ struct sched_job {
 	long long		 started_ms;
 	struct ibcache_wait	*wait;		/* its ImageBuilder is coming */
 	char			*revision;	/* what make info said */
-	struct slot		*slot;		/* its copy of the ImageBuilder */
+	struct slot		*slot;		/* its ImageBuilder copy */
 	struct slots_wait	*slot_wait;	/* the copy is being made */
 };
 
