@@ -677,7 +677,8 @@ ibcache_ib_list(const struct catalog *cat, struct ibcache_ib **out,
 				v = xreallocarray(v, n + 1, sizeof *v);
 				v[n].dir = xstrdup(catalog_target_dir(t));
 				v[n].size = strtoll(buf, NULL, 10) +
-				    slots_size(v[n].dir);
+				    slots_size_at(AT_FDCWD,
+				    v[n].dir);
 				v[n].used = st.st_mtime;
 				*total += v[n].size;
 				n++;

@@ -571,15 +571,15 @@ slots_size_entry(int dirfd, const char *name, void *arg)
 	free(path);
 }
 
-/* The bytes the slots of ib_dir hold. */
+/* The bytes the slots of the ImageBuilder name (below dirfd) hold. */
 long long
-slots_size(const char *ib_dir)
+slots_size_at(int dirfd, const char *name)
 {
 	long long	 bytes = 0;
 	char		*parent;
 
-	xasprintf(&parent, "%s/" SLOTS_DIR, ib_dir);
-	fs_dir_each(AT_FDCWD, parent, slots_size_entry, &bytes);
+	xasprintf(&parent, "%s/" SLOTS_DIR, name);
+	fs_dir_each(dirfd, parent, slots_size_entry, &bytes);
 	free(parent);
 	return (bytes);
 }

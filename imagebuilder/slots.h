@@ -47,8 +47,11 @@ const char	*slots_dir(const struct slot *);
 void		 slots_give(struct slot *);
 /* The ImageBuilder ib_dir goes away: its slots are forgotten. */
 void		 slots_forget(struct slots *, const char *ib_dir);
-/* Bytes of file data the slots of ib_dir hold of their own. */
-long long	 slots_size(const char *ib_dir);
+/*
+ * Bytes of file data the slots of the ImageBuilder name (relative to
+ * dirfd, or AT_FDCWD) hold of their own.
+ */
+long long	 slots_size_at(int dirfd, const char *name);
 /* Slots of ib_dir made so far and how many are in use (metrics, tests). */
 void		 slots_count(struct slots *, const char *ib_dir, int *made,
 		    int *busy);

@@ -5,7 +5,7 @@
 # ImageBuilder builds run in the ImageBuilder itself, one at a time.
 use strict;
 use warnings;
-use File::Path qw(make_path);
+use File::Path qw(make_path remove_tree);
 use Test::More;
 use Time::HiRes qw(sleep time);
 use AsudTest;
@@ -139,4 +139,56 @@ ok(!-e $one->ib_dir . '/1.2.3/testtarget/testsubtarget/.asud-slots',
     'one slot: no copy made');
 is($one->stop, 0, 'one slot: clean stop');
 $one->check_log_clean;
+
+# 5. Slots of a downloaded ImageBuilder count in its disk use, and are
+# made anew when upstream replaces it.
+SKIP: {
+skip('the usign-sign test tool (ASUD_USIGN_SIGN) is needed', 1)
+    unless $ENV{ASUD_USIGN_SIGN} && -x $ENV{ASUD_USIGN_SIGN};
+my $v = AsudTest->new(upstream => 'http', only => ['23.05.4/ath79/generic'],
+    conf => { build_jobs => 2, metadata_refresh => '1s',
+    allow_defaults => 'true' }, env => { STANDIN_TIME_SCALE => 1 });
+remove_tree($v->ib_dir . '/23.05.4');
+$v->start;
+$t = $v;
+%BASE = (version => '23.05.4', target => 'ath79/generic',
+    profile => 'tplink_archer-c7-v5', packages => []);
+my $gib = $v->ib_dir . '/23.05.4/ath79/generic';
+@h = post_batch('old', 2);
+(undef, undef, @res) = watch(@h);
+is(scalar(grep { $_->{status} == 200 } @res), 2, 'moves: built twice');
+my $old = $res[0]{json}{version_code};
+my $own = do { local (@ARGV, $/) = ("$gib/.asud-size"); <> } + 0;
+my $slotted = 0;
+$slotted += do { local (@ARGV, $/) = ($_); <> } + 0
+    for glob("$gib/.asud-slots/*/.asud-size");
+ok($slotted > 0, 'moves: the slots note their bytes');
+my ($bytes) = $v->get('/metrics')->{content} =~
+    /^asud_imagebuilder_cache_bytes (\d+)$/m;
+is($bytes, $own + $slotted, 'moves: the cache counts the slots');
+my ($ino) = (stat("$gib/.asud-slots/0/.config"))[1];
+my $new = 'r99999-0123456789';
+$v->bump_revision('releases/23.05.4/targets/ath79/generic', $old, $new);
+my $deadline = time + 20;
+my $seen = '';
+while ($seen ne $new && time < $deadline) {
+	$seen = $v->get('/api/v1/revision/23.05.4/ath79/generic')
+	    ->{json}{revision} // '';
+	sleep 0.3;
+}
+is($seen, $new, 'moves: upstream offers the new revision');
+@h = post_batch('new', 2);
+(undef, undef, @res) = watch(@h);
+is(scalar(grep { ($_->{json}{version_code} // '') eq $new } @res), 2,
+    'moves: both built with the new revision');
+$made = () = $v->log_text =~ /making the build slot/g;
+is($made, 4, 'moves: the slots were made again');
+my $cfg = do { local (@ARGV, $/) = ("$gib/.asud-slots/0/include/version.mk");
+    <> } // '';
+like($cfg, qr/\Q$new\E/, 'moves: the new slot is of the new ImageBuilder');
+isnt((stat("$gib/.asud-slots/0/.config"))[1], $ino,
+    'moves: not the old slot');
+is($v->stop, 0, 'moves: clean stop');
+$v->check_log_clean;
+}
 done_testing();
