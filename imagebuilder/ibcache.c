@@ -31,6 +31,7 @@
 #include "imagebuilder/fetch.h"
 #include "imagebuilder/ibcache.h"
 #include "imagebuilder/job.h"
+#include "imagebuilder/slots.h"
 #include "imagebuilder/unpack.h"
 #include "imagebuilder/usign.h"
 
@@ -617,9 +618,7 @@ int
 ibcache_remove(struct ibcache *c, const char *dir)
 {
 	static unsigned int	 n;
-	char			*tmp, *trash, *cause = NULL;
-	char			*argv[] = { (char *)"rm", (char *)"-rf",
-				    (char *)"--", NULL, NULL };
+	char			*tmp, *trash;
 	int			 rc;
 
 	xasprintf(&tmp, "%s/.tmp", c->root);
@@ -631,14 +630,25 @@ ibcache_remove(struct ibcache *c, const char *dir)
 		free(trash);
 		return (-1);
 	}
-	argv[3] = trash;
-	if (job_run(argv, "/", NULL, 0, ibcache_rm_output, ibcache_rm_done,
-	    NULL, NULL, &cause) == NULL) {
-		log_warnx("cannot remove %s: %s", trash, cause);
-		free(cause);
-	}
+	ibcache_discard(trash);
 	free(trash);
 	return (0);
+}
+
+/* Removes a tree (already out of the way) in a child. */
+void
+ibcache_discard(const char *path)
+{
+	char	*argv[] = { (char *)"rm", (char *)"-rf", (char *)"--", NULL,
+		    NULL };
+	char	*cause = NULL;
+
+	argv[3] = (char *)path;
+	if (job_run(argv, "/", NULL, 0, ibcache_rm_output, ibcache_rm_done,
+	    NULL, NULL, &cause) == NULL) {
+		log_warnx("cannot remove %s: %s", path, cause);
+		free(cause);
+	}
 }
 
 /* Collects the downloaded ImageBuilders with their size and last use. */
@@ -666,7 +676,9 @@ ibcache_ib_list(const struct catalog *cat, struct ibcache_ib **out,
 			    fs_read_file(path, 64, &buf, &len) == 0) {
 				v = xreallocarray(v, n + 1, sizeof *v);
 				v[n].dir = xstrdup(catalog_target_dir(t));
-				v[n].size = strtoll(buf, NULL, 10);
+				v[n].size = strtoll(buf, NULL, 10) +
+				    slots_size_at(AT_FDCWD,
+				    v[n].dir);
 				v[n].used = st.st_mtime;
 				*total += v[n].size;
 				n++;

@@ -60,6 +60,8 @@ int		 ibcache_evict(struct ibcache *, const struct catalog *cat,
  * removes it in a child; 0, or -1 when it could not be moved.
  */
 int		 ibcache_remove(struct ibcache *, const char *dir);
+/* Removes the tree path, already out of every build's way, in a child. */
+void		 ibcache_discard(const char *path);
 /* Marks the ImageBuilder dir used now (eviction goes by last use). */
 void		 ibcache_touch(const char *dir);
 /*

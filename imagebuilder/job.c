@@ -804,34 +804,76 @@ job_claimed(pid_t pid, pid_t pgrp, pid_t sid)
 	return (0);
 }
 
+/* Kills pid, an orphan of ours, unless it is ours to keep. */
+static void
+job_sweep_one(pid_t pid, pid_t self)
+{
+	pid_t	ppid, pgrp, sid;
+
+	if (pid <= 1 || pid == self ||
+	    job_proc_stat(pid, &ppid, &pgrp, &sid) == -1 ||
+	    ppid != self || job_known(pid) || job_claimed(pid, pgrp, sid))
+		return;
+	log_info("killing process %ld, left behind by a build", (long)pid);
+	if (pgrp == pid)
+		kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+}
+
+/*
+ * The daemon's children from /proc/self/task/<pid>/children (the daemon
+ * has one thread), each handed to job_sweep_one; -1 when the kernel has
+ * no such file.
+ */
+static int
+job_sweep_children(pid_t self)
+{
+	char	 path[64], buf[4096], *p, *end;
+	ssize_t	 n;
+	size_t	 len = 0;
+	long	 pid;
+	int	 fd;
+
+	snprintf(path, sizeof path, "/proc/self/task/%ld/children",
+	    (long)self);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	while (len < sizeof buf - 1 && (n = read(fd, buf + len,
+	    sizeof buf - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	if (len == sizeof buf - 1)
+		return (-1);		/* too many to list here: scan */
+	buf[len] = '\0';
+	for (p = buf; *p != '\0'; p = end) {
+		pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		job_sweep_one((pid_t)pid, self);
+	}
+	return (0);
+}
+
 /*
  * Kills the orphans re-parented to us (we are their subreaper) that are
  * no child we started and that no running job may still own: what an
- * ended job left behind, out of its process group.
+ * ended job left behind, out of its process group. Only the daemon's
+ * children are looked at where the kernel lists them; else all of /proc.
  */
 static void
 job_sweep(void)
 {
 	DIR		*d;
 	struct dirent	*de;
-	pid_t		 self = getpid(), pid, ppid, pgrp, sid;
+	pid_t		 self = getpid(), pid;
 	char		*end;
 
-	if ((d = opendir("/proc")) == NULL)
+	if (job_sweep_children(self) == 0 || (d = opendir("/proc")) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		pid = (pid_t)strtol(de->d_name, &end, 10);
-		if (*end != '\0' || pid <= 1 || pid == self)
-			continue;
-		if (job_proc_stat(pid, &ppid, &pgrp, &sid) == -1 ||
-		    ppid != self || job_known(pid) ||
-		    job_claimed(pid, pgrp, sid))
-			continue;
-		log_info("killing process %ld, left behind by a build",
-		    (long)pid);
-		if (pgrp == pid)
-			kill(-pid, SIGKILL);
-		kill(pid, SIGKILL);
+		if (*end == '\0')
+			job_sweep_one(pid, self);
 	}
 	closedir(d);
 }

@@ -101,6 +101,31 @@ fs_rmtree(const char *path)
 	return (fs_rmtree_at(AT_FDCWD, path));
 }
 
+/* Adds the bytes of one entry (a directory's: recursively) to *arg. */
+static void
+fs_tree_size_entry(int dirfd, const char *name, void *arg)
+{
+	long long	*bytes = arg;
+	struct stat	 st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return;
+	if (S_ISDIR(st.st_mode))
+		fs_dir_each(dirfd, name, fs_tree_size_entry, arg);
+	else if (S_ISREG(st.st_mode))
+		*bytes += (long long)st.st_size;
+}
+
+/* Bytes of file data in a tree, links not followed. */
+long long
+fs_tree_size(int parent, const char *name)
+{
+	long long	bytes = 0;
+
+	fs_tree_size_entry(parent, name, &bytes);
+	return (bytes);
+}
+
 /* Reads a regular file whole, refusing anything larger than max. */
 int
 fs_read_file(const char *path, size_t max, char **buf, size_t *len)

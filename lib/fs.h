@@ -20,6 +20,11 @@ typedef void (*fs_dir_cb)(int dirfd, const char *name, void *arg);
  * symbolic link to it; 0, or -1 with errno when it cannot be read.
  */
 int	fs_dir_each(int parent, const char *name, fs_dir_cb cb, void *arg);
+/*
+ * Bytes of file data in the tree name (relative to parent, or AT_FDCWD),
+ * symbolic links not followed; unreadable parts count nothing.
+ */
+long long fs_tree_size(int parent, const char *name);
 /* rm -rf that never follows symbolic links; 0 or -1 with errno. */
 int	fs_rmtree(const char *path);
 /*

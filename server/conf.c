@@ -44,6 +44,7 @@ static const struct conf_key conf_keys[] = {
 	CONF_S(state_dir, "/var/lib/asud"),
 	CONF_S(imagebuilder_dir, "/var/lib/asud/imagebuilders"),
 	CONF_I(build_jobs, 1, 256, "1"),
+	CONF_I(slots_per_imagebuilder, 0, 64, "0"),
 	CONF_D(job_timeout, 1, 86400, "600"),
 	CONF_I(max_pending_jobs, 0, 1000000, "200"),
 	CONF_B(allow_defaults, "false"),

@@ -22,6 +22,7 @@ struct conf {
 	char	*state_dir;			/* LMDB, built images */
 	char	*imagebuilder_dir;		/* <version>/<target>/<sub>/ */
 	int	 build_jobs;			/* parallel builds */
+	int	 slots_per_imagebuilder;	/* copies per target; 0: jobs */
 	int	 job_timeout;			/* seconds per build */
 	int	 max_pending_jobs;		/* 529 above this */
 	int	 allow_defaults;

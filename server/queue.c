@@ -132,28 +132,29 @@ queue_find(struct queue *q, const char *hash)
 	return (NULL);
 }
 
-/* True when a running entry holds this ImageBuilder. */
-static int
-queue_busy(struct queue *q, const char *ib_key)
+/* Running entries that hold this ImageBuilder. */
+size_t
+queue_busy(const struct queue *q, const char *ib_key)
 {
-	struct queue_entry	*e;
+	const struct queue_entry	*e;
+	size_t				 n = 0;
 
 	TAILQ_FOREACH(e, &q->list, link)
 		if (e->running && strcmp(e->ib_key, ib_key) == 0)
-			return (1);
-	return (0);
+			n++;
+	return (n);
 }
 
 /* The best waiting entry that can start now. */
 struct queue_entry *
-queue_next(struct queue *q)
+queue_next(struct queue *q, size_t per_ib)
 {
 	struct queue_entry	*e;
 
 	TAILQ_FOREACH(e, &q->list, link) {
 		if (e->running || !e->ready)
 			continue;
-		if (!queue_busy(q, e->ib_key))
+		if (queue_busy(q, e->ib_key) < per_ib)
 			return (e);
 	}
 	return (NULL);

@@ -43,10 +43,12 @@ struct queue_entry *queue_add(struct queue *, uint64_t qkey, const char *hash,
 		    void *data);
 struct queue_entry *queue_find(struct queue *, const char *hash);
 /*
- * The first waiting, ready entry whose ib_key no running entry holds, or
- * NULL.
+ * The first waiting, ready entry whose ib_key fewer than per_ib running
+ * entries hold, or NULL.
  */
-struct queue_entry *queue_next(struct queue *);
+struct queue_entry *queue_next(struct queue *, size_t per_ib);
+/* How many running entries hold ib_key. */
+size_t		 queue_busy(const struct queue *, const char *ib_key);
 /* Marks an entry running (it keeps its place for the listing). */
 void		 queue_start(struct queue *, struct queue_entry *);
 /* Removes and frees an entry (not its data). */

@@ -22,6 +22,7 @@
 #include "imagebuilder/catalog.h"
 #include "imagebuilder/ibcache.h"
 #include "imagebuilder/pkgchanges.h"
+#include "imagebuilder/slots.h"
 #include "store/store.h"
 #include "server/asud.h"
 #include "server/conf.h"
@@ -59,6 +60,8 @@ struct sched_job {
 	long long		 started_ms;
 	struct ibcache_wait	*wait;		/* its ImageBuilder is coming */
 	char			*revision;	/* what make info said */
+	struct slot		*slot;		/* its ImageBuilder copy */
+	struct slots_wait	*slot_wait;	/* the copy is being made */
 };
 
 struct sched {
@@ -68,12 +71,15 @@ struct sched {
 	struct event		*kick;
 	struct event		*sweep;
 	struct lost		*lost;
+	struct slots		*slots;
 };
 
 static void	sched_kick(struct sched *);
 static void	sched_forget(struct sched_job *);
 static void	sched_fail_unstored(struct sched_job *, const char *, int);
 static void	sched_build_log(const char *, size_t, void *);
+static int	sched_ib_moved(struct sched_job *, const char *);
+static void	sched_ib_replace(struct sched *, const char *, const char *);
 
 /* Frees a job and everything it owns (not its queue entry). */
 static void
@@ -87,6 +93,10 @@ sched_job_free(void *arg)
 		build_cancel(j->build);
 	if (j->wait != NULL)
 		ibcache_cancel(j->wait);
+	if (j->slot_wait != NULL)
+		slots_cancel(j->slot_wait);
+	if (j->slot != NULL)
+		slots_give(j->slot);
 	request_free(&j->req);
 	free(j->profile_id);
 	free(j->request_json);
@@ -181,6 +191,7 @@ sched_new(struct asud *a, const struct sched_events *ev)
 		fatalx("sched_new: out of memory");
 	event_add(s->sweep, &tv);
 	s->lost = lost_new(a);
+	s->slots = slots_new();
 	return (s);
 }
 
@@ -338,14 +349,25 @@ static void
 sched_forget(struct sched_job *j)
 {
 	struct sched	*s = j->s;
+	char		*old = NULL, *key = NULL;
 
 	if (j->tmp != NULL && fs_rmtree(j->tmp) == -1)
 		log_warn("cannot remove %s", j->tmp);
+	if (j->qe != NULL && j->qe->running && sched_ib_moved(j,
+	    j->qe->ib_key)) {
+		old = xstrdup(j->qe->ib_key);
+		xasprintf(&key, "%s/%s", j->req.version, j->req.target);
+	}
 	if (j->qe != NULL)
 		queue_remove(s->q, j->qe);
 	s->ev.ended(j->hash, s->ev.arg);
 	s->ev.state(j->hash, s->ev.arg);
 	sched_job_free(j);
+	/* The last build in an ImageBuilder upstream replaced ended. */
+	if (old != NULL && queue_busy(s->q, old) == 0)
+		sched_ib_replace(s, old, key);
+	free(old);
+	free(key);
 	s->ev.queue_moved(s->ev.arg);
 	sched_kick_later(s);
 }
@@ -420,6 +442,12 @@ sched_ib_replace(struct sched *s, const char *dir, const char *key)
 		e->ib_key = xstrdup(key);
 		e->ready = 0;
 	}
+	/* Builds still run in its slots: it goes when the last one ends. */
+	if (queue_busy(s->q, old) > 0) {
+		free(old);
+		return;
+	}
+	slots_forget(s->slots, old);
 	ibcache_remove(s->a->ibcache, old);
 	s->ev.ib_changed(s->ev.arg);
 	free(old);
@@ -486,15 +514,78 @@ sched_tmp(struct sched_job *j, const char *ib_dir, char **cause)
 	return (0);
 }
 
+/* Copies of one ImageBuilder that may build at once. */
+static int
+sched_slots_cap(const struct sched *s)
+{
+	const struct conf	*c = s->a->conf;
+
+	if (c->slots_per_imagebuilder > 0 &&
+	    c->slots_per_imagebuilder < c->build_jobs)
+		return (c->slots_per_imagebuilder);
+	return (c->build_jobs);
+}
+
+/* Runs the build of a started job in ib_dir (the ImageBuilder or a slot). */
+static void
+sched_run(struct sched_job *j, const char *ib_dir)
+{
+	struct build_spec	 spec;
+	struct strv		 wrapper = STRV_INITIALIZER;
+	struct strv		 hide = STRV_INITIALIZER;
+	char			*label, *cause = NULL;
+
+	xasprintf(&label, "/store/%s", j->hash);
+	sched_spec(j, ib_dir, &spec, &wrapper, &hide);
+	spec.bin_dir_label = label;
+	log_info("build %.12s started: %s %s %s in %s", j->hash,
+	    j->req.version, j->req.target, j->profile_id, ib_dir);
+	j->started_ms = clock_now_ms();
+	j->build = build_start(&spec, sched_build_phase, sched_build_log,
+	    sched_build_done, j, &cause);
+	free(label);
+	strv_clear(&wrapper);
+	strv_clear(&hide);
+	if (j->build == NULL) {
+		sched_fail(j, cause, NULL, NULL, NULL);
+		free(cause);
+	}
+}
+
+/* Keeps the ImageBuilders and their slots within the disk budget. */
+static void
+sched_evict(struct sched *s)
+{
+	if (ibcache_evict(s->a->ibcache, s->a->catalog,
+	    s->a->conf->imagebuilder_cache_max, sched_ib_in_use, s) > 0)
+		s->ev.ib_changed(s->ev.arg);
+}
+
+/* The slot of a started job was made, or could not be. */
+static void
+sched_slot_ready(struct slot *slot, const char *error, void *arg)
+{
+	struct sched_job	*j = arg;
+	char			*msg;
+
+	j->slot_wait = NULL;
+	if (slot == NULL) {
+		xasprintf(&msg, "Could not set up the build: %s", error);
+		sched_fail(j, msg, NULL, NULL, NULL);
+		free(msg);
+		return;
+	}
+	j->slot = slot;
+	sched_evict(j->s);
+	sched_run(j, slots_dir(slot));
+}
+
 /* Starts the build of one queue entry. */
 static void
 sched_start(struct sched *s, struct queue_entry *e)
 {
 	struct sched_job	*j = e->data;
-	struct build_spec	 spec;
-	struct strv		 wrapper = STRV_INITIALIZER;
-	struct strv		 hide = STRV_INITIALIZER;
-	char			*label, *key, *cause = NULL;
+	char			*key, *cause = NULL;
 
 	if (sched_ib_moved(j, e->ib_key)) {
 		xasprintf(&key, "%s/%s", j->req.version, j->req.target);
@@ -513,18 +604,18 @@ sched_start(struct sched *s, struct queue_entry *e)
 		return;
 	}
 	ibcache_touch(e->ib_key);
-	xasprintf(&label, "/store/%s", j->hash);
-	sched_spec(j, e->ib_key, &spec, &wrapper, &hide);
-	spec.bin_dir_label = label;
-	log_info("build %.12s started: %s %s %s", j->hash, j->req.version,
-	    j->req.target, j->profile_id);
-	j->started_ms = clock_now_ms();
-	j->build = build_start(&spec, sched_build_phase, sched_build_log,
-	    sched_build_done, j, &cause);
-	free(label);
-	strv_clear(&wrapper);
-	strv_clear(&hide);
-	if (j->build == NULL) {
+	if (sched_slots_cap(s) == 1) {
+		sched_run(j, e->ib_key);
+		return;
+	}
+	j->slot = slots_take(s->slots, e->ib_key, sched_slots_cap(s),
+	    sched_slot_ready, j, &j->slot_wait, &cause);
+	if (j->slot != NULL)
+		sched_run(j, slots_dir(j->slot));
+	else if (j->slot_wait != NULL) {
+		j->phase = "container_setup";
+		s->ev.state(j->hash, s->ev.arg);
+	} else {
 		sched_fail(j, cause, NULL, NULL, NULL);
 		free(cause);
 	}
@@ -560,9 +651,7 @@ sched_ib_done(const char *dir, const char *error, void *arg)
 	    j->req.target)) != NULL)
 		ibcache_note_revision(dir, rev, 1);
 	s->ev.ib_changed(s->ev.arg);	/* let validation see it at once */
-	if (ibcache_evict(s->a->ibcache, s->a->catalog,
-	    s->a->conf->imagebuilder_cache_max, sched_ib_in_use, s) > 0)
-		s->ev.ib_changed(s->ev.arg);
+	sched_evict(s);
 	sched_kick_later(s);
 }
 
@@ -587,11 +676,14 @@ sched_prepare(struct sched *s)
 		 */
 		t = catalog_target(s->a->catalog, j->req.version,
 		    j->req.target);
-		if (t != NULL && (dir = catalog_target_dir(t)) != NULL &&
-		    !sched_ib_moved(j, dir)) {
+		dir = t != NULL ? catalog_target_dir(t) : NULL;
+		if (dir != NULL && !sched_ib_moved(j, dir)) {
 			queue_set_ready(e, dir);
 			continue;
 		}
+		/* Its replacement comes once the builds in the old one end. */
+		if (dir != NULL && queue_busy(s->q, dir) > 0)
+			continue;
 		vpath = meta_version_path(s->a, j->req.version);
 		j->phase = "download_imagebuilder";
 		j->wait = ibcache_ensure(s->a->ibcache, j->req.version,
@@ -609,7 +701,7 @@ sched_kick(struct sched *s)
 
 	sched_prepare(s);
 	while (queue_running(s->q) < (size_t)s->a->conf->build_jobs &&
-	    (e = queue_next(s->q)) != NULL)
+	    (e = queue_next(s->q, (size_t)sched_slots_cap(s))) != NULL)
 		sched_start(s, e);
 }
 
@@ -781,6 +873,7 @@ sched_free(struct sched *s)
 	if (s == NULL)
 		return;
 	queue_free(s->q, sched_job_free);
+	slots_free(s->slots);
 	lost_free(s->lost);
 	event_free(s->kick);
 	event_free(s->sweep);

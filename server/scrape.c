@@ -17,6 +17,7 @@
 #include "lib/fs.h"
 #include "imagebuilder/fetch.h"
 #include "imagebuilder/ibcache.h"
+#include "imagebuilder/slots.h"
 #include "imagebuilder/unpack.h"
 #include "store/store.h"
 #include "server/anscache.h"
@@ -66,6 +67,7 @@ static void
 scrape_walk_cb(int dirfd, const char *name, void *arg)
 {
 	struct scrape_walk	*w = arg;
+	uint64_t		 size;
 	int			 fd;
 
 	if (name[0] == '.')
@@ -80,7 +82,8 @@ scrape_walk_cb(int dirfd, const char *name, void *arg)
 	    O_CLOEXEC);
 	if (fd == -1)
 		return;
-	w->sum += scrape_size_file(fd);
+	if ((size = scrape_size_file(fd)) > 0)
+		w->sum += size + (uint64_t)slots_size_at(dirfd, name);
 	close(fd);
 }
 

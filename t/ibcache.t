@@ -166,14 +166,16 @@ is($t->wait_build($p->{json}{request_hash}, timeout => 120)->{status}, 200,
 ok(-f $t->ib_dir . '/23.05.4/ath79/generic/.asud-size',
     'a downloaded ImageBuilder notes its size');
 my $noted = 0;
-for my $f (glob($t->ib_dir . '/*/*/*/.asud-size')) {
+# Build slots (build_jobs = 2) count with their ImageBuilder.
+for my $f (glob($t->ib_dir . '/*/*/*/.asud-size ' . $t->ib_dir
+    . '/*/*/*/.asud-slots/*/.asud-size')) {
 	open(my $fh, '<', $f) or die "$f: $!";
 	$noted += (<$fh> // 0) + 0;
 }
 my ($scraped) = $t->get('/metrics')->{content} =~
     /^asud_imagebuilder_cache_bytes (\d+)$/m;
 cmp_ok($noted, '>', 0, 'the two ImageBuilders noted their sizes');
-is($scraped, $noted, '/metrics sums the sizes the ImageBuilders noted');
+is($scraped, $noted, '/metrics sums the sizes the ImageBuilders and slots noted');
 is($t->stop, 0, 'clean stop');
 $t->check_log_clean;
 
@@ -235,29 +237,7 @@ my %pinned = (%unpinned, version_code => $old);
 is($v->build({ %pinned })->{status}, 200, 'moves: a pinned build');
 
 my $new = 'r99999-0123456789';
-my $vg = $v->mirror_dir . '/releases/23.05.4/targets/ath79/generic';
-my $vtb = tarball($vg);
-(my $vtop = $vtb) =~ s{.*/}{};
-$vtop =~ s/\.tar\.zst$//;
-my $work = $v->dir . '/bump';
-mkdir($work);
-system('tar', '-C', $work, '-xf', $vtb) == 0 or die 'untar';
-for my $f ("$work/$vtop/.standin/target", "$work/$vtop/include/version.mk") {
-	my $text = do { local $/; open(my $fh, '<', $f) or die "$f: $!"; <$fh> };
-	$text =~ s/\Q$old\E/$new/g;
-	put($f, $text);
-}
-unlink($vtb);
-system('tar', '--zstd', '-C', $work, '-cf', $vtb, $vtop) == 0 or die 'tar';
-my $vsha = Digest::SHA->new(256)->addfile($vtb)->hexdigest;
-my $vsums = do { local $/; open(my $fh, '<', "$vg/sha256sums") or die; <$fh> };
-$vsums =~ s/^[0-9a-f]{64} (\*?\Q$vtop\E\.tar\.zst)$/$vsha $1/m;
-put("$vg/sha256sums", $vsums);
-system($ENV{ASUD_USIGN_SIGN}, '-s', $v->key_secret, "$vg/sha256sums") == 0
-    or die 'sign';
-my $pj = do { local $/; open(my $fh, '<', "$vg/profiles.json") or die; <$fh> };
-$pj =~ s/\Q$old\E/$new/g;
-put("$vg/profiles.json", $pj);
+$v->bump_revision('releases/23.05.4/targets/ath79/generic', $old, $new);
 
 # asud learns of it at its next metadata refresh.
 my $deadline = time + 20;

@@ -11,6 +11,7 @@ package AsudTest;
 use strict;
 use warnings;
 use Cwd qw(abs_path);
+use Digest::SHA;
 use File::Temp qw(tempdir);
 use File::Spec;
 use HTTP::Tiny;
@@ -333,6 +334,46 @@ sub write_mirror_json {
 	print $fh $JSON->encode($data);
 	close($fh);
 	rename("$file.tmp", $file) or die "$file: $!";
+}
+
+# Publishes another revision of one target on the mirror (upstream
+# tests; rel like "releases/23.05.4/targets/ath79/generic"): the
+# ImageBuilder tarball and profiles.json say new where they said old, and
+# sha256sums lists the new tarball and is signed again.
+sub bump_revision {
+	my ($self, $rel, $old, $new) = @_;
+	my $dir = $self->mirror_dir . "/$rel";
+	my $tb = (glob("$dir/*imagebuilder*.tar.zst"))[0] // die "no tarball";
+	(my $top = $tb) =~ s{.*/}{};
+	$top =~ s/\.tar\.zst$//;
+	my $work = "$self->{dir}/bump-$new";
+	my $edit = sub {
+		my ($f) = @_;
+		open(my $fh, '<', $f) or die "$f: $!";
+		my $text = do { local $/; <$fh> };
+		close($fh);
+		$text =~ s/\Q$old\E/$new/g;
+		open($fh, '>', $f) or die "$f: $!";
+		print $fh $text;
+		close($fh);
+	};
+	mkdir($work);
+	system('tar', '-C', $work, '-xf', $tb) == 0 or die 'untar';
+	$edit->($_) for ("$work/$top/.standin/target",
+	    "$work/$top/include/version.mk");
+	unlink($tb);
+	system('tar', '--zstd', '-C', $work, '-cf', $tb, $top) == 0 or die 'tar';
+	my $sha = Digest::SHA->new(256)->addfile($tb)->hexdigest;
+	open(my $fh, '<', "$dir/sha256sums") or die;
+	my $sums = do { local $/; <$fh> };
+	close($fh);
+	$sums =~ s/^[0-9a-f]{64} (\*?\Q$top\E\.tar\.zst)$/$sha $1/m;
+	open($fh, '>', "$dir/sha256sums") or die;
+	print $fh $sums;
+	close($fh);
+	system($ENV{ASUD_USIGN_SIGN}, '-s', $self->key_secret,
+	    "$dir/sha256sums") == 0 or die 'sign';
+	$edit->("$dir/profiles.json");
 }
 
 # The resident memory of a process in kB (from /proc; 0 when gone).

@@ -55,24 +55,35 @@ main(void)
 	ok(queue_find(q, H[1]) == b, "find by hash");
 	ok(queue_find(q, H[4]) == NULL, "unknown hash not found");
 
-	n = queue_next(q);
+	n = queue_next(q, 1);
 	ok(n == c, "next is the router");
 	queue_start(q, n);
 	is_int(queue_position(q, b), 0, "positions count only waiting ones");
-	n = queue_next(q);
+	n = queue_next(q, 1);
 	ok(n == b, "then the web page");
 	queue_start(q, n);
-	n = queue_next(q);
+	n = queue_next(q, 1);
 	ok(n == d, "the other request waits: its ImageBuilder is busy");
 	is_int(queue_running(q), 2, "two running");
 	queue_remove(q, b);
-	n = queue_next(q);
+	n = queue_next(q, 1);
 	ok(n == a, "after the build ends its ImageBuilder is free again");
 
 	/* Equal keys keep a stable order by hash. */
 	e = queue_add(q, queue_key(0, 2, delay), H[4], 2, 0, "v/t9", NULL);
 	ok(queue_position(q, e) > queue_position(q, a),
 	    "equal keys ordered by hash");
+
+	/* Slots: several builds of one ImageBuilder at once. */
+	queue_remove(q, e);
+	queue_start(q, a);
+	queue_start(q, d);
+	e = queue_add(q, queue_key(2000000, 0, delay), H[4], 0, 2000000,
+	    "v/t1", NULL);
+	e->ready = 1;
+	ok(queue_next(q, 1) == NULL, "one build per ImageBuilder: none");
+	ok(queue_next(q, 2) == e, "two per ImageBuilder: the second starts");
+	is_int(queue_busy(q, "v/t1"), 1, "one running on it");
 	queue_free(q, NULL);
 	return (done_testing());
 }

@@ -1,0 +1,80 @@
+#!/usr/bin/perl
+# make bench: build throughput. Eight distinct builds for one ImageBuilder
+# with the stand-in's delays on (it waits like a real build waits on
+# downloads and disks), with build_jobs = 1 and then build_jobs = 4, each
+# after a warm-up batch that makes the build slots; prints the wall time
+# of each batch, the speed-up, the stand-in's CPU seconds per build and
+# the server's own CPU time per build (everything but its children).
+use strict;
+use warnings;
+use POSIX qw(sysconf);
+use Time::HiRes qw(time);
+use AsudTest;
+
+my $BUILDS = $ENV{BENCH_BUILDS} // 8;
+my $SCALE = $ENV{BENCH_TIME_SCALE} // 1;
+my $TICK = sysconf(POSIX::_SC_CLK_TCK()) || 100;
+my %REQ = (version => '1.2.3', target => 'testtarget/testsubtarget',
+    profile => 'testprofile', packages => ['test1']);
+
+# utime+stime and cutime+cstime of a process, in seconds.
+sub cpu {
+	my ($pid) = @_;
+	open(my $fh, '<', "/proc/$pid/stat") or die "/proc/$pid/stat: $!";
+	my $stat = <$fh>;
+	$stat =~ s/^.*\)\s+//;
+	my @f = split ' ', $stat;
+	return (($f[11] + $f[12]) / $TICK, ($f[13] + $f[14]) / $TICK);
+}
+
+# Posts n distinct builds and waits (long polls) until all are done.
+sub batch {
+	my ($t, $tag, $n) = @_;
+	my @h;
+	for my $i (1 .. $n) {
+		my $r = $t->post('/api/v1/build', { %REQ,
+		    defaults => "echo $tag $i\n" });
+		die "bench: POST answered $r->{status}\n"
+		    unless $r->{status} == 202;
+		push @h, $r->{json}{request_hash};
+	}
+	for my $h (@h) {
+		my $r;
+		do {
+			$r = $t->get("/api/v1/build/$h?wait=60");
+		} while ($r->{status} == 202);
+		die "bench: a build failed: $r->{status} "
+		    . ($r->{json}{detail} // "") . "\n"
+		    unless $r->{status} == 200;
+	}
+}
+
+# One daemon with jobs builds at once: the measured batch's figures.
+sub run {
+	my ($jobs) = @_;
+	my $t = AsudTest->new(conf => { build_jobs => $jobs,
+	    allow_defaults => 'true' }, env => { STANDIN_TIME_SCALE => $SCALE },
+	    timeout => 120);
+	$t->start(args => ['-q']);
+	batch($t, "warm-up $jobs", $jobs);
+	my ($own0, $kids0) = cpu($t->pid);
+	my $t0 = time;
+	batch($t, "measured $jobs", $BUILDS);
+	my $wall = time - $t0;
+	my ($own1, $kids1) = cpu($t->pid);
+	$t->stop;
+	return { wall => $wall, own => ($own1 - $own0) / $BUILDS,
+	    kids => ($kids1 - $kids0) / $BUILDS };
+}
+
+my $one = run(1);
+my $four = run(4);
+printf "builds of one ImageBuilder:      %d, stand-in time scale %s\n",
+    $BUILDS, $SCALE;
+printf "build_jobs = 1:                  %.1f s\n", $one->{wall};
+printf "build_jobs = 4:                  %.1f s\n", $four->{wall};
+printf "speed-up:                        %.2fx\n", $one->{wall} / $four->{wall};
+printf "stand-in CPU per build:          %.2f s (jobs 1), %.2f s (jobs 4)\n",
+    $one->{kids}, $four->{kids};
+printf "server time per build:           %.1f ms (jobs 1), %.1f ms (jobs 4)\n",
+    $one->{own} * 1000, $four->{own} * 1000;
