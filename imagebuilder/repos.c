@@ -262,7 +262,7 @@ repos_rewrite(const char *text, size_t len, const char *mirror, int apk,
 		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			eol = end;
 		url = repos_line_url(p, eol, apk);
-		if (url != NULL && (size_t)(eol - url) > plen &&
+		if (url != NULL && (size_t)(eol - url) >= plen &&
 		    memcmp(url, REPOS_OFFICIAL, plen) == 0) {
 			repos_append(&out, &n, p, (size_t)(url - p));
 			repos_append(&out, &n, mirror, strlen(mirror));
