@@ -8,7 +8,7 @@
 # selection only what it did not have, and a damaged file in dl/ is
 # fetched again. The ImageBuilder's own repositories.conf is put back
 # after each build. A file:// mirror inside the hidden state directory
-# stays readable in the sandbox.
+# stays readable in the sandbox. The apk flavour does the same.
 #
 use strict;
 use warnings;
@@ -144,5 +144,29 @@ is($r->{status}, 200, 'a build from a hidden file:// mirror succeeds')
 is(sha256_hex(slurp("$fib/dl/$busybox") // ''), $files->{busybox}[1],
     'its package files were copied from the mirror');
 is($f->stop, 0, 'asud stops cleanly');
+
+# 6. apk: the same with packages.adb and .apk files.
+my $a = AsudTest->new(upstream => 'http', only => ['SNAPSHOT/x86/64']);
+$a->start;
+my $am = $a->mirror;
+my $aib = $a->ib_dir . '/SNAPSHOT/x86/64';
+my $arepos = slurp("$aib/repositories");
+$mark = $am->mark;
+$r = $a->build({ version => 'SNAPSHOT', target => 'x86/64',
+    profile => 'generic', packages => ['luci'] });
+is($r->{status}, 200, 'apk: the build succeeds') or diag($r->{json}{stderr});
+my @apk = grep { $_->{path} =~ /\.apk$/ } $am->requests(since => $mark);
+my %once;
+$once{$_->{path}}++ for @apk;
+ok(@apk > 10, 'apk: it fetched package files from the mirror');
+is_deeply([ grep { $once{$_} != 1 } sort keys %once ], [],
+    'apk: each of them once');
+ok($am->count('/snapshots/packages/x86_64/base/packages.adb',
+    since => $mark) > 0, 'apk: the indexes are packages.adb');
+my ($one) = sort keys %once;
+ok(defined $one && -s "$aib/dl/" . ($one =~ s{.*/}{}r),
+    'apk: the files are in dl/');
+is(slurp("$aib/repositories"), $arepos, 'apk: repositories is put back');
+is($a->stop, 0, 'asud stops cleanly');
 
 done_testing();
