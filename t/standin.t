@@ -447,6 +447,17 @@ is($rc, 0, 'a file:// feed in repositories.conf is read');
 like($out, qr/^custom-pkg - 3\.1-1$/m, 'and its package installed');
 is(slurp("$T/dl/custom-pkg_3.1-1_testarch.ipk"), "stand-in package\n",
     'its file copied into dl/');
+my $fixed = slurp("$feed/Packages");
+spew("$feed/Packages", $fixed =~ s/^(Filename: custom-pkg.*\n)/$1Size: 17\n/mr
+    =~ s/^(Size: 17\n)/$1SHA256sum: ${\ ('0' x 64)}\n/mr);
+unlink("$T/dl/custom-pkg_3.1-1_testarch.ipk");
+($rc, $out, $err) = imake($T, 'manifest', 'PROFILE=testprofile',
+    'PACKAGES=custom-pkg');
+is($rc, 2, 'a package file with the wrong digest fails');
+like($err, qr/^ \* opkg_install_pkg: Package custom-pkg sha256sum mismatch\./m,
+    'as opkg says so');
+ok(!-e "$T/dl/custom-pkg_3.1-1_testarch.ipk", 'and it is not kept in dl/');
+spew("$feed/Packages", $fixed);
 ($rc, $out, $err) = imake($T, 'manifest', 'PROFILE=testprofile',
     'PACKAGES=wrong-arch');
 is($rc, 2, 'a package of another architecture is not installable');
