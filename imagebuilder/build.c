@@ -80,6 +80,7 @@ struct build {
 	struct strv		 repo_urls;
 	char			*repositories_mode;
 	struct strv		 repository_keys;
+	char			*feed_mirror;
 	int			 injected;	/* repos.c wrote into the IB */
 
 	build_phase_cb		 phase_cb;
@@ -215,6 +216,7 @@ build_free(struct build *b)
 	strv_clear(&b->repo_names);
 	strv_clear(&b->repo_urls);
 	free(b->repositories_mode);
+	free(b->feed_mirror);
 	strv_clear(&b->repository_keys);
 	strv_clear(&b->env);
 	capture_reset(&b->out);
@@ -388,21 +390,22 @@ build_job_output(struct job *job __unused, int which, const char *buf,
 	build_leave(b);
 }
 
+/* Adds the directory of a file:// URL to dirs. */
+static void
+build_file_dir(const char *url, struct strv *dirs)
+{
+	if (url != NULL && strncmp(url, "file://", 7) == 0 && url[7] == '/')
+		strv_add(dirs, url + 7);
+}
+
 /* The directories of file:// repositories, which the sandbox shows. */
 static void
 build_repo_dirs(struct build *b, struct strv *dirs)
 {
-	const char	*url, *path;
-	size_t		 i;
+	size_t	i;
 
-	for (i = 0; i < b->repo_urls.n; i++) {
-		url = b->repo_urls.v[i];
-		if (strncmp(url, "file://", 7) != 0)
-			continue;
-		path = url + 7;
-		if (*path == '/')
-			strv_add(dirs, path);
-	}
+	for (i = 0; i < b->repo_urls.n; i++)
+		build_file_dir(b->repo_urls.v[i], dirs);
 }
 
 /* Appends the sandbox's part of the argv for the current step. */
@@ -412,21 +415,26 @@ build_sandbox(struct build *b, struct strv *argv)
 	struct sandbox_spec	spec;
 	struct strv		rw = STRV_INITIALIZER;
 	struct strv		ro = STRV_INITIALIZER;
+	struct strv		shown = STRV_INITIALIZER;
 
 	strv_add(&rw, b->ib_dir);
 	strv_add(&rw, b->work_dir);
 	strv_add(&rw, b->bin_dir);
 	build_repo_dirs(b, &ro);
+	/* A file:// mirror stays readable even inside a hidden directory. */
+	build_file_dir(b->feed_mirror, &shown);
 	memset(&spec, 0, sizeof spec);
 	spec.bwrap = b->sandbox_bwrap;
 	spec.hide = &b->sandbox_hide;
 	spec.rw = &rw;
 	spec.ro = &ro;
+	spec.shown = &shown;
 	/* make info reads only the ImageBuilder; the others fetch. */
 	spec.net = b->step != BUILD_STEP_INFO;
 	sandbox_argv(argv, &spec);
 	strv_clear(&rw);
 	strv_clear(&ro);
+	strv_clear(&shown);
 }
 
 /*
@@ -523,13 +531,15 @@ build_inject(struct build *b, char **cause)
 {
 	struct repos_spec	spec;
 
-	if (b->repo_names.n == 0 && b->repository_keys.n == 0)
+	if (b->repo_names.n == 0 && b->repository_keys.n == 0 &&
+	    b->feed_mirror == NULL)
 		return (0);
 	memset(&spec, 0, sizeof spec);
 	spec.names = &b->repo_names;
 	spec.urls = &b->repo_urls;
 	spec.mode = b->repositories_mode;
 	spec.keys = &b->repository_keys;
+	spec.feed_mirror = b->feed_mirror;
 	if (repos_inject(b->ib_dir, &spec, cause) == -1)
 		return (-1);
 	b->injected = 1;
@@ -908,6 +918,7 @@ build_start(const struct build_spec *spec, build_phase_cb phase_cb,
 	build_strv_copy(&b->repo_urls, spec->repo_urls);
 	b->repositories_mode = build_strdup(spec->repositories_mode);
 	build_strv_copy(&b->repository_keys, spec->repository_keys);
+	b->feed_mirror = build_strdup(spec->feed_mirror);
 	b->diff_packages = spec->diff_packages;
 	b->rootfs_size_mb = spec->rootfs_size_mb;
 	b->timeout = spec->timeout;

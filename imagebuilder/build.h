@@ -71,6 +71,13 @@ struct build_spec {
 	const struct strv	*repo_urls;	/* same order as repo_names */
 	const char		*repositories_mode;
 	const struct strv	*repository_keys;
+	/*
+	 * Where the ImageBuilder's official feeds are fetched from for this
+	 * build: the prefix that replaces https://downloads.openwrt.org in
+	 * its repository file (repos_rewrite), or NULL. A file:// one is
+	 * readable in the sandbox.
+	 */
+	const char		*feed_mirror;
 };
 
 struct build_result {

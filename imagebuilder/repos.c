@@ -208,6 +208,75 @@ repos_merge(const char *base, size_t len, const struct strv *names,
 	return (out);
 }
 
+/* Moves p past the bytes that are (in) or are not (!in) in set. */
+static const char *
+repos_span(const char *p, const char *end, const char *set, int in)
+{
+	while (p < end && (memchr(set, *p, strlen(set)) != NULL) == in)
+		p++;
+	return (p);
+}
+
+/* Where the URL of a feed line starts, or NULL for other lines. */
+static const char *
+repos_line_url(const char *p, const char *end, int apk)
+{
+	const char	*name;
+
+	p = repos_span(p, end, " \t", 1);
+	if (apk) {
+		if (p < end && *p == '@')
+			p = repos_span(repos_span(p, end, " \t", 0), end,
+			    " \t", 1);
+		return (p);
+	}
+	if (end - p < 7 || memcmp(p, "src/gz", 6) != 0 ||
+	    (p[6] != ' ' && p[6] != '\t'))
+		return (NULL);
+	name = repos_span(p + 6, end, " \t", 1);
+	p = repos_span(name, end, " \t", 0);
+	return (p == name ? NULL : repos_span(p, end, " \t", 1));
+}
+
+/* Appends len bytes to the buffer out of *n bytes (and room for a NUL). */
+static void
+repos_append(char **out, size_t *n, const char *p, size_t len)
+{
+	*out = xreallocarray(*out, *n + len + 1, 1);
+	memcpy(*out + *n, p, len);
+	*n += len;
+	(*out)[*n] = '\0';
+}
+
+/* The repository file with its official feeds moved; see repos.h. */
+char *
+repos_rewrite(const char *text, size_t len, const char *mirror, int apk,
+    size_t *changed)
+{
+	const char	*p = text, *end = text + len, *eol, *url;
+	size_t		 plen = strlen(REPOS_OFFICIAL), n = 0;
+	char		*out = xstrdup("");
+
+	*changed = 0;
+	while (p < end) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		url = repos_line_url(p, eol, apk);
+		if (url != NULL && (size_t)(eol - url) >= plen &&
+		    memcmp(url, REPOS_OFFICIAL, plen) == 0) {
+			repos_append(&out, &n, p, (size_t)(url - p));
+			repos_append(&out, &n, mirror, strlen(mirror));
+			repos_append(&out, &n, "/", 1);
+			p = url + plen;
+			(*changed)++;
+		}
+		eol = eol < end ? eol + 1 : end;
+		repos_append(&out, &n, p, (size_t)(eol - p));
+		p = eol;
+	}
+	return (out);
+}
+
 /*
  * Reads a regular file below dirfd, never through a symbolic link and
  * never blocking on a FIFO. 0 when read, 1 when missing, -1 with *cause.
@@ -357,16 +426,21 @@ repos_plan_check(const struct repos_spec *s, char **cause)
 	return (0);
 }
 
-/* The repository file: apk's `repositories` if present, else opkg's. */
+/*
+ * The repository file: apk's `repositories` if present, else opkg's; the
+ * merged one, or the ImageBuilder's own, with the official feeds moved to
+ * the feed mirror. Nothing is planned when nothing changes.
+ */
 static int
 repos_plan_file(struct repos_plan *p, const struct repos_spec *s,
     char **cause)
 {
 	struct stat	 st;
 	const char	*file = REPOS_OPKG_FILE;
-	char		*base = NULL;
-	size_t		 len = 0;
-	int		 apk = 0;
+	char		*base = NULL, *text = NULL;
+	size_t		 len = 0, changed = 0;
+	size_t		 nrepos = s->names != NULL ? s->names->n : 0;
+	int		 apk = 0, rc = 1;
 
 	if (fstatat(p->ibfd, REPOS_APK_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		apk = 1;
@@ -376,12 +450,25 @@ repos_plan_file(struct repos_plan *p, const struct repos_spec *s,
 		    strerror(errno));
 		return (-1);
 	}
-	if (s->mode != NULL && strcmp(s->mode, "append") == 0 &&
-	    repos_read_at(p->ibfd, file, &base, &len, &st, cause) == -1)
+	if ((nrepos == 0 || (s->mode != NULL &&
+	    strcmp(s->mode, "append") == 0)) &&
+	    (rc = repos_read_at(p->ibfd, file, &base, &len, &st, cause)) == -1)
 		return (-1);
-	repos_plan_add(p, xstrdup(file),
-	    repos_merge(base, len, s->names, s->urls, apk));
+	if (nrepos > 0)
+		text = repos_merge(base, len, s->names, s->urls, apk);
+	else if (rc == 0)
+		text = xmemdup(base, len + 1);
 	free(base);
+	if (text != NULL && s->feed_mirror != NULL) {
+		base = text;
+		text = repos_rewrite(base, strlen(base), s->feed_mirror, apk,
+		    &changed);
+		free(base);
+	}
+	if (text != NULL && (nrepos > 0 || changed > 0))
+		repos_plan_add(p, xstrdup(file), text);
+	else
+		free(text);
 	return (0);
 }
 
@@ -597,7 +684,8 @@ repos_plan_make(struct repos_plan *p, const struct repos_spec *s,
 		    strerror(errno));
 		return (-1);
 	}
-	if (nrepos > 0 && repos_plan_file(p, s, cause) == -1)
+	if ((nrepos > 0 || s->feed_mirror != NULL) &&
+	    repos_plan_file(p, s, cause) == -1)
 		return (-1);
 	return (repos_plan_keysdir(p, cause) == -1 ? -1 :
 	    repos_plan_stat(p, cause));
@@ -612,17 +700,18 @@ repos_inject(const char *ib_dir, const struct repos_spec *s, char **cause)
 	int			 rc = -1;
 
 	if ((s->names == NULL || s->names->n == 0) &&
-	    (s->keys == NULL || s->keys->n == 0))
+	    (s->keys == NULL || s->keys->n == 0) && s->feed_mirror == NULL)
 		return (0);
 	if (repos_restore(ib_dir, cause) == -1)
 		return (-1);
 	memset(&p, 0, sizeof p);
 	p.ib_dir = ib_dir;
 	p.ibfd = p.keysfd = -1;
-	if (repos_plan_make(&p, s, cause) == -1) {
+	if ((rc = repos_plan_make(&p, s, cause)) == -1 || p.n == 0) {
 		repos_plan_free(&p);
-		return (-1);	/* nothing was written */
+		return (rc);	/* nothing was written */
 	}
+	rc = -1;
 	if (repos_save(&p, cause) == 0)
 		rc = repos_apply(&p, cause);
 	repos_plan_free(&p);

@@ -6,7 +6,8 @@
  * for one build only. Before anything in the ImageBuilder changes, the
  * files about to be replaced are saved under <ib>/.asud-pristine;
  * repos_restore puts them back, after the build or, after a crash, before
- * the next one.
+ * the next one. The ImageBuilder's official feed lines can be pointed at
+ * a mirror or a caching proxy the same way, for one build at a time.
  */
 #ifndef ASUD_REPOS_H
 #define ASUD_REPOS_H
@@ -19,12 +20,16 @@
 #define REPOS_MAX		100
 /* The saved copies, inside the ImageBuilder directory. */
 #define REPOS_PRISTINE		".asud-pristine"
+/* Where the official feeds of an ImageBuilder's repository file live. */
+#define REPOS_OFFICIAL		"https://downloads.openwrt.org/"
 
 struct repos_spec {
 	const struct strv	*names;		/* repository names, or NULL */
 	const struct strv	*urls;		/* their URLs, same order */
 	const char		*mode;		/* "append", else replace */
 	const struct strv	*keys;		/* usign or PEM keys, or NULL */
+	/* Replaces REPOS_OFFICIAL in feed lines (repos_rewrite), or NULL. */
+	const char		*feed_mirror;
 };
 
 /*
@@ -56,8 +61,19 @@ int	repos_url_check(const char *url, char **cause);
 char	*repos_merge(const char *base, size_t len, const struct strv *names,
 	    const struct strv *urls, int apk);
 /*
+ * The repository file text (len bytes) with the URL of every feed line
+ * that starts with REPOS_OFFICIAL starting with mirror + "/" instead
+ * (mirror without a trailing slash): opkg's "src/gz <name> <url>" lines,
+ * apk's "[@tag] <url>" lines. Nothing else changes, byte for byte. Sets
+ * *changed to the number of lines rewritten. The caller frees.
+ */
+char	*repos_rewrite(const char *text, size_t len, const char *mirror,
+	    int apk, size_t *changed);
+/*
  * Writes the spec's repositories and keys into the ImageBuilder at ib_dir,
- * after saving what they replace; nothing is done for an empty spec.
+ * after saving what they replace, and points the official feed lines of
+ * the resulting repository file at feed_mirror; nothing is done when
+ * there is nothing to change.
  * Everything is checked before anything is written; symbolic links in the
  * ImageBuilder are refused. On failure anything written is put back and
  * -1 is returned with *cause set.

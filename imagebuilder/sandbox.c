@@ -101,6 +101,34 @@ sandbox_mounts(struct strv *argv, const char *opt, const struct strv *paths,
 	}
 }
 
+/* Binds read-only the shown paths that neither are nor hold a hidden one. */
+static void
+sandbox_shown(struct strv *argv, const struct strv *shown,
+    const struct strv *hide)
+{
+	char	*p, *h;
+	size_t	 i, j;
+	int	 ok;
+
+	for (i = 0; shown != NULL && i < shown->n; i++) {
+		if ((p = sandbox_real(shown->v[i])) == NULL)
+			continue;
+		ok = 1;
+		for (j = 0; hide != NULL && j < hide->n && ok; j++) {
+			if ((h = sandbox_real(hide->v[j])) == NULL)
+				continue;
+			ok = !sandbox_under(h, p);
+			free(h);
+		}
+		if (ok) {
+			strv_add(argv, "--ro-bind");
+			strv_add(argv, p);
+			strv_add(argv, p);
+		}
+		free(p);
+	}
+}
+
 /* The bwrap argv up to the command; see sandbox.h. */
 void
 sandbox_argv(struct strv *argv, const struct sandbox_spec *spec)
@@ -120,6 +148,7 @@ sandbox_argv(struct strv *argv, const struct sandbox_spec *spec)
 	/* Read-only ones first: a hidden directory below stays hidden. */
 	sandbox_mounts(argv, "--ro-bind-try", spec->ro, spec->hide);
 	sandbox_mounts(argv, "--tmpfs", spec->hide, NULL);
+	sandbox_shown(argv, spec->shown, spec->hide);
 	sandbox_mounts(argv, "--bind", spec->rw, NULL);
 	/* Not even a write into the empty stand-in goes unnoticed. */
 	sandbox_mounts(argv, "--remount-ro", spec->hide, NULL);

@@ -16,6 +16,7 @@ struct sandbox_spec {
 	const struct strv	*hide;	/* replaced by empty directories */
 	const struct strv	*rw;	/* writable (bound after the hiding) */
 	const struct strv	*ro;	/* readable where present, if hidden */
+	const struct strv	*shown;	/* readable even inside a hidden one */
 	int			 net;	/* 1: the host's network */
 };
 
@@ -23,7 +24,8 @@ struct sandbox_spec {
  * Appends bwrap and its options, ending with "--", to argv; the command
  * follows. Paths are resolved (realpath) first; a hidden or read-only
  * path that does not exist is left out, a read-only one inside a hidden
- * directory too. The spec is not kept.
+ * directory too. A shown one is bound read-only after the hiding, unless
+ * it is or holds a hidden directory. The spec is not kept.
  */
 void	sandbox_argv(struct strv *argv, const struct sandbox_spec *);
 /*

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/addr.h"
 #include "lib/compat.h"
@@ -60,9 +61,10 @@ static const struct conf_key conf_keys[] = {
 	CONF_S(build_wrapper, NULL),
 	CONF_B(sandbox, "true"),
 	CONF_S(sandbox_bwrap, "bwrap"),
-	CONF_S(upstream_url, "https://downloads.openwrt.org"),
+	CONF_S(upstream_url, CONF_OFFICIAL_URL),
 	CONF_D(metadata_refresh, 1, 7 * 86400, "300"),
 	CONF_D(upstream_timeout, 1, 3600, "30"),
+	CONF_S(package_cache_url, NULL),
 	CONF_L(repository_allow_list),
 	CONF_S(package_changes, ASUD_PKGDATADIR "/package-changes.conf"),
 	CONF_S(contact, NULL),
@@ -266,32 +268,48 @@ conf_parse_bool(const char *v, long *out, char **cause)
 	return (0);
 }
 
-/* upstream_url: "none" disables it; otherwise http, https or file. */
+/*
+ * upstream_url ("none" disables it; otherwise http, https or file) and
+ * package_cache_url (http or https); trailing slashes are dropped.
+ */
 static int
-conf_check_upstream(char **url, char **cause)
+conf_check_url(const char *key, char **url, char **cause)
 {
+	int	up = strcmp(key, "upstream_url") == 0;
 	size_t	len;
 
-	if (strcmp(*url, "none") == 0) {
+	if (up && strcmp(*url, "none") == 0) {
 		free(*url);
 		*url = NULL;
 		return (0);
 	}
 	if (strncmp(*url, "http://", 7) != 0 &&
 	    strncmp(*url, "https://", 8) != 0 &&
-	    strncmp(*url, "file:///", 8) != 0) {
-		xasprintf(cause, "upstream_url must start with http://, "
-		    "https:// or file:/// (or be none)");
+	    (!up || strncmp(*url, "file:///", 8) != 0)) {
+		xasprintf(cause, "%s must start with http://, https://%s",
+		    key, up ? " or file:/// (or be none)" : "");
 		return (-1);
 	}
 	if (strpbrk(*url, " \t\"'<>\\") != NULL) {
-		xasprintf(cause, "upstream_url has spaces or quotes");
+		xasprintf(cause, "%s has spaces or quotes", key);
 		return (-1);
 	}
 	len = strlen(*url);
 	while (len > 8 && (*url)[len - 1] == '/')
 		(*url)[--len] = '\0';
 	return (0);
+}
+
+/* Where builds fetch the official feeds from; see conf.h. */
+const char *
+conf_feed_mirror(const struct conf *c)
+{
+	if (c->package_cache_url != NULL)
+		return (c->package_cache_url);
+	if (c->upstream_url == NULL ||
+	    strcasecmp(c->upstream_url, CONF_OFFICIAL_URL) == 0)
+		return (NULL);
+	return (c->upstream_url);
 }
 
 /* Sets a key of a [branch NAME] section. */
@@ -374,8 +392,9 @@ conf_apply(struct conf *c, const struct conf_key *k, const char *value,
 		sp = (char **)((char *)c + k->off);
 		free(*sp);
 		*sp = xstrdup(value);
-		if (strcmp(k->name, "upstream_url") == 0)
-			return (conf_check_upstream(sp, cause));
+		if (strcmp(k->name, "upstream_url") == 0 ||
+		    strcmp(k->name, "package_cache_url") == 0)
+			return (conf_check_url(k->name, sp, cause));
 		return (0);
 	case CONF_SIZE:
 		return (conf_parse_size(value,

@@ -8,6 +8,9 @@
 
 #include "lib/strv.h"
 
+/* The official downloads server, upstream_url's default. */
+#define CONF_OFFICIAL_URL	"https://downloads.openwrt.org"
+
 /* A release branch (reference/asu-api.md §7.4 "branches"). */
 struct conf_branch {
 	char	*name;			/* "23.05", "SNAPSHOT" */
@@ -41,6 +44,7 @@ struct conf {
 	char	*upstream_url;			/* NULL: no upstream ("none") */
 	int	 metadata_refresh;		/* seconds */
 	int	 upstream_timeout;		/* seconds per metadata fetch */
+	char	*package_cache_url;		/* feeds via a cache, or NULL */
 	struct strv repository_allow_list;	/* URL prefixes */
 	char	*package_changes;		/* the package-change table */
 	char	*contact;			/* shown in overview.json */
@@ -75,6 +79,12 @@ int	conf_set(struct conf *c, const char *key, const char *value,
 void	conf_free(struct conf *c);
 /* The branch called name, added with release defaults when missing. */
 struct conf_branch *conf_branch_ensure(struct conf *c, const char *name);
+/*
+ * The prefix that replaces the official downloads server in the
+ * ImageBuilders' feed lines: package_cache_url if set, else upstream_url
+ * unless it is the official server or none; NULL for no rewrite.
+ */
+const char *conf_feed_mirror(const struct conf *c);
 /* The branch called name, or NULL. */
 struct conf_branch *conf_branch(const struct conf *c, const char *name);
 

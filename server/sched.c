@@ -480,6 +480,7 @@ sched_spec(struct sched_job *j, const char *ib_dir, struct build_spec *spec,
 	spec->repo_urls = &j->req.repo_urls;
 	spec->repositories_mode = j->req.repositories_mode;
 	spec->repository_keys = &j->req.repository_keys;
+	spec->feed_mirror = conf_feed_mirror(c);
 	if (c->build_wrapper != NULL) {
 		strv_split(wrapper, c->build_wrapper, " \t");
 		spec->wrapper = wrapper;

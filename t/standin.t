@@ -12,6 +12,7 @@ use File::Basename qw(dirname);
 use File::Path qw(make_path);
 use File::Temp qw(tempdir);
 use Archive::Tar;
+use IO::Uncompress::Gunzip;
 use JSON::PP;
 use POSIX qw(_exit);
 use Test::More;
@@ -435,8 +436,28 @@ my $conf = slurp("$T/repositories.conf");
 spew("$T/repositories.conf", "$conf\nsrc/gz custom file://$feed\n");
 ($rc, $out, $err) = imake($T, 'manifest', 'PROFILE=testprofile',
     'PACKAGES=custom-pkg');
+is($rc, 2, 'a package whose file is missing from its feed fails');
+my $url = "file://$feed/custom-pkg_3.1-1_testarch.ipk";
+like($err, qr/^Collected\ errors:\n\ \*\ opkg_download:\ Failed\ to\ download
+    \ \Q$url\E,\ wget\ returned\ 8\.$/mx, 'as opkg says a download failed');
+spew("$feed/custom-pkg_3.1-1_testarch.ipk", "stand-in package\n");
+($rc, $out, $err) = imake($T, 'manifest', 'PROFILE=testprofile',
+    'PACKAGES=custom-pkg');
 is($rc, 0, 'a file:// feed in repositories.conf is read');
 like($out, qr/^custom-pkg - 3\.1-1$/m, 'and its package installed');
+is(slurp("$T/dl/custom-pkg_3.1-1_testarch.ipk"), "stand-in package\n",
+    'its file copied into dl/');
+my $fixed = slurp("$feed/Packages");
+spew("$feed/Packages", $fixed =~ s/^(Filename: custom-pkg.*\n)/$1Size: 17\n/mr
+    =~ s/^(Size: 17\n)/$1SHA256sum: ${\ ('0' x 64)}\n/mr);
+unlink("$T/dl/custom-pkg_3.1-1_testarch.ipk");
+($rc, $out, $err) = imake($T, 'manifest', 'PROFILE=testprofile',
+    'PACKAGES=custom-pkg');
+is($rc, 2, 'a package file with the wrong digest fails');
+like($err, qr/^ \* opkg_install_pkg: Package custom-pkg sha256sum mismatch\./m,
+    'as opkg says so');
+ok(!-e "$T/dl/custom-pkg_3.1-1_testarch.ipk", 'and it is not kept in dl/');
+spew("$feed/Packages", $fixed);
 ($rc, $out, $err) = imake($T, 'manifest', 'PROFILE=testprofile',
     'PACKAGES=wrong-arch');
 is($rc, 2, 'a package of another architecture is not installable');
@@ -543,6 +564,52 @@ unlike(slurp("$M/releases/1.2.3/packages/testarch/base/Packages") // '',
     qr/^Standin-/m, 'no private fields in the mirror');
 like(slurp("$M/releases/1.2.3/packages/testarch/feeds.conf") // '',
     qr/^src-git packages https:/m, 'feeds.conf');
+
+# The package files: every stanza's Filename is in the feed directory with
+# its Size and SHA256sum, Packages.gz is Packages, the ImageBuilder's
+# embedded copy agrees, and the control read out of a file is the stanza.
+my $bdir = "$M/releases/1.2.3/packages/testarch/base";
+my $btext = slurp("$bdir/Packages") // '';
+my @stanzas = grep { /^Package:/ } split /
+
+/, $btext;
+my @bad = grep {
+	my ($f) = /^Filename: (.*)$/m;
+	my ($sz) = /^Size: (\d+)$/m;
+	my ($sum) = /^SHA256sum: ([0-9a-f]{64})$/m;
+	my $data = defined $f ? slurp("$bdir/$f") : undef;
+	!defined $data || !defined $sz || length($data) != $sz ||
+	    !defined $sum || sha256_hex($data) ne $sum;
+} @stanzas;
+ok(@stanzas > 10 && !@bad, 'each mirror package file matches its stanza')
+    or diag("bad: @bad[0 .. ($#bad > 2 ? 2 : $#bad)]");
+my $gz = slurp("$bdir/Packages.gz");
+my $gunz;
+IO::Uncompress::Gunzip::gunzip(\$gz => \$gunz) if defined $gz;
+is($gunz, $btext, 'Packages.gz is Packages');
+my $emb = slurp("$TMP/ib-m/1.2.3/testtarget/testsubtarget/.standin/feeds/"
+    . 'base/Packages') // '';
+my %digest = map { my ($n) = /^Package: (\S+)$/m;
+    my ($d) = /^(SHA256sum: \S+)$/m; defined $n ? ($n => $d) : () }
+    split /\n\n/, $emb;
+is(join(' ', map { my ($n) = /^Package: (\S+)$/m; $digest{$n} // 'none' }
+    @stanzas),
+    join(' ', map { /^(SHA256sum: \S+)$/m } @stanzas),
+    'the ImageBuilder embeds the same digests');
+my ($busybox) = grep { /^Package: busybox$/m } @stanzas;
+my ($bbfile) = ($busybox // '') =~ /^Filename: (.*)$/m;
+my $btar = Archive::Tar->new("$bdir/" . ($bbfile // 'none'));
+my $ctlgz = $btar ? $btar->get_content('./control.tar.gz') : undef;
+my $ctlraw;
+IO::Uncompress::Gunzip::gunzip(\$ctlgz => \$ctlraw) if defined $ctlgz;
+my $ctltar = defined $ctlraw ? do {
+	open(my $cf, '<', \$ctlraw) or die;
+	Archive::Tar->new($cf);
+} : undef;
+like($ctltar ? $ctltar->get_content('./control') : '',
+    qr/^Package: busybox\nVersion: 1\.31\.1-1\n/, 'an .ipk holds its control');
+ok(-f "$M/snapshots/packages/mips_24kc/base/packages.adb",
+    'apk feeds have packages.adb');
 
 my $sp = eval { decode_json(slurp(
     "$M/snapshots/targets/ath79/generic/profiles.json")) } // {};

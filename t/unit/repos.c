@@ -680,6 +680,107 @@ test_inject_opkg(void)
 	free(ib);
 }
 
+/* One rewrite against its exact output and count. */
+static void
+tr_rewrite(const char *text, int apk, const char *want, size_t nwant,
+    const char *name)
+{
+	char	*got;
+	size_t	 n;
+
+	got = repos_rewrite(text, strlen(text), "http://m:8/x", apk, &n);
+	is_str(got, want, name);
+	is_int((int)n, (int)nwant, name);
+	free(got);
+}
+
+/* Only the official feed lines move, by exact prefix replacement. */
+static void
+test_rewrite(void)
+{
+	tr_rewrite(TR_CONF, 0, "## Remote package repositories\n"
+	    "src/gz openwrt_core http://m:8/x/releases/24.10.0/"
+	    "targets/ath79/generic/packages\n"
+	    "src/gz openwrt_base http://m:8/x/releases/24.10.0/"
+	    "packages/mips_24kc/base\n\n"
+	    "## This is the local package repository, do not remove!\n"
+	    "src imagebuilder file:packages\n\noption check_signature\n", 2,
+	    "opkg: the src/gz lines move, the rest is kept");
+	tr_rewrite(" src/gz\ta\t https://downloads.openwrt.org/p\r\n"
+	    "src b https://downloads.openwrt.org/p\n"
+	    "# src/gz c https://downloads.openwrt.org/p\n"
+	    "src/gz https://downloads.openwrt.org/p\n"
+	    "src/gz d https://downloads.openwrt.org.evil/p\n"
+	    "src/gz e http://downloads.openwrt.org/p\n"
+	    "src/gz f https://downloads.openwrt.org/", 0,
+	    " src/gz\ta\t http://m:8/x/p\r\n"
+	    "src b https://downloads.openwrt.org/p\n"
+	    "# src/gz c https://downloads.openwrt.org/p\n"
+	    "src/gz https://downloads.openwrt.org/p\n"
+	    "src/gz d https://downloads.openwrt.org.evil/p\n"
+	    "src/gz e http://downloads.openwrt.org/p\n"
+	    "src/gz f http://m:8/x/", 2,
+	    "opkg: other lines and look-alikes are left alone");
+	tr_rewrite(TR_APK "@tag https://downloads.openwrt.org/t/packages.adb\n"
+	    "#https://downloads.openwrt.org/c\nhttps://e.com/p", 1,
+	    "http://m:8/x/snapshots/targets/ath79/generic/packages/"
+	    "packages.adb\nhttp://m:8/x/snapshots/packages/mips_24kc/base/"
+	    "packages.adb\n@tag http://m:8/x/t/packages.adb\n"
+	    "#https://downloads.openwrt.org/c\nhttps://e.com/p", 3,
+	    "apk: the URL lines move, tagged ones too");
+	tr_rewrite("", 0, "", 0, "an empty file stays empty");
+}
+
+/* A build with only a feed mirror, and with custom repositories too. */
+static void
+test_inject_mirror(void)
+{
+	struct tr_spec	 t;
+	char		*ib, *before, *cause = NULL;
+
+	ib = tr_ib("mirror", 0, 1);
+	before = tr_state(ib);
+	tr_spec(&t, "", NULL, NULL, NULL)->feed_mirror = "file:///srv/m";
+	ok(repos_inject(ib, &t.spec, &cause) == 0, "mirror only: injected");
+	tr_read_is(ib, "repositories.conf", "## Remote package repositories\n"
+	    "src/gz openwrt_core file:///srv/m/releases/24.10.0/"
+	    "targets/ath79/generic/packages\n"
+	    "src/gz openwrt_base file:///srv/m/releases/24.10.0/"
+	    "packages/mips_24kc/base\n\n"
+	    "## This is the local package repository, do not remove!\n"
+	    "src imagebuilder file:packages\n\noption check_signature\n",
+	    "mirror only: the official feeds point at the mirror");
+	tr_restore(ib, before, "mirror only: restored",
+	    "mirror only: IB byte-identical after restore");
+	tr_spec_free(&t);
+	tr_spec(&t, "my https://downloads.openwrt.org/c", "append", NULL,
+	    NULL)->feed_mirror = "http://m";
+	ok(repos_inject(ib, &t.spec, &cause) == 0, "with repos: injected");
+	tr_read_is(ib, "repositories.conf", "## Remote package repositories\n"
+	    "src/gz openwrt_core http://m/releases/24.10.0/"
+	    "targets/ath79/generic/packages\n"
+	    "src/gz openwrt_base http://m/releases/24.10.0/"
+	    "packages/mips_24kc/base\n"
+	    "## This is the local package repository, do not remove!\n"
+	    "src imagebuilder file:packages\noption check_signature\n"
+	    "src/gz my http://m/c\n", "with repos: merged, then moved");
+	tr_restore(ib, before, "with repos: restored",
+	    "with repos: IB byte-identical after restore");
+	tr_spec_free(&t);
+	tr_write(ib, "repositories.conf", "src/gz a https://e.com/a\n", 0644);
+	free(before);
+	before = tr_state(ib);
+	tr_spec(&t, "", NULL, NULL, NULL)->feed_mirror = "http://m";
+	ok(repos_inject(ib, &t.spec, &cause) == 0, "no official feed: ok");
+	ok(!tr_exists(ib, REPOS_PRISTINE), "no official feed: nothing saved");
+	tutil_tree_is(ib, 2, before, "no official feed: IB untouched");
+	tr_spec_free(&t);
+	free(cause);
+	free(before);
+	fs_rmtree(ib);
+	free(ib);
+}
+
 /* apk flavour, and an IB without keys/. */
 static void
 test_inject_apk(void)
@@ -882,6 +983,8 @@ main(void)
 	test_text_checks();
 	test_merge();
 	test_inject_opkg();
+	test_rewrite();
+	test_inject_mirror();
 	test_inject_apk();
 	test_inject_refused();
 	test_crash();

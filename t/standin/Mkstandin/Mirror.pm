@@ -10,6 +10,7 @@ use v5.36;
 use Digest::SHA qw(sha256_hex);
 use File::Basename qw(basename dirname);
 use File::Path qw(make_path remove_tree);
+use IO::Compress::Gzip qw(gzip $GzipError);
 use JSON::PP;
 use Exporter qw(import);
 use Mkstandin::Util;
@@ -32,13 +33,25 @@ sub index_json ($m, @pkgs) {
 	    architecture => $m->{arch_packages}, packages => \%idx });
 }
 
-# Writes one feed directory: Packages (opkg text) and index.json.
+# Writes one feed directory: the package files, Packages (opkg text),
+# Packages.gz (opkg) or packages.adb (apk; the stand-in's private format,
+# the same text), and index.json.
 sub write_feed_dir ($m, $feed, $dir) {
 	my @pkgs = grep { $_->{feed} eq $feed } values %{$m->{packages}};
 	my $tmp = "$dir.new$$";
+	my $text = packages_text($m, $feed, 0);
+	my $gz;
 
 	remove_tree($tmp);
-	spew("$tmp/Packages", packages_text($m, $feed, 0));
+	spew("$tmp/Packages", $text);
+	if ($m->{flavour} eq 'apk') {
+		spew("$tmp/packages.adb", $text);
+	} else {
+		gzip(\$text => \$gz, Minimal => 1)
+		    or die "mkstandin: gzip: $GzipError\n";
+		spew("$tmp/Packages.gz", $gz);
+	}
+	spew("$tmp/$_->{Filename}", $_->{file}) for @pkgs;
 	spew("$tmp/index.json", index_json($m, @pkgs));
 	remove_tree($dir);
 	rename($tmp, $dir) or die "mkstandin: cannot create $dir: $!\n";

@@ -11,6 +11,7 @@ use Digest::SHA qw(sha256_hex);
 use Exporter qw(import);
 use Mkstandin::Data;
 use Mkstandin::Util;
+use Mkstandin::Pkgfile;
 
 our @EXPORT = qw(make_model title_text);
 
@@ -243,12 +244,13 @@ sub make_package ($m, $name, $deps, $abi) {
 	$p{ABIVersion} = $abi->[1] if $abi;
 	$p{Architecture} = $arch;
 	$p{'Installed-Size'} = $size;
-	$p{Filename} = $apk ? "$name-$ver.apk" : "${name}_${ver}_$arch.ipk";
-	$p{Size} = int($size * 0.45) + 100;
-	$p{SHA256sum} = sha256_hex("$name $ver $arch");
 	$p{Description} = " Stand-in package $name";
 	$p{'Standin-Services'} = $SERVICES{$name} if $SERVICES{$name};
 	$p{'Standin-Files'} = $FILES{$name} if $FILES{$name};
+	$p{Filename} = $apk ? "$name-$ver.apk" : "${name}_${ver}_$arch.ipk";
+	$p{file} = package_file(\%p, $m->{sde});
+	$p{Size} = length($p{file});
+	$p{SHA256sum} = sha256_hex($p{file});
 	$p{feed} = $feed;
 	return \%p;
 }

@@ -114,7 +114,8 @@ sub step_package_index {
 	return 0;
 }
 
-# The control file of an .ipk (a gzip'd tar holding control.tar.gz).
+# The control file of an .ipk (a gzip'd tar holding control.tar.gz,
+# gzip'd or, as some tools write it, plain).
 sub ipk_control ($path) {
 	my ($outer, $inner, $ctl);
 
@@ -125,6 +126,14 @@ sub ipk_control ($path) {
 	for my $name ('./control.tar.gz', 'control.tar.gz') {
 		next unless $outer->contains_file($name);
 		my $data = $outer->get_content($name);
+		# Archive::Tar reads no gzip from a scalar handle.
+		if (substr($data, 0, 2) eq "\x1f\x8b") {
+			require IO::Uncompress::Gunzip;
+			my $plain;
+			IO::Uncompress::Gunzip::gunzip(\$data => \$plain)
+			    or return undef;
+			$data = $plain;
+		}
 		open(my $fh, '<', \$data) or return undef;
 		$inner = Archive::Tar->new($fh, 1) or return undef;
 		last;

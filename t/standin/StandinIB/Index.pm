@@ -144,12 +144,38 @@ sub read_index_dir ($dir) {
 	return $text;
 }
 
-# The index text of one repository, or undef when it cannot be fetched.
+# The text of a fetched index, gunzipped when it is gzip'd.
+sub index_text ($data) {
+	my $text;
+
+	return $data unless defined $data && substr($data, 0, 2) eq "\x1f\x8b";
+	require IO::Uncompress::Gunzip;
+	IO::Uncompress::Gunzip::gunzip(\$data => \$text) or return undef;
+	return $text;
+}
+
+# The index of an http:// repository: its packages.adb (apk), else
+# Packages.gz, else Packages.
+sub fetch_http_index ($url) {
+	require StandinIB::Fetch;
+	return index_text((StandinIB::Fetch::fetch_url($url))[0]) if $APK;
+	$url =~ s{/(?:Packages(?:\.gz)?)$}{};
+	for my $f ('Packages.gz', 'Packages') {
+		my ($data) = StandinIB::Fetch::fetch_url("$url/$f");
+		return index_text($data) if defined $data;
+	}
+	return undef;
+}
+
+# The index text of one repository, or undef when it cannot be fetched:
+# file: and http:// repositories are read, the others (https, offline)
+# come from the embedded copies of the official feeds.
 sub fetch_index ($repo) {
 	my $dir = local_dir($repo->{url});
 	my $name;
 
 	return read_index_dir($dir) if defined $dir;
+	return fetch_http_index($repo->{url}) if $repo->{url} =~ m{^http://};
 	$name = feed_name($repo->{url});
 	return undef unless defined $name;
 	return slurp("$TOP/.standin/feeds/$name/Packages");
@@ -161,12 +187,18 @@ sub load_available {
 	my %d = dirs();
 	my (@all, %by_name, %providers);
 
+	my $private = private_fields();
+
 	push @all, parse_packages(slurp("$TOP/.standin/local/Packages"),
 	    'local');
 	for my $repo (repositories()) {
 		my $list = slurp("$d{dl}/$repo->{name}");
 		next unless defined $list;
 		push @all, parse_packages($list, $repo->{url});
+	}
+	for my $p (@all) {
+		my $f = $private->{"$p->{Package} $p->{Version}"} or next;
+		$p->{$_} //= $f->{$_} for keys %$f;
 	}
 	for my $p (@all) {
 		my $arch = $p->{Architecture} // 'all';
@@ -179,6 +211,25 @@ sub load_available {
 		push @{$providers{$_->[0]}}, $p for provides($p);
 	}
 	return { pkg => \%by_name, prov => \%providers };
+}
+
+# The stand-in's private fields (Standin-*) of the official packages, by
+# "name version": a mirror's indexes do not carry them.
+sub private_fields {
+	my %f;
+	my $dh;
+
+	opendir($dh, "$TOP/.standin/feeds") or return \%f;
+	for my $feed (sort grep { !/^\./ } readdir($dh)) {
+		my $text = slurp("$TOP/.standin/feeds/$feed/Packages");
+		for my $p (parse_packages($text, '')) {
+			my %priv = map { $_ => $p->{$_} } grep { /^Standin-/ }
+			    keys %$p;
+			$f{"$p->{Package} $p->{Version}"} = \%priv if %priv;
+		}
+	}
+	closedir($dh);
+	return \%f;
 }
 
 # The version string of a package.

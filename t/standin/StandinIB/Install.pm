@@ -11,6 +11,7 @@ use StandinIB::Util;
 use StandinIB::Target;
 use StandinIB::Index;
 use StandinIB::Status;
+use StandinIB::Fetch;
 
 # `package_install`: resolves and installs into the staging root.
 sub step_package_install {
@@ -28,10 +29,6 @@ sub step_package_install {
 sub opkg_install ($av, @want) {
 	my %d = dirs();
 	my (%inst, %prov, %owner, @order, @out, @err);
-	my $url_of = sub ($pkg) {
-		my $u = $pkg->{origin};
-		return $u eq 'local' ? undef : "$u/$pkg->{Filename}";
-	};
 	my $install_one = sub ($pkg) {
 		$inst{$pkg->{Package}} = $pkg;
 		$prov{$_->[0]} //= $pkg for provides($pkg);
@@ -40,8 +37,7 @@ sub opkg_install ($av, @want) {
 		push @order, $pkg;
 		push @out, [ \*STDOUT, "Installing $pkg->{Package} "
 		    . "($pkg->{Version}) to root..." ];
-		my $u = $url_of->($pkg);
-		push @out, [ \*STDOUT, "Downloading $u" ] if defined $u;
+		opkg_download($pkg, \@out, \@err);
 	};
 
 	for my $name ('libc', 'kernel') {
@@ -60,6 +56,60 @@ sub opkg_install ($av, @want) {
 	}
 	emit_paced(budget(1.2, 2.5), @out);
 	return @err ? 255 : 0;
+}
+
+# The feed directory a package comes from, or undef for local ones.
+sub feed_base ($pkg) {
+	my $u = $pkg->{origin};
+
+	return undef if $u eq 'local';
+	$u =~ s{/(?:packages\.adb|Packages(?:\.gz)?)$}{};
+	return $u;
+}
+
+# Fetches the file of a package into dl/ (http and file feeds; the
+# official https ones are offline and only named), with opkg's messages.
+sub opkg_download ($pkg, $out, $err) {
+	my $base = feed_base($pkg);
+	my ($url, $why);
+
+	return unless defined $base;
+	if (!fetchable($base)) {
+		push @$out, [ \*STDOUT, "Downloading $base/$pkg->{Filename}" ];
+		return;
+	}
+	($url, $why) = fetch_package($pkg, $base);
+	push @$out, [ \*STDOUT, "Downloading $url" ] if defined $url;
+	return unless defined $why;
+	$url //= "$base/" . ($pkg->{Filename} // '');
+	if ($why =~ /mismatch/) {
+		push @$err, " * opkg_install_pkg: Package $pkg->{Package} $why."
+		    . ' Either the opkg or the package index are corrupt. '
+		    . "Try 'opkg update'.";
+	} else {
+		push @$err, " * opkg_download: Failed to download $url, "
+		    . "wget returned 8.";
+		push @$err, ' * opkg_install_pkg: Failed to download '
+		    . "$pkg->{Package}. Perhaps you need to run 'opkg update'?";
+	}
+	push @$err, ' * opkg_install_cmd: Cannot install package '
+	    . "$pkg->{Package}.";
+}
+
+# Fetches the files of the packages apk installs into dl/; the error
+# lines of those that could not be fetched.
+sub apk_download (@pkgs) {
+	my @err;
+
+	for my $p (@pkgs) {
+		my $base = feed_base($p);
+		next unless defined $base && fetchable($base);
+		my (undef, $why) = fetch_package($p, $base);
+		push @err, 'ERROR: ' . pv($p) . ': ' . ($why =~ /mismatch/ ?
+		    'BAD checksum' : 'network error (check Internet '
+		    . 'connection and firewall)') if defined $why;
+	}
+	return @err;
 }
 
 # opkg_install_by_name for one requested name.
@@ -186,6 +236,11 @@ sub apk_install ($av, @want) {
 		return $n > 0 ? ($n > 255 ? 255 : $n) : 1;
 	}
 	my @sorted = sort { $a->{Package} cmp $b->{Package} } @order;
+	my @fail = apk_download(@sorted);
+	if (@fail) {
+		emit_paced(1.0, map { [ \*STDERR, $_ ] } @fail);
+		return @fail > 255 ? 255 : scalar @fail;
+	}
 	my $w = length(scalar @sorted);
 	my (@out, $bytes);
 	my $i = 0;
