@@ -191,4 +191,44 @@ isnt((stat("$gib/.asud-slots/0/.config"))[1], $ino,
 is($v->stop, 0, 'moves: clean stop');
 $v->check_log_clean;
 }
+
+# 6. Downloads are shared: a package one slot fetched is linked into the
+# ImageBuilder's dl/ and from there into the others; none is fetched again.
+my $d = AsudTest->new(upstream => 'http', conf => { build_jobs => 4,
+    allow_defaults => 'true' }, env => { STANDIN_TIME_SCALE => 1 });
+$d->start;
+$t = $d;
+%BASE = (version => '1.2.3', target => 'testtarget/testsubtarget',
+    profile => 'testprofile', packages => ['test1']);
+my $dm = $d->mirror;
+my $dib = $d->ib_dir . '/1.2.3/testtarget/testsubtarget';
+# The package files fetched from the mirror since a mark.
+my $pkgs = sub { scalar grep { $_->{path} =~ /\.ipk$/ }
+    $dm->requests(since => $_[0]) };
+my $mark = $dm->mark;
+(undef, undef, @res) = watch(post_batch('dl', 4));
+is(scalar(grep { $_->{status} == 200 } @res), 4, 'shared: built');
+ok($pkgs->($mark) > 0, 'shared: the first builds fetched packages');
+my @kept = glob("$dib/dl/*.ipk");
+ok(@kept, 'shared: the ImageBuilder keeps them in its dl/');
+is(scalar(grep { (stat $_)[3] < 2 } @kept), 0,
+    'shared: linked into it, not copied');
+$mark = $dm->mark;
+(undef, undef, @res) = watch(post_batch('dl again', 4));
+is(scalar(grep { $_->{status} == 200 } @res), 4, 'shared: built again');
+is($pkgs->($mark), 0, 'shared: no slot fetched a package again');
+$mark = $dm->mark;
+my ($more) = post_batch('more', 1, packages => ['test1', 'test2', 'luci']);
+(undef, undef, @res) = watch($more);
+is($res[0]{status}, 200, 'shared: a build with more packages');
+my $fetched = $pkgs->($mark);
+ok($fetched > 0, 'shared: it fetched the new ones');
+$mark = $dm->mark;
+(undef, undef, @res) = watch(post_batch('more again', 4,
+    packages => ['test1', 'test2', 'luci']));
+is(scalar(grep { $_->{status} == 200 } @res), 4,
+    'shared: four more in the other slots');
+is($pkgs->($mark), 0, 'shared: what one slot fetched the others found');
+is($d->stop, 0, 'shared: clean stop');
+$d->check_log_clean;
 done_testing();
