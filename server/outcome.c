@@ -3,7 +3,8 @@
  * bodies carry the reference's fields in the reference's order; only
  * regular files of the images are stored; the record, the log and the
  * end of the queue entry are written together; the sweep deletes records
- * past their time.
+ * past their time. A failure is classified once, and only the request's
+ * own kinds are kept.
  */
 #include <sys/stat.h>
 

@@ -3,7 +3,8 @@
  * the 200 and 500 bodies (the reference's fields), the images moved into
  * the store (regular files only), the statistics counted, the final
  * record and compressed log written to the store, and the record deleted
- * again when its time is up.
+ * again when its time is up; which failures are the request's (kept) and
+ * which the server's (not kept).
  */
 #ifndef ASUD_OUTCOME_H
 #define ASUD_OUTCOME_H
