@@ -360,8 +360,8 @@ outcome_done(struct asud *a, const struct outcome_job *j,
 
 /*
  * The failure messages by how they begin (reference/asu-api.md §5.3,
- * §5.4; an ImageBuilder missing or broken as build.c and sched.c say
- * it).
+ * §5.4; an ImageBuilder missing or broken, or its working copy not
+ * made, as build.c and sched.c say it).
  */
 static const struct {
 	const char		*prefix;
@@ -374,6 +374,7 @@ static const struct {
 	{ "Build timed out after ", METRICS_FAILED_TIMEOUT },
 	{ "Could not restore the ImageBuilder", METRICS_FAILED_IMAGEBUILDER },
 	{ "No ImageBuilder for ", METRICS_FAILED_IMAGEBUILDER },
+	{ "Could not set up the build: ", METRICS_FAILED_IMAGEBUILDER },
 };
 
 /* Whether a failure of each kind is kept as the request's answer. */

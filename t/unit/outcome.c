@@ -30,6 +30,8 @@ static const struct {
 	    METRICS_FAILED_IMAGEBUILDER },
 	{ "Could not restore the ImageBuilder: gone",
 	    METRICS_FAILED_IMAGEBUILDER },
+	{ "Could not set up the build: cannot copy",
+	    METRICS_FAILED_IMAGEBUILDER },
 	{ "Error while building firmware. See stdout/stderr",
 	    METRICS_FAILED_OTHER },
 	{ "No JSON file found", METRICS_FAILED_OTHER },
