@@ -854,6 +854,7 @@ build_step_done(struct build *b, int status, int timed_out)
 		build_timed_out(b);
 		return;
 	}
+	b->result.signalled = WIFSIGNALED(status);
 	switch (b->step) {
 	case BUILD_STEP_INFO:
 		build_info_done(b, status);

@@ -83,6 +83,8 @@ struct build_spec {
 struct build_result {
 	int		 ok;		/* 1: images built */
 	int		 timed_out;
+	int		 signalled;	/* the last command was killed by a
+					   signal (not the timeout's) */
 	char		*error;		/* on failure, without "Error: " */
 	char		*out;		/* stdout of the last command run */
 	char		*err;		/* stderr of the last command run */

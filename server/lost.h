@@ -1,10 +1,11 @@
 /*
- * lost.h: results that could not be kept, and the full disk that is
- * mostly why. A build whose result could not be stored, or that ran out
- * of disk space, is answered with a 500 kept in memory for a while (not
- * cached in the store); its queued record is deleted as soon as the store
- * lets us. A full disk is said once and looked at again every few
- * seconds until there is space again.
+ * lost.h: results that are not kept, and the full disk that is mostly
+ * why. A build whose result could not be stored, that ran out of disk
+ * space, or that failed through the server's fault (outcome_kept) is
+ * answered with a 500 kept in memory for a while (not cached in the
+ * store); its queued record is deleted as soon as the store lets us, and
+ * the request posted again builds again. A full disk is said once and
+ * looked at again every few seconds until there is space again.
  */
 #ifndef ASUD_LOST_H
 #define ASUD_LOST_H

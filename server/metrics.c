@@ -66,6 +66,20 @@ static const char *metrics_refusal_labels[METRICS_NREFUSALS] = {
 	"client_table_full",
 };
 static size_t	 metrics_follower_gauge;
+static uint64_t	 metrics_failures[METRICS_NFAILURES];
+
+/* The reason labels of failed builds, by enum metrics_failure. */
+static const char *metrics_failure_labels[METRICS_NFAILURES] = {
+	[METRICS_FAILED_OTHER] = "other",
+	[METRICS_FAILED_PACKAGES] = "package_selection",
+	[METRICS_FAILED_TOO_BIG] = "too_big",
+	[METRICS_FAILED_PROFILE] = "profile",
+	[METRICS_FAILED_VERSION] = "version",
+	[METRICS_FAILED_IMAGEBUILDER] = "imagebuilder",
+	[METRICS_FAILED_TIMEOUT] = "timeout",
+	[METRICS_FAILED_DISK_FULL] = "disk_full",
+	[METRICS_FAILED_LOST] = "lost",
+};
 
 /* The index of a route label; anything out of range is "other". */
 static size_t
@@ -142,6 +156,28 @@ metrics_refused(enum metrics_refusal why)
 		metrics_refusals[why]++;
 }
 
+/* The index of a failure reason; anything out of range is "other". */
+static size_t
+metrics_failure_index(enum metrics_failure why)
+{
+	return ((size_t)why < METRICS_NFAILURES ? (size_t)why :
+	    METRICS_FAILED_OTHER);
+}
+
+/* Counts one failed build by reason. */
+void
+metrics_build_failed(enum metrics_failure why)
+{
+	metrics_failures[metrics_failure_index(why)]++;
+}
+
+/* The reason label of a failure. */
+const char *
+metrics_failure_label(enum metrics_failure why)
+{
+	return (metrics_failure_labels[metrics_failure_index(why)]);
+}
+
 /* Forgets every counter, for unit tests. */
 void
 metrics_reset(void)
@@ -149,6 +185,7 @@ metrics_reset(void)
 	memset(metrics_requests, 0, sizeof metrics_requests);
 	memset(metrics_bucket_counts, 0, sizeof metrics_bucket_counts);
 	memset(metrics_refusals, 0, sizeof metrics_refusals);
+	memset(metrics_failures, 0, sizeof metrics_failures);
 	metrics_build_count = 0;
 	metrics_build_sum = 0;
 	metrics_waiter_gauge = 0;
@@ -237,6 +274,21 @@ metrics_text_histogram(struct evbuffer *b)
 	    "\n", metrics_build_count);
 }
 
+/*
+ * The failed builds by reason, every reason listed, as more samples of
+ * asud_builds_total: {outcome="failure",reason="..."}.
+ */
+static void
+metrics_text_failures(struct evbuffer *b)
+{
+	size_t	i;
+
+	for (i = 0; i < METRICS_NFAILURES; i++)
+		evbuffer_add_printf(b, "asud_builds_total{outcome=\"failure\","
+		    "reason=\"%s\"} %" PRIu64 "\n", metrics_failure_labels[i],
+		    metrics_failures[i]);
+}
+
 /* One sample of the readings: a new metric when type is set. */
 struct metrics_row {
 	const char	*name;
@@ -249,7 +301,10 @@ struct metrics_row {
 
 #define METRICS_AT(f)	offsetof(struct metrics_readings, f)
 
-/* What the readings hold, in the order a scrape lists them. */
+/*
+ * What the readings hold, in the order a scrape lists them: these, the
+ * failures by reason, then metrics_rows_tail.
+ */
 static const struct metrics_row metrics_rows[] = {
 	{ "asud_build_requests_total", "counter",
 	    "Build requests that passed the schema check.",
@@ -260,10 +315,15 @@ static const struct metrics_row metrics_rows[] = {
 	{ "asud_cache_misses_total", "counter",
 	    "Build requests that needed a build.",
 	    NULL, NULL, METRICS_AT(cache_misses) },
-	{ "asud_builds_total", "counter", "Finished builds by outcome.",
+	{ "asud_builds_total", "counter",
+	    "Finished builds by outcome (failures also by reason).",
 	    "outcome", "success", METRICS_AT(builds_ok) },
 	{ "asud_builds_total", NULL, NULL,
 	    "outcome", "failure", METRICS_AT(builds_failed) },
+};
+
+/* The readings after the failures by reason. */
+static const struct metrics_row metrics_rows_tail[] = {
 	{ "asud_queue_length", "gauge", "Builds in the queue by state.",
 	    "state", "queued", METRICS_AT(queued) },
 	{ "asud_queue_length", NULL, NULL,
@@ -310,16 +370,17 @@ static const struct metrics_row metrics_rows[] = {
 	    NULL, NULL, METRICS_AT(accept_pauses) },
 };
 
-/* The readings: the daemon's totals and gauges, the connections. */
+/* Writes n rows of the readings. */
 static void
-metrics_text_readings(struct evbuffer *b, const struct metrics_readings *r)
+metrics_text_rows(struct evbuffer *b, const struct metrics_readings *r,
+    const struct metrics_row *rows, size_t n)
 {
 	const struct metrics_row	*row;
 	uint64_t			 v;
 	size_t				 i;
 
-	for (i = 0; i < nitems(metrics_rows); i++) {
-		row = &metrics_rows[i];
+	for (i = 0; i < n; i++) {
+		row = &rows[i];
 		memcpy(&v, (const char *)r + row->off, sizeof v);
 		if (row->type != NULL)
 			metrics_head(b, row->name, row->type, row->help);
@@ -329,6 +390,15 @@ metrics_text_readings(struct evbuffer *b, const struct metrics_readings *r)
 			evbuffer_add_printf(b, "%s %" PRIu64 "\n", row->name,
 			    v);
 	}
+}
+
+/* The readings: the daemon's totals and gauges, the connections. */
+static void
+metrics_text_readings(struct evbuffer *b, const struct metrics_readings *r)
+{
+	metrics_text_rows(b, r, metrics_rows, nitems(metrics_rows));
+	metrics_text_failures(b);
+	metrics_text_rows(b, r, metrics_rows_tail, nitems(metrics_rows_tail));
 }
 
 /* The whole exposition text. */

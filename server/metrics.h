@@ -68,6 +68,27 @@ enum metrics_refusal {
 };
 /* Counts one refusal. */
 void	metrics_refused(enum metrics_refusal);
+/*
+ * Why a build failed (asud_builds_total{outcome="failure",reason}), as
+ * outcome_classify tells. The first ones are the request's fault; from
+ * METRICS_FAILED_IMAGEBUILDER on the server's.
+ */
+enum metrics_failure {
+	METRICS_FAILED_OTHER,		/* "other": none of the below */
+	METRICS_FAILED_PACKAGES,	/* "package_selection" */
+	METRICS_FAILED_TOO_BIG,		/* "too_big": exceeds the storage */
+	METRICS_FAILED_PROFILE,		/* "profile": not in profiles.json */
+	METRICS_FAILED_VERSION,		/* "version": version_code differs */
+	METRICS_FAILED_IMAGEBUILDER,	/* "imagebuilder": download, unpack */
+	METRICS_FAILED_TIMEOUT,		/* "timeout": job_timeout reached */
+	METRICS_FAILED_DISK_FULL,	/* "disk_full" */
+	METRICS_FAILED_LOST,		/* "lost": the build machine lost */
+	METRICS_NFAILURES
+};
+/* Counts one failed build by reason (since the start, in memory). */
+void	metrics_build_failed(enum metrics_failure);
+/* The reason label of a failure ("timeout"...). */
+const char *metrics_failure_label(enum metrics_failure);
 /* Forgets every counter (tests). */
 void	metrics_reset(void);
 /*

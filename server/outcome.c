@@ -3,7 +3,8 @@
  * bodies carry the reference's fields in the reference's order; only
  * regular files of the images are stored; the record, the log and the
  * end of the queue entry are written together; the sweep deletes records
- * past their time.
+ * past their time. A failure is classified once, and only the request's
+ * own kinds are kept.
  */
 #include <sys/stat.h>
 
@@ -357,13 +358,68 @@ outcome_done(struct asud *a, const struct outcome_job *j,
 	return (OUTCOME_OK);
 }
 
+/*
+ * The failure messages by how they begin (reference/asu-api.md §5.3,
+ * §5.4; an ImageBuilder missing or broken, or its working copy not
+ * made, as build.c and sched.c say it).
+ */
+static const struct {
+	const char		*prefix;
+	enum metrics_failure	 why;
+} outcome_reasons[] = {
+	{ "Impossible package selection", METRICS_FAILED_PACKAGES },
+	{ "Selected packages exceed device storage", METRICS_FAILED_TOO_BIG },
+	{ "Profile not found in JSON file", METRICS_FAILED_PROFILE },
+	{ "Received incorrect version ", METRICS_FAILED_VERSION },
+	{ "Build timed out after ", METRICS_FAILED_TIMEOUT },
+	{ "Could not restore the ImageBuilder", METRICS_FAILED_IMAGEBUILDER },
+	{ "No ImageBuilder for ", METRICS_FAILED_IMAGEBUILDER },
+	{ "Could not set up the build: ", METRICS_FAILED_IMAGEBUILDER },
+};
+
+/* Whether a failure of each kind is kept as the request's answer. */
+static const int outcome_kept_reasons[METRICS_NFAILURES] = {
+	[METRICS_FAILED_OTHER] = 1,
+	[METRICS_FAILED_PACKAGES] = 1,
+	[METRICS_FAILED_TOO_BIG] = 1,
+	[METRICS_FAILED_PROFILE] = 1,
+	[METRICS_FAILED_VERSION] = 1,
+};
+
+/* Why a build failed: how its last command ended, else its message. */
+enum metrics_failure
+outcome_classify(const char *msg, int timed_out, int signalled)
+{
+	size_t	i;
+
+	if (timed_out)
+		return (METRICS_FAILED_TIMEOUT);
+	if (signalled)
+		return (METRICS_FAILED_LOST);
+	for (i = 0; msg != NULL && i < nitems(outcome_reasons); i++)
+		if (strncmp(msg, outcome_reasons[i].prefix,
+		    strlen(outcome_reasons[i].prefix)) == 0)
+			return (outcome_reasons[i].why);
+	return (METRICS_FAILED_OTHER);
+}
+
+/* True when a failure of that kind is the request's: it is kept. */
+int
+outcome_kept(enum metrics_failure why)
+{
+	return ((size_t)why < METRICS_NFAILURES && outcome_kept_reasons[why]);
+}
+
 /* Says and counts a failure. */
 void
-outcome_failed(struct asud *a, const struct outcome_job *j, const char *msg)
+outcome_failed(struct asud *a, const struct outcome_job *j, const char *msg,
+    enum metrics_failure why)
 {
-	log_info("build %.12s failed: %s", j->hash, msg);
+	log_info("build %.12s failed (%s): %s", j->hash,
+	    metrics_failure_label(why), msg);
 	stats_failure(a->stats, time(NULL), j->req->version, j->req->target,
 	    j->profile_id, msg);
+	metrics_build_failed(why);
 }
 
 /* Compresses the combined log for the store. */

@@ -3,13 +3,16 @@
  * the 200 and 500 bodies (the reference's fields), the images moved into
  * the store (regular files only), the statistics counted, the final
  * record and compressed log written to the store, and the record deleted
- * again when its time is up.
+ * again when its time is up; which failures are the request's (kept) and
+ * which the server's (not kept).
  */
 #ifndef ASUD_OUTCOME_H
 #define ASUD_OUTCOME_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "server/metrics.h"
 
 struct asud;
 struct build_result;
@@ -62,9 +65,22 @@ char	*outcome_fail_body(const struct outcome_job *, const char *msg,
 enum outcome_done outcome_done(struct asud *, const struct outcome_job *,
 	    const struct build_result *, char **body, size_t *len,
 	    char **msg);
-/* Says and counts that a build failed with msg. */
+/*
+ * Why a build failed with msg, its last command timed out or killed by a
+ * signal asud did not send (struct build_result's flags; 0 when none ran).
+ */
+enum metrics_failure outcome_classify(const char *msg, int timed_out,
+	    int signalled);
+/*
+ * True when a failure of that kind is the request's own: kept as its
+ * answer for build_failure_ttl. The server's (the ImageBuilder not set
+ * up, a timeout, a full disk, a lost build) are answered from memory for
+ * a while and the next POST of the request builds again (see lost.h).
+ */
+int	outcome_kept(enum metrics_failure);
+/* Says and counts that a build failed with msg, for reason why. */
 void	outcome_failed(struct asud *, const struct outcome_job *,
-	    const char *msg);
+	    const char *msg, enum metrics_failure why);
 /*
  * Writes the final record (state RECORD_DONE or RECORD_FAILED, with the
  * answer body and the time it expires) and the compressed log, and

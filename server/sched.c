@@ -29,6 +29,7 @@
 #include "server/jsonw.h"
 #include "server/lost.h"
 #include "server/meta.h"
+#include "server/metrics.h"
 #include "server/outcome.h"
 #include "server/qstore.h"
 #include "server/queue.h"
@@ -220,10 +221,23 @@ sched_finish(struct sched_job *j, const char *body, size_t len, int state)
 	sched_forget(j);
 }
 
-/* Writes a failure record for a job and forgets it. */
+/* A build that cannot be kept: body (taken) from memory, then forgotten. */
 static void
-sched_fail(struct sched_job *j, const char *msg, const char *out,
-    const char *err, const struct strv *build_cmd)
+sched_lost_body(struct sched_job *j, char *body, size_t len,
+    const char *detail)
+{
+	lost_add(j->s->lost, j->hash, body, len, detail);
+	sched_forget(j);
+}
+
+/*
+ * A failed job: the request's fault is kept as its answer (a failure
+ * record); the server's is answered from memory and forgotten, so that
+ * the next POST of the request builds again.
+ */
+static void
+sched_fail_why(struct sched_job *j, enum metrics_failure why, const char *msg,
+    const char *out, const char *err, const struct strv *build_cmd)
 {
 	struct outcome_job	 o;
 	char			*body;
@@ -231,9 +245,22 @@ sched_fail(struct sched_job *j, const char *msg, const char *out,
 
 	sched_outcome_job(j, &o);
 	body = outcome_fail_body(&o, msg, out, err, build_cmd, &len);
-	outcome_failed(j->s->a, &o, msg);
+	outcome_failed(j->s->a, &o, msg, why);
+	if (!outcome_kept(why)) {
+		sched_lost_body(j, body, len, msg);
+		return;
+	}
 	sched_finish(j, body, len, RECORD_FAILED);
 	free(body);
+}
+
+/* A job that failed with msg before or outside its ImageBuilder's run. */
+static void
+sched_fail(struct sched_job *j, const char *msg, const char *out,
+    const char *err, const struct strv *build_cmd)
+{
+	sched_fail_why(j, outcome_classify(msg, 0, 0), msg, out, err,
+	    build_cmd);
 }
 
 /* A build that cannot be kept: answered from memory, then forgotten. */
@@ -246,8 +273,7 @@ sched_lost(struct sched_job *j, const char *detail)
 
 	sched_outcome_job(j, &o);
 	body = outcome_fail_body(&o, detail, NULL, NULL, NULL, &len);
-	lost_add(j->s->lost, j->hash, body, len, detail);
-	sched_forget(j);
+	sched_lost_body(j, body, len, detail);
 }
 
 /* A build that failed for lack of disk space: not the request's fault. */
@@ -260,6 +286,7 @@ sched_fail_space(struct sched_job *j, const char *msg)
 	    "device: %s); try again later", msg);
 	lost_disk_full_set(j->s->lost,
 	    "No space left on device during a build");
+	metrics_build_failed(METRICS_FAILED_DISK_FULL);
 	sched_lost(j, detail);
 	free(detail);
 }
@@ -304,6 +331,7 @@ sched_done(struct sched_job *j, const struct build_result *res)
 	sched_outcome_job(j, &o);
 	switch (outcome_done(s->a, &o, res, &body, &len, &msg)) {
 	case OUTCOME_NO_ROOM:
+		metrics_build_failed(METRICS_FAILED_DISK_FULL);
 		sched_fail_unstored(j, msg, 1);
 		break;
 	case OUTCOME_FAILED:
@@ -339,7 +367,8 @@ sched_build_done(const struct build_result *res, void *arg)
 	    j->qe->ib_key : NULL))
 		sched_fail_space(j, msg);
 	else if (!res->ok)
-		sched_fail(j, msg, res->out, res->err, &res->build_cmd);
+		sched_fail_why(j, outcome_classify(msg, res->timed_out,
+		    res->signalled), msg, res->out, res->err, &res->build_cmd);
 	else
 		sched_done(j, res);
 }
@@ -641,8 +670,9 @@ sched_ib_done(const char *dir, const char *error, void *arg)
 	const char		*rev;
 
 	j->wait = NULL;
-	if (dir == NULL) {
-		sched_fail(j, error, NULL, NULL, NULL);
+	if (dir == NULL) {	/* the server's fault: not kept */
+		sched_fail_why(j, METRICS_FAILED_IMAGEBUILDER, error, NULL,
+		    NULL, NULL);
 		return;
 	}
 	queue_set_ready(j->qe, dir);

@@ -136,6 +136,25 @@ main(void)
 	    "readings: connections shed");
 	ok(metrics_test_has(text, "asud_builds_total{outcome=\"failure\"} 0"),
 	    "readings: what is not set reads 0");
+	ok(metrics_test_has(text, "asud_builds_total{outcome=\"failure\","
+	    "reason=\"timeout\"} 0"), "readings: every reason listed");
+	free(text);
+
+	metrics_build_failed(METRICS_FAILED_TIMEOUT);
+	metrics_build_failed(METRICS_FAILED_TIMEOUT);
+	metrics_build_failed(METRICS_FAILED_PACKAGES);
+	metrics_build_failed(METRICS_NFAILURES + 3);
+	text = metrics_text(&r, NULL);
+	ok(metrics_test_has(text, "asud_builds_total{outcome=\"failure\","
+	    "reason=\"timeout\"} 2"), "failures: timeout");
+	ok(metrics_test_has(text, "asud_builds_total{outcome=\"failure\","
+	    "reason=\"package_selection\"} 1"), "failures: packages");
+	ok(metrics_test_has(text, "asud_builds_total{outcome=\"failure\","
+	    "reason=\"other\"} 1"), "failures: out of range is other");
+	ok(strstr(text, "reason=\"lost\"} 0\n# HELP asud_queue_length") !=
+	    NULL, "failures: listed with asud_builds_total");
+	ok(strcmp(metrics_failure_label(METRICS_FAILED_DISK_FULL),
+	    "disk_full") == 0, "failures: a label");
 	free(text);
 	return (done_testing());
 }
