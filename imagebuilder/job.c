@@ -30,6 +30,7 @@
 #include "lib/compat.h"
 #include "lib/fs.h"
 #include "lib/log.h"
+#include "lib/proc.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/job.h"
 
@@ -701,65 +702,19 @@ job_linger_cb(evutil_socket_t fd __unused, short events __unused, void *arg)
 	job_check(job);
 }
 
-/*
- * Reads the state, parent, group and session of a process from /proc;
- * -1 when it is gone or a zombie (which SIGCHLD reaps).
- */
-static int
-job_proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp, pid_t *sid)
-{
-	char	 path[64], buf[1024], *p, state;
-	long	 a, b, c;
-	ssize_t	 n;
-	int	 fd;
-
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return (-1);
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return (-1);
-	buf[n] = '\0';
-	/* The command name may hold anything, parentheses too. */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1, " %c %ld %ld %ld", &state, &a, &b, &c) != 4 ||
-	    state == 'Z')
-		return (-1);
-	*ppid = (pid_t)a;
-	*pgrp = (pid_t)b;
-	*sid = (pid_t)c;
-	return (0);
-}
-
 /* The job named in a process's environment, or 0. */
 static unsigned long
 job_proc_mark(pid_t pid)
 {
-	char		 path[64], *buf, *p, *end;
-	ssize_t		 n;
-	size_t		 len = 0, mlen = strlen(JOB_MARK);
-	unsigned long	 id = 0;
-	int		 fd;
+	char		*v, *end;
+	unsigned long	 id;
 
-	snprintf(path, sizeof path, "/proc/%ld/environ", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((v = proc_environ_value(pid, JOB_MARK, JOB_ENVIRON_MAX)) == NULL)
 		return (0);
-	buf = xmalloc(JOB_ENVIRON_MAX + 1);
-	while (len < JOB_ENVIRON_MAX && (n = read(fd, buf + len,
-	    JOB_ENVIRON_MAX - len)) > 0)
-		len += (size_t)n;
-	close(fd);
-	buf[len] = '\0';
-	for (p = buf; p < buf + len; p += strlen(p) + 1) {
-		if (strncmp(p, JOB_MARK, mlen) == 0) {
-			id = strtoul(p + mlen, &end, 10);
-			if (*end != '\0')
-				id = 0;
-			break;
-		}
-	}
-	free(buf);
+	id = strtoul(v, &end, 10);
+	if (*end != '\0')
+		id = 0;
+	free(v);
 	return (id);
 }
 
@@ -806,52 +761,18 @@ job_claimed(pid_t pid, pid_t pgrp, pid_t sid)
 
 /* Kills pid, an orphan of ours, unless it is ours to keep. */
 static void
-job_sweep_one(pid_t pid, pid_t self)
+job_sweep_one(pid_t pid, void *arg)
 {
-	pid_t	ppid, pgrp, sid;
+	pid_t	self = *(pid_t *)arg, ppid, pgrp, sid;
 
 	if (pid <= 1 || pid == self ||
-	    job_proc_stat(pid, &ppid, &pgrp, &sid) == -1 ||
+	    proc_stat(pid, &ppid, &pgrp, &sid) == -1 ||
 	    ppid != self || job_known(pid) || job_claimed(pid, pgrp, sid))
 		return;
 	log_info("killing process %ld, left behind by a build", (long)pid);
 	if (pgrp == pid)
 		kill(-pid, SIGKILL);
 	kill(pid, SIGKILL);
-}
-
-/*
- * The daemon's children from /proc/self/task/<pid>/children (the daemon
- * has one thread), each handed to job_sweep_one; -1 when the kernel has
- * no such file.
- */
-static int
-job_sweep_children(pid_t self)
-{
-	char	 path[64], buf[4096], *p, *end;
-	ssize_t	 n;
-	size_t	 len = 0;
-	long	 pid;
-	int	 fd;
-
-	snprintf(path, sizeof path, "/proc/self/task/%ld/children",
-	    (long)self);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return (-1);
-	while (len < sizeof buf - 1 && (n = read(fd, buf + len,
-	    sizeof buf - 1 - len)) > 0)
-		len += (size_t)n;
-	close(fd);
-	if (len == sizeof buf - 1)
-		return (-1);		/* too many to list here: scan */
-	buf[len] = '\0';
-	for (p = buf; *p != '\0'; p = end) {
-		pid = strtol(p, &end, 10);
-		if (end == p)
-			break;
-		job_sweep_one((pid_t)pid, self);
-	}
-	return (0);
 }
 
 /*
@@ -863,19 +784,10 @@ job_sweep_children(pid_t self)
 static void
 job_sweep(void)
 {
-	DIR		*d;
-	struct dirent	*de;
-	pid_t		 self = getpid(), pid;
-	char		*end;
+	pid_t	self = getpid();
 
-	if (job_sweep_children(self) == 0 || (d = opendir("/proc")) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		pid = (pid_t)strtol(de->d_name, &end, 10);
-		if (*end == '\0')
-			job_sweep_one(pid, self);
-	}
-	closedir(d);
+	if (proc_children(self, job_sweep_one, &self) == -1)
+		proc_each(job_sweep_one, &self);
 }
 
 /* A while after a job ended: what was re-parented late. */
