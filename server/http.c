@@ -39,7 +39,8 @@
 static struct evhttp		*http_server;
 static struct asud		*http_asud;
 static struct http_hooks	 http_hook;
-static int			 http_io = HTTP_IO_TIMEOUT;	/* evhttp's timeout */
+/* The timeout evhttp was given (http_init). */
+static int			 http_io = HTTP_IO_TIMEOUT;
 
 struct http_hold {
 	struct evhttp_request		*req;
