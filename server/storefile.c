@@ -13,8 +13,8 @@
  * request; a result built again is a new directory of new inodes, whose
  * sums are looked up afresh. Nothing is written next to the images.
  *
- * The bytes go out as a libevent file segment (evbuffer_add_file over
- * the open descriptor, sendfile where it can): a range is its offset and
+ * The bytes go out as a libevent file segment (over the open
+ * descriptor, sendfile where it can): a range is its offset and
  * length, nothing of the file is copied into memory, and a slow reader
  * only leaves the segment waiting in the connection's output buffer
  * (where libevent maps the file rather than sendfile()s it, the pages
@@ -475,7 +475,9 @@ storefile_disposition(const struct storefile *f)
 static void
 storefile_send(struct storefile *f, int code, off_t first, off_t len)
 {
-	struct evbuffer	*b;
+	struct evbuffer_file_segment	*seg;
+	struct evbuffer			*b;
+	int				 rc;
 
 	storefile_disposition(f);
 	if (http_is_head(f->req) || len == 0) {
@@ -484,10 +486,21 @@ storefile_send(struct storefile *f, int code, off_t first, off_t len)
 		    (uintmax_t)len);
 		return;
 	}
+	/*
+	 * evbuffer_add_file, with its failures handled: the segment closes
+	 * fd once the buffer is done with it, or at once if adding failed.
+	 */
+	if ((seg = evbuffer_file_segment_new(f->fd, first, len,
+	    EVBUF_FS_CLOSE_ON_FREE)) == NULL) {
+		close(f->fd);
+		http_reply_detail(f->req, 500, "Error: cannot read the file");
+		return;
+	}
 	if ((b = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new: out of memory");
-	/* The segment owns fd from here on, also when adding it failed. */
-	if (evbuffer_add_file(b, f->fd, first, len) == -1) {
+	rc = evbuffer_add_file_segment(b, seg, 0, len);
+	evbuffer_file_segment_free(seg);	/* b holds its own reference */
+	if (rc == -1) {
 		evbuffer_free(b);
 		http_reply_detail(f->req, 500, "Error: cannot read the file");
 		return;
