@@ -5,16 +5,11 @@
  * queued before its 202. A status poll of a finished build is one LMDB
  * read and one reply.
  */
-#include <sys/stat.h>
-
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -40,6 +35,7 @@
 #include "server/sched.h"
 #include "server/stats.h"
 #include "server/statsview.h"
+#include "server/storefile.h"
 #include "server/validate.h"
 #include "server/wait.h"
 
@@ -533,15 +529,37 @@ api_valid_file(const char *s)
 	return (1);
 }
 
-/* GET and HEAD /store/{hash}/{file}: the exact built bytes. */
+/* What the store handler needs of a record: is it a live result. */
+struct api_result {
+	int	 done;
+	int64_t	 expires;
+};
+
+/* Reads whether the record is a finished result still alive. */
+static void
+api_result_cb(const void *val, size_t len, void *arg)
+{
+	struct api_result	*res = arg;
+	struct record		 r;
+
+	if (record_decode(val, len, &r) == -1 || r.state != RECORD_DONE ||
+	    (r.expires != 0 && r.expires <= time(NULL)))
+		return;
+	res->done = 1;
+	res->expires = r.expires;
+}
+
+/*
+ * GET and HEAD /store/{hash}/{file}: the exact built bytes, while their
+ * result lives (an expired one is gone even before the sweep removes its
+ * files), with the headers of a static file server (storefile.c).
+ */
 void
 api_store_get(struct asud *a, struct evhttp_request *req, const char *rest)
 {
-	struct evbuffer	*b;
-	struct stat	 st;
-	char		*decoded, *slash, *path, *disp;
-	size_t		 dlen;
-	int		 fd;
+	struct api_result	 res = { 0, 0 };
+	char			*decoded, *slash, *dir, *cause = NULL;
+	size_t			 dlen;
 
 	decoded = evhttp_uridecode(rest, 0, &dlen);
 	if (decoded == NULL || strlen(decoded) != dlen ||
@@ -551,42 +569,24 @@ api_store_get(struct asud *a, struct evhttp_request *req, const char *rest)
 		return;
 	}
 	*slash = '\0';
-	if (!api_valid_hash(decoded) || !api_valid_file(slash + 1)) {
+	if (api_valid_hash(decoded) && api_valid_file(slash + 1) &&
+	    store_record_view(a->store, decoded, api_result_cb, &res,
+	    &cause) == -1) {
+		log_warnx("store: %s", cause);
+		free(cause);
+		free(decoded);
+		http_reply_detail(req, 500, "Error: the store cannot be read");
+		return;
+	}
+	if (!res.done) {
 		free(decoded);
 		http_reply_json(req, 404, "{\"detail\":\"Not found\"}", 22);
 		return;
 	}
-	xasprintf(&path, "%s/%s/%s", a->store_dir, decoded, slash + 1);
-	/* A FIFO must not block the loop in open(): only files are served. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-	free(path);
-	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		if (fd != -1)
-			close(fd);
-		free(decoded);
-		http_reply_json(req, 404, "{\"detail\":\"Not found\"}", 22);
-		return;
-	}
-	xasprintf(&disp, "attachment; filename=\"%s\"", slash + 1);
-	http_header(req, "Content-Disposition", disp);
-	http_header(req, "X-Content-Type-Options", "nosniff");
-	free(disp);
+	xasprintf(&dir, "%s/%s", a->store_dir, decoded);
+	storefile_reply(req, dir, slash + 1, res.expires);
+	free(dir);
 	free(decoded);
-	if ((b = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new: out of memory");
-	if (http_is_head(req) || st.st_size == 0)
-		close(fd);
-	else if (evbuffer_add_file(b, fd, 0, st.st_size) == -1) {
-		evbuffer_free(b);
-		http_reply_detail(req, 500, "Error: cannot read the file");
-		return;
-	}
-	if (http_is_head(req))
-		http_reply_head(req, 200, "application/octet-stream",
-		    (uintmax_t)st.st_size);
-	else
-		http_reply(req, 200, "application/octet-stream", b);
-	evbuffer_free(b);
 }
 
 /* GET /api/v1/stats: the queue length, as the reference. */

@@ -39,6 +39,8 @@
 static struct evhttp		*http_server;
 static struct asud		*http_asud;
 static struct http_hooks	 http_hook;
+/* The timeout evhttp was given (http_init). */
+static int			 http_io = HTTP_IO_TIMEOUT;
 
 struct http_hold {
 	struct evhttp_request		*req;
@@ -154,12 +156,14 @@ http_reason(int code)
 	case 200: return ("OK");
 	case 202: return ("Accepted");
 	case 204: return ("No Content");
+	case 206: return ("Partial Content");
 	case 301: return ("Moved Permanently");
 	case 304: return ("Not Modified");
 	case 400: return ("Bad Request");
 	case 404: return ("Not Found");
 	case 405: return ("Method Not Allowed");
 	case 413: return ("Content Too Large");
+	case 416: return ("Range Not Satisfiable");
 	case 422: return ("Unprocessable Entity");
 	case 429: return ("Too Many Requests");
 	case 500: return ("Internal Server Error");
@@ -216,6 +220,24 @@ http_reply_start(struct evhttp_request *req, int code)
 {
 	http_count(req, code);
 	evhttp_send_reply_start(req, code, http_reason(code));
+}
+
+/*
+ * Lets the answer about to be sent on req take as long as its reader
+ * needs: while evhttp writes it also reads (to see a close), under its
+ * read timeout, which would cut off a download that lasts longer. The
+ * write timeout stays: a reader that takes nothing for that long is cut.
+ */
+void
+http_long_answer(struct evhttp_request *req)
+{
+	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
+	struct timeval			 tv = { http_io, 0 };
+
+	if ((evcon = evhttp_request_get_connection(req)) != NULL &&
+	    (bev = evhttp_connection_get_bufferevent(evcon)) != NULL)
+		bufferevent_set_timeouts(bev, NULL, &tv);
 }
 
 /* Sends a reply with the headers every answer carries. */
@@ -477,6 +499,7 @@ http_init(struct asud *a, const char *listen, const struct http_hooks *hooks,
 	if (a->conf->keepalive_timeout >= io)
 		io = a->conf->keepalive_timeout + 1;
 	evhttp_set_timeout(http_server, io);
+	http_io = io;
 	evhttp_set_gencb(http_server, http_gencb, NULL);
 	evhttp_set_bevcb(http_server, http_bev_cb, NULL);
 	bound = evhttp_bind_socket_with_handle(http_server, addr,

@@ -51,6 +51,11 @@ void	http_reply_head(struct evhttp_request *, int code, const char *ctype,
 	    uintmax_t length);
 /* Starts a chunked answer (evhttp_send_reply_chunk/_end go on with it). */
 void	http_reply_start(struct evhttp_request *, int code);
+/*
+ * Before a long answer (a download) is sent on req: no read timeout while
+ * it is written, so that a slow reader is not cut off; a stalled one is.
+ */
+void	http_long_answer(struct evhttp_request *);
 /* Sends a copy of len bytes at data. */
 void	http_reply_data(struct evhttp_request *, int code, const char *ctype,
 	    const void *data, size_t len);
