@@ -257,25 +257,15 @@ ibcache_is_tarball(const char *name, size_t len)
 static int
 ibcache_find_tarball(struct ibcache_setup *s)
 {
-	const char	*p = s->sums, *end = s->sums + s->sums_len, *nl, *name;
-	size_t		 len;
+	const char	*p = s->sums, *end = s->sums + s->sums_len, *line;
+	const char	*name;
+	size_t		 n, len;
 
-	for (; p < end; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		len = (size_t)(nl - p);
-		if (len > 0 && p[len - 1] == '\r')
-			len--;
-		if (len < SHA256_HEX_LEN + 3 || !text_is_hex64(p) ||
-		    p[SHA256_HEX_LEN] != ' ')
+	while (text_next_line(&p, end, &line, &n)) {
+		if (!text_sums_line(line, n, &name, &len) ||
+		    !ibcache_is_tarball(name, len))
 			continue;
-		name = p + SHA256_HEX_LEN + 1;
-		if (*name == '*' || *name == ' ')
-			name++;
-		len -= (size_t)(name - p);
-		if (!ibcache_is_tarball(name, len))
-			continue;
-		memcpy(s->want_sha, p, SHA256_HEX_LEN);
+		memcpy(s->want_sha, line, SHA256_HEX_LEN);
 		s->want_sha[SHA256_HEX_LEN] = '\0';
 		s->tarball = xstrndup(name, len);
 		return (0);

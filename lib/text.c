@@ -171,3 +171,20 @@ text_is_hex64(const char *s)
 	}
 	return (1);
 }
+
+/* A "<hex> *<name>" line of a sha256sums file. */
+int
+text_sums_line(const char *line, size_t n, const char **name,
+    size_t *namelen)
+{
+	const char	*f;
+
+	if (n < 64 + 3 || !text_is_hex64(line) || line[64] != ' ')
+		return (0);
+	f = line + 64 + 1;
+	if (*f == '*' || *f == ' ')
+		f++;
+	*name = f;
+	*namelen = (size_t)(line + n - f);
+	return (1);
+}

@@ -58,5 +58,12 @@ int		text_word_ok(const char *s, size_t len, size_t max,
  * check stops at its NUL.
  */
 int		text_is_hex64(const char *s);
+/*
+ * Whether the n bytes at line are a sha256sums line, "<64 hex> *<name>"
+ * (or with a space for the star); *name and *namelen then give the name,
+ * never empty. The sum is the line's first 64 bytes.
+ */
+int		text_sums_line(const char *line, size_t n, const char **name,
+		    size_t *namelen);
 
 #endif

@@ -141,7 +141,7 @@ storefile_listed(int dirfd, const char *name, char hex[SHA256_HEX_LEN + 1])
 {
 	const char	*p, *end, *line, *f;
 	char		*buf;
-	size_t		 len, n, namelen = strlen(name);
+	size_t		 len, n, flen, namelen = strlen(name);
 	int		 found = 0;
 
 	if (fs_read_file_at(dirfd, "sha256sums", STOREFILE_SUMS_MAX, &buf,
@@ -150,14 +150,9 @@ storefile_listed(int dirfd, const char *name, char hex[SHA256_HEX_LEN + 1])
 	p = buf;
 	end = buf + len;
 	while (!found && text_next_line(&p, end, &line, &n)) {
-		if (n < SHA256_HEX_LEN + 2 || !text_is_hex64(line) ||
-		    line[SHA256_HEX_LEN] != ' ')
+		if (!text_sums_line(line, n, &f, &flen))
 			continue;
-		f = line + SHA256_HEX_LEN + 1;
-		if (*f == '*' || *f == ' ')
-			f++;
-		if ((size_t)(line + n - f) == namelen &&
-		    memcmp(f, name, namelen) == 0) {
+		if (flen == namelen && memcmp(f, name, namelen) == 0) {
 			memcpy(hex, line, SHA256_HEX_LEN);
 			hex[SHA256_HEX_LEN] = '\0';
 			found = 1;

@@ -141,10 +141,36 @@ text_test_word(void)
 	ok(text_word_ok("a,b+c", 5, 10, ",+"), "several extra bytes");
 }
 
+/* sha256sums lines: star or space, a name, nothing else. */
+static void
+text_test_sums(void)
+{
+	static const char	 hex[] = "0123456789abcdef0123456789abcdef"
+				    "0123456789abcdef0123456789abcdef";
+	char			 line[128];
+	const char		*name;
+	size_t			 len;
+
+	snprintf(line, sizeof line, "%s *openwrt.bin", hex);
+	ok(text_sums_line(line, strlen(line), &name, &len) && len == 11 &&
+	    memcmp(name, "openwrt.bin", 11) == 0, "star form");
+	snprintf(line, sizeof line, "%s  a", hex);
+	ok(text_sums_line(line, strlen(line), &name, &len) && len == 1 &&
+	    *name == 'a', "two-space form");
+	snprintf(line, sizeof line, "%s *", hex);
+	ok(!text_sums_line(line, strlen(line), &name, &len), "no name");
+	snprintf(line, sizeof line, "%sX *a", hex);
+	ok(!text_sums_line(line, strlen(line), &name, &len),
+	    "65 hex-ish bytes");
+	line[0] = 'G';
+	ok(!text_sums_line(line, strlen(line), &name, &len), "not hex");
+}
+
 /* Runs every case. */
 int
 main(void)
 {
+	text_test_sums();
 	text_test_b64();
 	text_test_lines();
 	text_test_graph();
