@@ -316,10 +316,8 @@ static const struct metrics_row metrics_rows[] = {
 	    "Build requests that needed a build.",
 	    NULL, NULL, METRICS_AT(cache_misses) },
 	{ "asud_builds_total", "counter",
-	    "Finished builds by outcome (failures also by reason).",
+	    "Finished builds by outcome, failures by reason.",
 	    "outcome", "success", METRICS_AT(builds_ok) },
-	{ "asud_builds_total", NULL, NULL,
-	    "outcome", "failure", METRICS_AT(builds_failed) },
 };
 
 /* The readings after the failures by reason. */
