@@ -44,6 +44,8 @@
 #define JOB_DEFAULT_PATH	"/usr/bin:/bin"
 /* The variable that names a job in the environment of its descendants. */
 #define JOB_MARK		"ASUD_JOB="
+#define JOB_PACE_MS		100	/* a pipe rests after a small read */
+#define JOB_PACE_BYTES		4096	/* a read smaller than this is small */
 /* The most of a process's environment read to find the mark. */
 #define JOB_ENVIRON_MAX		(256 * 1024)
 /* Seconds after a job's end when orphans are looked for once more. */
@@ -75,6 +77,7 @@ struct job {
 	struct bufferevent	*bev[2];	/* stdout, stderr, or NULL */
 	struct event		*timeout;
 	struct event		*linger;
+	struct event		*pace;		/* reads again after a pause */
 
 	job_output_cb		 output_cb;
 	job_complete_cb		 complete_cb;
@@ -105,6 +108,7 @@ static void	job_read_cb(struct bufferevent *, void *);
 static void	job_event_cb(struct bufferevent *, short, void *);
 static void	job_timeout_cb(evutil_socket_t, short, void *);
 static void	job_linger_cb(evutil_socket_t, short, void *);
+static void	job_pace_cb(evutil_socket_t, short, void *);
 static void	job_sweep_cb(evutil_socket_t, short, void *);
 static void	job_sweep(void);
 
@@ -506,7 +510,8 @@ job_new(pid_t pid, int outfd, int errfd, int timeout,
 	}
 	job->timeout = evtimer_new(job_base, job_timeout_cb, job);
 	job->linger = evtimer_new(job_base, job_linger_cb, job);
-	if (job->timeout == NULL || job->linger == NULL)
+	job->pace = evtimer_new(job_base, job_pace_cb, job);
+	if (job->timeout == NULL || job->linger == NULL || job->pace == NULL)
 		fatalx("out of memory");
 	if (timeout > 0)
 		evtimer_add(job->timeout, &tv);
@@ -607,6 +612,7 @@ job_free(struct job *job)
 	job_close_pipe(job, 1);
 	event_free(job->timeout);
 	event_free(job->linger);
+	event_free(job->pace);
 	free(job);
 	if (free_cb != NULL && arg != NULL)
 		free_cb(arg);
@@ -629,29 +635,59 @@ job_check(struct job *job)
 	job_free(job);
 }
 
-/* Hands what is buffered on one pipe to the owner, as long as it listens. */
-static void
+/*
+ * Hands what is buffered on one pipe to the owner, as long as it listens;
+ * returns how many bytes that was.
+ */
+static size_t
 job_drain(struct job *job, struct bufferevent *bev)
 {
 	struct evbuffer	*in = bufferevent_get_input(bev);
 	char		 buf[16384];
+	size_t		 total = 0;
 	int		 which, n;
 
 	which = bev == job->bev[0] ? JOB_STDOUT : JOB_STDERR;
 	job->busy++;
-	while (!job->killed && (n = evbuffer_remove(in, buf, sizeof buf)) > 0)
+	while (!job->killed && (n = evbuffer_remove(in, buf, sizeof buf)) > 0) {
 		job->output_cb(job, which, buf, (size_t)n, job->arg);
+		total += (size_t)n;
+	}
 	job->busy--;
+	return (total);
 }
 
-/* Output arrived; the owner may kill the job from its callback. */
+/*
+ * Output arrived; the owner may kill the job from its callback. After a
+ * small read the pipe rests for JOB_PACE_MS: what the child writes
+ * meanwhile waits in the pipe and comes in one read, so that a build
+ * printing line by line costs the loop a few wakeups a second, not one
+ * per line. A child writing a lot is read on at once.
+ */
 static void
 job_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct job	*job = arg;
+	struct timeval	 tv = { 0, JOB_PACE_MS * 1000 };
 
-	job_drain(job, bev);
+	if (job_drain(job, bev) < JOB_PACE_BYTES && !job->killed) {
+		bufferevent_disable(bev, EV_READ);
+		if (!evtimer_pending(job->pace, NULL))
+			evtimer_add(job->pace, &tv);
+	}
 	job_check(job);
+}
+
+/* The pause is over: both pipes are read again. */
+static void
+job_pace_cb(evutil_socket_t fd __unused, short events __unused, void *arg)
+{
+	struct job	*job = arg;
+	int		 i;
+
+	for (i = 0; i < 2; i++)
+		if (job->bev[i] != NULL)
+			bufferevent_enable(job->bev[i], EV_READ);
 }
 
 /* A pipe reached EOF or failed: close it and see whether the job is done. */
