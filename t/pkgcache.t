@@ -15,15 +15,13 @@ use Test::More;
 use Digest::SHA qw(sha256_hex);
 use File::Path qw(remove_tree);
 use IO::Compress::Gzip qw(gzip);
-use IO::Socket::INET;
-use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 use AsudTest;
+use NginxTest;
 use lib AsudTest::srcdir() . '/t/standin';
 use Mkstandin::Pkgfile;
 
-my $nginx = '/usr/sbin/nginx';
-plan skip_all => 'nginx is not installed' unless -x $nginx;
+plan skip_all => 'nginx is not installed' unless NginxTest::available();
 
 my $REL = '/releases/1.2.3';
 my $FEED = "$REL/packages/testarch/packages";
@@ -44,15 +42,6 @@ sub spew {
 	open(my $fh, '>:raw', $path) or die "$path: $!";
 	print $fh $data;
 	close($fh) or die "$path: $!";
-}
-
-# A port nobody listens on now.
-sub free_port {
-	my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-	    Listen => 1) or die "socket: $!";
-	my $p = $s->sockport;
-	close $s;
-	return $p;
 }
 
 # --- the configuration checks ----------------------------------------------
@@ -76,11 +65,8 @@ is($? >> 8, 0, 'an https:// package_cache_url is accepted') or diag($out);
 
 my $m = $t->mirror;
 my $dir = $t->dir . '/nginx';
-mkdir $dir;
-mkdir "$dir/$_" for qw(body proxy fastcgi uwsgi scgi cache);
 my $site = slurp(AsudTest::srcdir() . '/conf/nginx-package-cache.conf')
     // die "nginx-package-cache.conf: $!";
-my $port = free_port();
 my %subst = (
 	'server downloads.openwrt.org:443;' => 'server 127.0.0.1:'
 	    . $m->port . ';',
@@ -94,60 +80,18 @@ for my $from (sort keys %subst) {
 	$site =~ s/\Q$from\E/$subst{$from}/g;
 }
 
-# Writes the server block listening on port.
-sub write_site {
+mkdir $dir;
+mkdir "$dir/cache";
+my $ng = NginxTest->new(dir => $dir, site => sub {
 	my ($p) = @_;
 	(my $text = $site) =~ s/^(\s*)listen 127\.0\.0\.1:8080;/$1listen 127.0.0.1:$p;/m
 	    or die 'no listen line';
-	spew("$dir/site.conf", $text);
-}
-
-# The pid in nginx's pid file, which it writes once it has its port.
-sub nginx_pid {
-	my $p = slurp("$dir/nginx.pid") // '';
-	return $p =~ /^(\d+)/ ? $1 : 0;
-}
-
-write_site($port);
-spew("$dir/nginx.conf", ($> == 0 ? "user root;\n" : '')
-    . "daemon off; worker_processes 1; pid $dir/nginx.pid;\n"
-    . "error_log $dir/error.log; events { worker_connections 256; }\n"
-    . "http { client_body_temp_path $dir/body;\n"
-    . "log_format c '\$uri \$upstream_cache_status \$status';\n"
-    . "access_log $dir/access.log c;\n"
-    . "proxy_temp_path $dir/proxy; fastcgi_temp_path $dir/fastcgi;\n"
-    . "uwsgi_temp_path $dir/uwsgi; scgi_temp_path $dir/scgi;\n"
-    . "include $dir/site.conf; }\n");
-my $check = `$nginx -t -p $dir -c $dir/nginx.conf 2>&1`;
-is($? >> 8, 0, 'nginx accepts the server block') or diag($check);
-# free_port lets its port go, so another test's server may take it
-# before nginx does: nginx then exits, and another port is tried.
-my ($pid, $up);
-for my $try (1 .. 5) {
-	$pid = fork() // die "fork: $!";
-	if ($pid == 0) {
-		exec($nginx, '-p', $dir, '-c', "$dir/nginx.conf") or exit 127;
-	}
-	my ($exited, $deadline) = (0, time + 30);
-	until ($up || time > $deadline) {
-		if (waitpid($pid, WNOHANG) == $pid) {
-			$exited = 1;
-			last;
-		}
-		$up = nginx_pid() == $pid
-		    && IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
-		sleep 0.05 unless $up;
-	}
-	last if $up;
-	if (!$exited) {
-		kill('TERM', $pid);
-		waitpid($pid, 0);
-	}
-	diag("nginx did not start on port $port:\n"
-	    . (slurp("$dir/error.log") // ''));
-	$port = free_port();
-	write_site($port);
-}
+	return $text;
+}, http => "log_format c '\$uri \$upstream_cache_status \$status';\n"
+    . "access_log $dir/access.log c;");
+is($ng->check, '', 'nginx accepts the server block');
+my $up = $ng->start;
+my $port = $ng->port;
 ok($up, 'nginx listens') or BAIL_OUT('no nginx');
 
 # The package files asked of the mirror since mark: path => [statuses].
@@ -258,6 +202,5 @@ is_deeply(mirror_packages($mark), { "$FEED/$name" => ['200'] },
     'and the new package file, and no other, from the mirror');
 is($t->stop, 0, 'asud stops cleanly');
 
-kill('TERM', $pid);
-waitpid($pid, 0);
+$ng->stop;
 done_testing();

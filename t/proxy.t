@@ -10,9 +10,9 @@ use File::Basename qw(dirname);
 use HTTP::Tiny;
 use IO::Select;
 use IO::Socket::INET;
-use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 use AsudTest;
+use NginxTest;
 
 # The unit, as the build made it.
 my $unit_file = dirname(AsudTest::bin()) . '/conf/asud.service';
@@ -25,19 +25,10 @@ like($unit, qr{^ExecStart=/\S*/asud -c /\S*/asud\.conf$}m,
 like($unit, qr{^ExecStartPre=/\S*/asud -n -c /\S*/asud\.conf$}m,
     'ExecStartPre checks the configuration first');
 
-my $nginx = '/usr/sbin/nginx';
-unless (-x $nginx) {
+unless (NginxTest::available()) {
 	diag('nginx is not installed: the proxy part is not run');
 	done_testing();
 	exit 0;
-}
-
-sub free_port {
-	my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-	    Listen => 1) or die "socket: $!";
-	my $p = $s->sockport;
-	close $s;
-	return $p;
 }
 
 my $t = AsudTest->new(env => { STANDIN_TIME_SCALE => 1 },
@@ -55,68 +46,14 @@ my $site = do { local $/; open(my $fh, '<', AsudTest::srcdir()
 my $n = $site =~ s/server 127\.0\.0\.1:8000;/server 127.0.0.1:${\ $t->port};/;
 is($n, 1, 'the example names the sample listen address once');
 $site =~ s/^\s*listen \[::\]:80;\n//m;
-my $dir = $t->dir . '/nginx';
-mkdir $dir;
-for my $sub (qw(body proxy fastcgi uwsgi scgi)) { mkdir "$dir/$sub" }
-
-# Writes the server block listening on port.
-sub write_site {
+my $ng = NginxTest->new(dir => $t->dir . '/nginx', site => sub {
 	my ($port) = @_;
 	(my $text = $site) =~ s/^(\s*)listen 80;/$1listen 127.0.0.1:$port;/m;
-	open(my $fh, '>', "$dir/site.conf") or die;
-	print $fh $text;
-	close $fh;
-}
-
-# The pid in nginx's pid file, which it writes once it has its port.
-sub nginx_pid {
-	open(my $fh, '<', "$dir/nginx.pid") or return 0;
-	my $p = <$fh> // '';
-	close $fh;
-	return $p =~ /^(\d+)/ ? $1 : 0;
-}
-
-my $port = free_port();
-write_site($port);
-open(my $fh, '>', "$dir/nginx.conf") or die;
-print $fh ($> == 0 ? "user root;\n" : '')
-    . "daemon off; worker_processes 1; pid $dir/nginx.pid;\n"
-    . "error_log $dir/error.log; events { worker_connections 256; }\n"
-    . "http { access_log off; client_body_temp_path $dir/body;\n"
-    . "proxy_temp_path $dir/proxy; fastcgi_temp_path $dir/fastcgi;\n"
-    . "uwsgi_temp_path $dir/uwsgi; scgi_temp_path $dir/scgi;\n"
-    . "include $dir/site.conf; }\n";
-close $fh;
-my $check = `$nginx -t -p $dir -c $dir/nginx.conf 2>&1`;
-is($? >> 8, 0, 'nginx accepts the example') or diag($check);
-# free_port lets its port go, so another test's server may take it
-# before nginx does: nginx then exits, and another port is tried.
-my ($pid, $up);
-for my $try (1 .. 5) {
-	$pid = fork() // die "fork: $!";
-	if ($pid == 0) {
-		exec($nginx, '-p', $dir, '-c', "$dir/nginx.conf") or exit 127;
-	}
-	my ($exited, $deadline) = (0, time + 30);
-	until ($up || time > $deadline) {
-		if (waitpid($pid, WNOHANG) == $pid) {
-			$exited = 1;
-			last;
-		}
-		$up = nginx_pid() == $pid
-		    && IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
-		sleep 0.05 unless $up;
-	}
-	last if $up;
-	if (!$exited) {
-		kill('TERM', $pid);
-		waitpid($pid, 0);
-	}
-	diag("nginx did not start on port $port:\n"
-	    . (`cat $dir/error.log 2>/dev/null` // ''));
-	$port = free_port();
-	write_site($port);
-}
+	return $text;
+});
+is($ng->check, '', 'nginx accepts the example');
+my $up = $ng->start;
+my $port = $ng->port;
 ok($up, 'nginx listens');
 my $via = "http://127.0.0.1:$port";
 my $direct = $t->base;
@@ -225,8 +162,7 @@ unlink $hold;
 like($t->wait_build($lh, timeout => 120)->{status} // 0, qr/^(?:200|500)$/,
     'limits: the held build ends');
 
-kill('TERM', $pid);
-waitpid($pid, 0);
+$ng->stop;
 is($t->stop, 0, 'clean stop');
 $t->check_log_clean;
 done_testing();
