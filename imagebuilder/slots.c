@@ -583,21 +583,3 @@ slots_size_at(int dirfd, const char *name)
 	free(parent);
 	return (bytes);
 }
-
-/* Slots made and in use for ib_dir. */
-void
-slots_count(struct slots *s, const char *ib_dir, int *made, int *busy)
-{
-	struct slots_ib	*ib;
-	int		 n;
-
-	*made = *busy = 0;
-	TAILQ_FOREACH(ib, &s->list, link)
-		if (strcmp(ib->dir, ib_dir) == 0)
-			break;
-	for (n = 0; ib != NULL && n < SLOTS_MAX; n++) {
-		*made += ib->v[n].state == SLOTS_FREE ||
-		    ib->v[n].state == SLOTS_BUSY;
-		*busy += ib->v[n].state == SLOTS_BUSY;
-	}
-}

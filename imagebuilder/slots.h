@@ -52,8 +52,5 @@ void		 slots_forget(struct slots *, const char *ib_dir);
  * dirfd, or AT_FDCWD) hold of their own.
  */
 long long	 slots_size_at(int dirfd, const char *name);
-/* Slots of ib_dir made so far and how many are in use (metrics, tests). */
-void		 slots_count(struct slots *, const char *ib_dir, int *made,
-		    int *busy);
 
 #endif

@@ -102,7 +102,6 @@ struct metrics_readings {
 	uint64_t	cache_hits;
 	uint64_t	cache_misses;
 	uint64_t	builds_ok;
-	uint64_t	builds_failed;
 	uint64_t	queued;
 	uint64_t	running;	/* a download counts */
 	uint64_t	ib_downloads;

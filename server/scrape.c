@@ -138,14 +138,17 @@ scrape_conn(struct metrics_readings *r)
 void
 scrape_read(struct asud *a, struct metrics_readings *r)
 {
+	uint64_t	stored_failures;
+
 	memset(r, 0, sizeof *r);
 	if (a->waiters != NULL)
 		r->waiters = wait_count(a->waiters);
 	if (a->followers != NULL)
 		r->followers = follow_count(a->followers);
+	/* Failures are exported by reason only (metrics_build_failed). */
 	if (a->stats != NULL)
 		stats_totals(a->stats, &r->build_requests, &r->cache_hits,
-		    &r->cache_misses, &r->builds_ok, &r->builds_failed);
+		    &r->cache_misses, &r->builds_ok, &stored_failures);
 	scrape_queue(a->sched, r);
 	if (a->ibcache != NULL)
 		r->ib_downloads = ibcache_downloads(a->ibcache);
