@@ -95,6 +95,7 @@ struct build {
 	struct timespec		 deadline;
 	int			 busy;		/* in one of our callbacks */
 	int			 dead;		/* finished or cancelled */
+	int			 live;		/* someone follows the log */
 	char			*files_dir;	/* FILES, or NULL */
 	int			 info_parsed;
 
@@ -418,7 +419,8 @@ build_sandbox(struct build *b, struct strv *argv)
 	struct strv		shown = STRV_INITIALIZER;
 
 	strv_add(&rw, b->ib_dir);
-	strv_add(&rw, b->work_dir);
+	if (b->files_dir != NULL)
+		strv_add(&rw, b->work_dir);
 	strv_add(&rw, b->bin_dir);
 	build_repo_dirs(b, &ro);
 	/* A file:// mirror stays readable even inside a hidden directory. */
@@ -468,7 +470,18 @@ build_spawn(struct build *b, const struct strv *args)
 		free(cause);
 		return (-1);
 	}
+	if (b->live)
+		job_set_live(b->job);
 	return (0);
+}
+
+/* See build.h. */
+void
+build_set_live(struct build *b)
+{
+	b->live = 1;
+	if (b->job != NULL)
+		job_set_live(b->job);
 }
 
 /* Whether a wait status is a clean exit 0. */
@@ -547,9 +560,10 @@ build_inject(struct build *b, char **cause)
 }
 
 /*
- * Creates the work and output directories and the defaults file, after
- * putting back what a crashed build left in the ImageBuilder, and writes
- * the build's repositories and keys.
+ * Creates the output directory and, for a first-boot script only, the
+ * work directory with the defaults file, after putting back what a
+ * crashed build left in the ImageBuilder, and writes the build's
+ * repositories and keys.
  */
 static int
 build_setup(struct build *b, char **cause)
@@ -559,11 +573,6 @@ build_setup(struct build *b, char **cause)
 	if (repos_restore(b->ib_dir, &why) == -1) {
 		xasprintf(cause, "Could not restore the ImageBuilder: %s", why);
 		free(why);
-		return (-1);
-	}
-	if (fs_mkdirs(b->work_dir, 0755) == -1) {
-		xasprintf(cause, "Could not create %s: %s", b->work_dir,
-		    strerror(errno));
 		return (-1);
 	}
 	if (fs_mkdirs(b->bin_dir, 0755) == -1) {

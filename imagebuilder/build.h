@@ -35,7 +35,8 @@ enum build_phase {
 
 struct build_spec {
 	const char		*ib_dir;	/* absolute: the ImageBuilder */
-	const char		*work_dir;	/* absolute: scratch, created */
+	const char		*work_dir;	/* absolute: scratch, created
+						   for a defaults script */
 	const char		*bin_dir;	/* absolute: BIN_DIR, created */
 	const char		*bin_dir_label;	/* BIN_DIR shown in build_cmd */
 	const char		*profile;	/* canonical profile id */
@@ -52,8 +53,8 @@ struct build_spec {
 	/*
 	 * Runs each command under bubblewrap (imagebuilder/sandbox.h):
 	 * sandbox_bwrap is the program (NULL: no sandbox), sandbox_hide
-	 * the directories the build must not see. ib_dir, work_dir and
-	 * bin_dir stay writable; file:// repositories readable; only
+	 * the directories the build must not see. ib_dir, work_dir (when
+	 * made) and bin_dir stay writable; file:// repositories readable; only
 	 * make manifest and make image get the network. The wrapper
 	 * comes before bwrap: "wrapper... bwrap ... -- make ...".
 	 */
@@ -121,6 +122,11 @@ void		 build_init(struct event_base *);
  */
 struct build	*build_start(const struct build_spec *, build_phase_cb,
 		    build_log_cb, build_done_cb, void *arg, char **cause);
+/*
+ * Someone follows the build's log: its lines reach log_cb at most a tenth
+ * of a second after the ImageBuilder printed them (else within a second).
+ */
+void		 build_set_live(struct build *);
 /* Kills what runs and frees the build; no callback is called after. */
 void		 build_cancel(struct build *);
 /* The client-facing name of a phase ("validate_manifest"...). */

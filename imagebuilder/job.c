@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -33,6 +32,7 @@
 #include "lib/proc.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/job.h"
+#include "imagebuilder/pidtab.h"
 
 /* Seconds between SIGTERM and SIGKILL after a timeout. */
 #define JOB_KILL_GRACE		5
@@ -44,8 +44,11 @@
 #define JOB_DEFAULT_PATH	"/usr/bin:/bin"
 /* The variable that names a job in the environment of its descendants. */
 #define JOB_MARK		"ASUD_JOB="
-#define JOB_PACE_MS		100	/* a pipe rests after a small read */
+#define JOB_PACE_LIVE_MS	100	/* a followed job's pipes rest so long */
+#define JOB_PACE_MS		1000	/* and those nobody follows */
 #define JOB_PACE_BYTES		4096	/* a read smaller than this is small */
+#define JOB_PACE_MIN_MS		10	/* the shortest rest */
+#define JOB_PACE_FULL		(32 * 1024) /* a rest's read this big: shorter */
 /* The most of a process's environment read to find the mark. */
 #define JOB_ENVIRON_MAX		(256 * 1024)
 /* Seconds after a job's end when orphans are looked for once more. */
@@ -73,6 +76,11 @@ struct job {
 	int			 killed;	/* by job_kill: no callbacks */
 	int			 timed_out;
 	int			 busy;		/* in one of our callbacks */
+	int			 pidslot;	/* in the pid table, or -1 */
+	int			 pace_ms;	/* the longest rest after a small read */
+	int			 rest_ms[2];	/* each pipe's next rest */
+	int			 resting[2];	/* the pipe waits for job->pace */
+	size_t			 burst[2];	/* bytes read since the last rest */
 
 	struct bufferevent	*bev[2];	/* stdout, stderr, or NULL */
 	struct event		*timeout;
@@ -96,7 +104,6 @@ struct job_watch {
 };
 
 static struct event_base	*job_base;
-static char			*job_piddir;
 static unsigned long		 job_next_id;
 static struct event		*job_sweep_ev;
 static LIST_HEAD(, job)		 job_list = LIST_HEAD_INITIALIZER(job_list);
@@ -126,102 +133,11 @@ job_reserve_stdio(void)
 	}
 }
 
-/* The boot this machine is in: a pid file from another boot is void. */
-static void
-job_boot_id(char *buf, size_t len)
-{
-	ssize_t	n = -1;
-	int	fd;
-
-	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-	if (fd != -1) {
-		n = read(fd, buf, len - 1);
-		close(fd);
-	}
-	buf[n > 0 ? n : 0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
-/* Records a running process group, so that a restart can end it. */
-static void
-job_pidfile_add(pid_t pid)
-{
-	char	*path, boot[64];
-	int	 fd;
-
-	if (job_piddir == NULL)
-		return;
-	job_boot_id(boot, sizeof boot);
-	xasprintf(&path, "%s/%ld", job_piddir, (long)pid);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1 || write(fd, boot, strlen(boot)) == -1)
-		log_warn("%s", path);
-	if (fd != -1)
-		close(fd);
-	free(path);
-}
-
-/* Forgets a process group that is gone. */
-static void
-job_pidfile_del(pid_t pid)
-{
-	char	*path;
-
-	if (job_piddir == NULL)
-		return;
-	xasprintf(&path, "%s/%ld", job_piddir, (long)pid);
-	unlink(path);
-	free(path);
-}
-
-/* Startup only: waits (up to 10 s) until a killed group has gone. */
-static void
-job_wait_group(pid_t pgid)
-{
-	struct timespec	ts = { 0, 10 * 1000 * 1000 };
-	int		i;
-
-	for (i = 0; i < 1000 && kill(-pgid, 0) == 0; i++)
-		nanosleep(&ts, NULL);
-}
-
 /* Ends the groups a crashed daemon left behind, then tracks new ones. */
 void
 job_set_piddir(const char *dir)
 {
-	DIR		*d;
-	struct dirent	*de;
-	char		*path, *end, boot[64], buf[64];
-	long		 pid;
-	ssize_t		 n;
-	int		 fd;
-
-	free(job_piddir);
-	job_piddir = xstrdup(dir);
-	if ((d = opendir(dir)) == NULL)
-		return;
-	job_boot_id(boot, sizeof boot);
-	while ((de = readdir(d)) != NULL) {
-		pid = strtol(de->d_name, &end, 10);
-		if (*end != '\0' || pid <= 1)
-			continue;
-		xasprintf(&path, "%s/%s", dir, de->d_name);
-		n = -1;
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC |
-		    O_NOFOLLOW)) != -1) {
-			n = read(fd, buf, sizeof buf - 1);
-			close(fd);
-		}
-		buf[n > 0 ? n : 0] = '\0';
-		if (strcmp(buf, boot) == 0 && kill(-(pid_t)pid, SIGKILL) == 0) {
-			log_info("killed the leftover build process group %ld",
-			    pid);
-			job_wait_group((pid_t)pid);
-		}
-		unlink(path);
-		free(path);
-	}
-	closedir(d);
+	pidtab_open(dir);
 }
 
 /*
@@ -306,7 +222,25 @@ job_child_fail(int fd, int stage)
 	_exit(127);
 }
 
-/* Runs in the forked child: sets up descriptors and session, then execs. */
+/* Every signal at its default action (the child's own table). */
+static void
+job_child_signals(void)
+{
+	struct sigaction	sa;
+	int			sig;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL);
+}
+
+/*
+ * Runs in the vforked child, on the daemon's memory until it execs: it
+ * makes system calls only (no allocation, no stdio, no shared state but
+ * errno). Sets up signals, session and descriptors, then execs.
+ */
 static void __attribute__((noreturn))
 job_child(const char *path, char *const argv[], const char *cwd,
     char *const envp[], int out, int err, int rep, pid_t parent)
@@ -314,6 +248,7 @@ job_child(const char *path, char *const argv[], const char *cwd,
 	sigset_t	none;
 	int		fd;
 
+	job_child_signals();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
@@ -456,7 +391,7 @@ job_fork(void)
 }
 
 /*
- * Forks the child and waits until it has exec'd. fds are stdout r/w,
+ * Starts the child and waits until it has exec'd. fds are stdout r/w,
  * stderr r/w, exec report r/w; on success only the two read ends are left
  * open.
  */
@@ -464,11 +399,23 @@ static int
 job_spawn(const char *path, char *const argv[], const char *cwd,
     char *const envp[], int fds[6], pid_t *pidp, char **cause)
 {
-	pid_t	pid, parent = getpid();
+	sigset_t	all, old;
+	pid_t		pid, parent = getpid();
+	int		saved;
 
-	if ((pid = job_fork()) == 0)
+	/*
+	 * vfork: no copy of the daemon's page tables for each command. The
+	 * child runs none of our handlers: every signal stays blocked until
+	 * it has reset them.
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if ((pid = vfork()) == 0)
 		job_child(path, argv, cwd, envp, fds[1], fds[3], fds[5],
 		    parent);
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
 	if (pid == -1) {
 		xasprintf(cause, "fork: %s", strerror(errno));
 		return (-1);
@@ -501,6 +448,8 @@ job_new(pid_t pid, int outfd, int errfd, int timeout,
 	job->complete_cb = complete_cb;
 	job->free_cb = free_cb;
 	job->arg = arg;
+	job->pace_ms = JOB_PACE_MS;
+	job->rest_ms[0] = job->rest_ms[1] = JOB_PACE_MS;
 	job->bev[0] = job_wrap_pipe(outfd);
 	job->bev[1] = job_wrap_pipe(errfd);
 	for (i = 0; i < 2; i++) {
@@ -516,7 +465,7 @@ job_new(pid_t pid, int outfd, int errfd, int timeout,
 	if (timeout > 0)
 		evtimer_add(job->timeout, &tv);
 	LIST_INSERT_HEAD(&job_list, job, entry);
-	job_pidfile_add(pid);
+	job->pidslot = pidtab_add(pid);
 	return (job);
 }
 
@@ -607,7 +556,7 @@ job_free(struct job *job)
 	void		*arg = job->arg;
 
 	LIST_REMOVE(job, entry);
-	job_pidfile_del(job->pid);
+	pidtab_del(job->pidslot);
 	job_close_pipe(job, 0);
 	job_close_pipe(job, 1);
 	event_free(job->timeout);
@@ -658,24 +607,79 @@ job_drain(struct job *job, struct bufferevent *bev)
 }
 
 /*
+ * What came since the pipe's last rest tells how fast the child writes:
+ * a pipe that filled half its buffer halves the next rest, down to none
+ * (below JOB_PACE_MIN_MS), so that the rests never hold a chatty child
+ * back; else the rest doubles again, up to pace_ms.
+ */
+static void
+job_adapt(struct job *job, int i)
+{
+	int	ms = job->rest_ms[i];
+
+	if (job->burst[i] >= JOB_PACE_FULL)
+		ms = ms / 2 >= JOB_PACE_MIN_MS ? ms / 2 : 0;
+	else if (ms < JOB_PACE_MIN_MS)
+		ms = JOB_PACE_MIN_MS;
+	else
+		ms = ms < job->pace_ms / 2 ? ms * 2 : job->pace_ms;
+	job->rest_ms[i] = ms;
+	job->burst[i] = 0;
+}
+
+/* Rests pipe i: it is read again when job->pace fires. */
+static void
+job_rest(struct job *job, int i)
+{
+	int		ms = job->rest_ms[i];
+	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	bufferevent_disable(job->bev[i], EV_READ);
+	job->resting[i] = 1;
+	if (!evtimer_pending(job->pace, NULL))
+		evtimer_add(job->pace, &tv);
+}
+
+/*
  * Output arrived; the owner may kill the job from its callback. After a
- * small read the pipe rests for JOB_PACE_MS: what the child writes
- * meanwhile waits in the pipe and comes in one read, so that a build
- * printing line by line costs the loop a few wakeups a second, not one
+ * small read the pipe rests (rest_ms, job_adapt): what the child
+ * writes meanwhile waits in the pipe and comes in one read, so that a
+ * build printing line by line costs the loop one wakeup per rest, not one
  * per line. A child writing a lot is read on at once.
  */
 static void
 job_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct job	*job = arg;
-	struct timeval	 tv = { 0, JOB_PACE_MS * 1000 };
+	int		 i = bev == job->bev[0] ? 0 : 1;
+	size_t		 n;
 
-	if (job_drain(job, bev) < JOB_PACE_BYTES && !job->killed) {
-		bufferevent_disable(bev, EV_READ);
-		if (!evtimer_pending(job->pace, NULL))
-			evtimer_add(job->pace, &tv);
+	n = job_drain(job, bev);
+	job->burst[i] += n;
+	if (n < JOB_PACE_BYTES && !job->killed && job->bev[i] != NULL) {
+		job_adapt(job, i);
+		if (job->rest_ms[i] > 0)
+			job_rest(job, i);
 	}
 	job_check(job);
+}
+
+/* See job.h. */
+void
+job_set_live(struct job *job)
+{
+	struct timeval	tv = { 0, JOB_PACE_LIVE_MS * 1000 };
+	int		i;
+
+	if (job->pace_ms == JOB_PACE_LIVE_MS)
+		return;
+	job->pace_ms = JOB_PACE_LIVE_MS;
+	for (i = 0; i < 2; i++)
+		if (job->rest_ms[i] > JOB_PACE_LIVE_MS)
+			job->rest_ms[i] = JOB_PACE_LIVE_MS;
+	/* A rest begun at the slow pace ends within the fast one. */
+	if (evtimer_pending(job->pace, NULL))
+		evtimer_add(job->pace, &tv);
 }
 
 /* The pause is over: both pipes are read again. */
@@ -685,9 +689,12 @@ job_pace_cb(evutil_socket_t fd __unused, short events __unused, void *arg)
 	struct job	*job = arg;
 	int		 i;
 
-	for (i = 0; i < 2; i++)
-		if (job->bev[i] != NULL)
-			bufferevent_enable(job->bev[i], EV_READ);
+	for (i = 0; i < 2; i++) {
+		if (job->bev[i] == NULL || !job->resting[i])
+			continue;
+		job->resting[i] = 0;
+		bufferevent_enable(job->bev[i], EV_READ);
+	}
 }
 
 /* A pipe reached EOF or failed: close it and see whether the job is done. */
@@ -856,6 +863,11 @@ job_died(pid_t pid, int status)
 	job->dead = 1;
 	job->status = status;
 	evtimer_del(job->timeout);
+	/* What is left in the pipes is read now, not after a rest. */
+	if (evtimer_pending(job->pace, NULL)) {
+		evtimer_del(job->pace);
+		job_pace_cb(-1, 0, job);
+	}
 	/* Nothing a job started may outlive it, after success too. */
 	kill(-job->pid, SIGKILL);
 	job_sweep();

@@ -64,10 +64,15 @@ struct job *job_run(char *const argv[], const char *cwd, char *const envp[],
  */
 void	job_kill(struct job *);
 /*
- * Keeps a file per running process group in dir; at the call, the groups
- * listed there by an earlier daemon of this boot (killed with -9, say)
- * are killed, so that a build interrupted by a crash cannot collide with
- * its rerun in the same ImageBuilder.
+ * Someone follows the job's output: from now on it arrives at most a
+ * tenth of a second late, instead of a second.
+ */
+void	job_set_live(struct job *);
+/*
+ * Keeps the running process groups in a table in dir (pidtab.h); at the
+ * call, the groups listed there by an earlier daemon of this boot (killed
+ * with -9, say) are killed, so that a build interrupted by a crash cannot
+ * collide with its rerun in the same ImageBuilder.
  */
 void	job_set_piddir(const char *dir);
 /* Reaps every exited child; called from the daemon's SIGCHLD event. */

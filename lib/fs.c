@@ -24,6 +24,11 @@ fs_mkdirs(const char *path, int mode)
 	char	*p, *s;
 	int	 rc = 0;
 
+	/* Most calls find every parent there: one system call. */
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return (0);
+	if (errno != ENOENT)
+		return (-1);
 	p = xstrdup(path);
 	for (s = p + 1; *s != '\0'; s++) {
 		if (*s != '/')

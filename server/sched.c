@@ -4,6 +4,8 @@
  * committed; everything here can be rebuilt from the store. Results go
  * to outcome.c, results that cannot be kept to lost.c.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +57,7 @@ struct sched_job {
 	const char		*phase;
 	struct evbuffer		*log;
 	int			 log_truncated;
-	char			*tmp;
+	int			 followed;	/* a follower asked for the log */
 	char			*work_dir;
 	char			*bin_dir;
 	long long		 started_ms;
@@ -103,7 +105,6 @@ sched_job_free(void *arg)
 	free(j->request_json);
 	if (j->log != NULL)
 		evbuffer_free(j->log);
-	free(j->tmp);
 	free(j->work_dir);
 	free(j->bin_dir);
 	free(j->revision);
@@ -373,6 +374,16 @@ sched_build_done(const struct build_result *res, void *arg)
 		sched_done(j, res);
 }
 
+/* Removes a job's build directories (what the store did not take). */
+static void
+sched_tmp_clear(struct sched_job *j)
+{
+	if (j->bin_dir != NULL && fs_rmtree(j->bin_dir) == -1)
+		log_warn("cannot remove %s", j->bin_dir);
+	if (j->work_dir != NULL && fs_rmtree(j->work_dir) == -1)
+		log_warn("cannot remove %s", j->work_dir);
+}
+
 /* Drops a job that ended: its files, its entry, its waiters' wait. */
 static void
 sched_forget(struct sched_job *j)
@@ -380,8 +391,7 @@ sched_forget(struct sched_job *j)
 	struct sched	*s = j->s;
 	char		*old = NULL, *key = NULL;
 
-	if (j->tmp != NULL && fs_rmtree(j->tmp) == -1)
-		log_warn("cannot remove %s", j->tmp);
+	sched_tmp_clear(j);
 	if (j->qe != NULL && j->qe->running && sched_ib_moved(j,
 	    j->qe->ib_key)) {
 		old = xstrdup(j->qe->ib_key);
@@ -522,16 +532,18 @@ sched_spec(struct sched_job *j, const char *ib_dir, struct build_spec *spec,
 	}
 }
 
-/* Makes the build directory of a job; 0, or -1 with *cause. */
+/*
+ * Makes the build directory of a job, its BIN_DIR (renamed into the store
+ * when done): one directory per build; the work directory beside it is
+ * made only for a first-boot script. 0, or -1 with *cause.
+ */
 static int
 sched_tmp(struct sched_job *j, const char *ib_dir, char **cause)
 {
-	xasprintf(&j->tmp, "%s/%s", j->s->a->tmp_dir, j->hash);
-	xasprintf(&j->work_dir, "%s/work", j->tmp);
-	xasprintf(&j->bin_dir, "%s/bin", j->tmp);
-	if (fs_rmtree(j->tmp) == -1 && errno != ENOENT)
-		log_warn("cannot clean %s", j->tmp);
-	if (fs_mkdirs(j->tmp, 0700) == -1) {
+	xasprintf(&j->bin_dir, "%s/%s", j->s->a->tmp_dir, j->hash);
+	xasprintf(&j->work_dir, "%s.work", j->bin_dir);
+	sched_tmp_clear(j);
+	if (mkdir(j->bin_dir, 0755) == -1) {
 		xasprintf(cause, "cannot create a build directory: %s",
 		    strerror(errno));
 		return (-1);
@@ -573,6 +585,8 @@ sched_run(struct sched_job *j, const char *ib_dir)
 	j->started_ms = clock_now_ms();
 	j->build = build_start(&spec, sched_build_phase, sched_build_log,
 	    sched_build_done, j, &cause);
+	if (j->build != NULL && j->followed)
+		build_set_live(j->build);
 	free(label);
 	strv_clear(&wrapper);
 	strv_clear(&hide);
@@ -839,7 +853,10 @@ sched_restore(struct sched *s, char **cause)
 	return (0);
 }
 
-/* The live log of a running build, for followers; NULL otherwise. */
+/*
+ * The live log of a queued or running build, for a follower, NULL
+ * otherwise; from now on the build's output comes at a follower's pace.
+ */
 struct evbuffer *
 sched_live_log(struct asud *a, const char *hash)
 {
@@ -849,6 +866,9 @@ sched_live_log(struct asud *a, const char *hash)
 	if ((e = queue_find(a->sched->q, hash)) == NULL)
 		return (NULL);
 	j = e->data;
+	j->followed = 1;
+	if (j->build != NULL)
+		build_set_live(j->build);
 	return (j->log);
 }
 

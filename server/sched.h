@@ -61,7 +61,10 @@ int		 sched_submit(struct sched *, const char *hash,
 /* The live state of a queued or running hash; 0 when unknown. */
 int		 sched_status(struct sched *, const char *hash,
 		    struct sched_status *);
-/* The live log of a running build, or NULL. */
+/*
+ * The live log of a queued or running build, or NULL; the build's output
+ * comes at a follower's pace from then on (build_set_live).
+ */
 struct evbuffer	*sched_live_log(struct asud *, const char *hash);
 /* Waiting requests (the 529 limit and /api/v1/stats). */
 size_t		 sched_queue_length(struct sched *);

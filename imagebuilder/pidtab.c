@@ -1,0 +1,226 @@
+/*
+ * pidtab.c: the process groups of running jobs, kept on disk so that a
+ * daemon started after a crash can end what its predecessor left
+ * running. One file, written in place: a header line with the boot id,
+ * then one fixed-width record per slot, a pid or 0. Adding or dropping
+ * a group is one pwrite; no file is created or removed per job.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "imagebuilder/pidtab.h"
+
+#define PIDTAB_FILE	"groups"
+#define PIDTAB_HEAD	64	/* bytes of the boot id line */
+#define PIDTAB_REC	12	/* bytes of a record: "%11ld\n" */
+#define PIDTAB_MAX	4096	/* records read back at most */
+
+static int		 pidtab_fd = -1;
+static char		 pidtab_boot[PIDTAB_HEAD];
+static unsigned char	*pidtab_used;
+static size_t		 pidtab_n;
+
+/* The boot this machine is in: a table from another boot is void. */
+static void
+pidtab_boot_id(char *buf, size_t len)
+{
+	ssize_t	n = -1;
+	int	fd;
+
+	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd != -1) {
+		n = read(fd, buf, len - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Startup only: waits (up to 10 s) until a killed group has gone. */
+static void
+pidtab_wait_group(pid_t pgid)
+{
+	struct timespec	ts = { 0, 10 * 1000 * 1000 };
+	int		i;
+
+	for (i = 0; i < 1000 && kill(-pgid, 0) == 0; i++)
+		nanosleep(&ts, NULL);
+}
+
+/* Kills a group an earlier daemon of this boot left running. */
+static void
+pidtab_end(long pid)
+{
+	if (pid <= 1 || kill(-(pid_t)pid, SIGKILL) != 0)
+		return;
+	log_info("killed the leftover build process group %ld", pid);
+	pidtab_wait_group((pid_t)pid);
+}
+
+/* A file per group, as older daemons kept them: ended and removed. */
+static void
+pidtab_legacy(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*path, *end, buf[PIDTAB_HEAD];
+	long		 pid;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		pid = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || pid <= 1)
+			continue;
+		xasprintf(&path, "%s/%s", dir, de->d_name);
+		n = -1;
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC |
+		    O_NOFOLLOW)) != -1) {
+			n = read(fd, buf, sizeof buf - 1);
+			close(fd);
+		}
+		buf[n > 0 ? n : 0] = '\0';
+		if (strcmp(buf, pidtab_boot) == 0)
+			pidtab_end(pid);
+		unlink(path);
+		free(path);
+	}
+	closedir(d);
+}
+
+/* Ends every group the table lists, if it was written in this boot. */
+static void
+pidtab_replay(int fd)
+{
+	char	 head[PIDTAB_HEAD], rec[PIDTAB_REC + 1], *end;
+	off_t	 off;
+	long	 pid;
+	size_t	 i;
+
+	if (pread(fd, head, sizeof head, 0) != (ssize_t)sizeof head ||
+	    head[sizeof head - 1] != '\n')
+		return;
+	head[strcspn(head, " \n")] = '\0';
+	if (*pidtab_boot == '\0' || strcmp(head, pidtab_boot) != 0)
+		return;
+	for (i = 0; i < PIDTAB_MAX; i++) {
+		off = PIDTAB_HEAD + (off_t)i * PIDTAB_REC;
+		if (pread(fd, rec, PIDTAB_REC, off) != PIDTAB_REC)
+			break;
+		rec[PIDTAB_REC] = '\0';
+		pid = strtol(rec, &end, 10);
+		if (*end == '\n')
+			pidtab_end(pid);
+	}
+}
+
+/* Writes the header of an empty table. */
+static int
+pidtab_reset(int fd)
+{
+	char	head[PIDTAB_HEAD];
+
+	memset(head, ' ', sizeof head);
+	memcpy(head, pidtab_boot, strnlen(pidtab_boot, sizeof head - 1));
+	head[sizeof head - 1] = '\n';
+	if (ftruncate(fd, 0) == -1 ||
+	    pwrite(fd, head, sizeof head, 0) != (ssize_t)sizeof head)
+		return (-1);
+	return (0);
+}
+
+/* See pidtab.h. */
+void
+pidtab_open(const char *dir)
+{
+	char	*path;
+	int	 fd;
+
+	pidtab_close();
+	pidtab_boot_id(pidtab_boot, sizeof pidtab_boot);
+	pidtab_legacy(dir);
+	xasprintf(&path, "%s/%s", dir, PIDTAB_FILE);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1) {
+		log_warn("%s", path);
+		free(path);
+		return;
+	}
+	pidtab_replay(fd);
+	if (pidtab_reset(fd) == -1) {
+		log_warn("%s", path);
+		close(fd);
+		fd = -1;
+	}
+	free(path);
+	pidtab_fd = fd;
+}
+
+/* Writes one record; a failure is said, the job runs anyway. */
+static void
+pidtab_write(size_t slot, long pid)
+{
+	char	rec[PIDTAB_REC + 1];
+	off_t	off = PIDTAB_HEAD + (off_t)slot * PIDTAB_REC;
+
+	snprintf(rec, sizeof rec, "%11ld\n", pid);
+	if (pwrite(pidtab_fd, rec, PIDTAB_REC, off) != PIDTAB_REC)
+		log_warn("cannot record process group %ld", pid);
+}
+
+/* See pidtab.h. */
+int
+pidtab_add(pid_t pid)
+{
+	size_t	slot;
+
+	if (pidtab_fd == -1)
+		return (-1);
+	for (slot = 0; slot < pidtab_n && pidtab_used[slot]; slot++)
+		;
+	if (slot == PIDTAB_MAX)
+		return (-1);
+	if (slot == pidtab_n) {
+		pidtab_used = xreallocarray(pidtab_used, ++pidtab_n, 1);
+		pidtab_used[slot] = 0;
+	}
+	pidtab_used[slot] = 1;
+	pidtab_write(slot, (long)pid);
+	return ((int)slot);
+}
+
+/* See pidtab.h. */
+void
+pidtab_del(int slot)
+{
+	if (pidtab_fd == -1 || slot < 0 || (size_t)slot >= pidtab_n)
+		return;
+	pidtab_used[slot] = 0;
+	pidtab_write((size_t)slot, 0);
+}
+
+/* See pidtab.h. */
+void
+pidtab_close(void)
+{
+	if (pidtab_fd != -1)
+		close(pidtab_fd);
+	pidtab_fd = -1;
+	free(pidtab_used);
+	pidtab_used = NULL;
+	pidtab_n = 0;
+}
