@@ -781,7 +781,7 @@ runner_check(const char *tool, const char *arg, const char *what,
 	strv_clear(&argv);
 	if (rc == 0)
 		return (0);
-	xasprintf(cause, "build_runner = slurm: %s (%s)", what, why);
+	xasprintf(cause, "build_runner = slurm: %s: %s", what, why);
 	free(why);
 	return (-1);
 }
@@ -797,15 +797,15 @@ runner_start(char **cause)
 	if (runner.kind != RUNNER_SLURM)
 		return (0);
 	for (i = 0; i < nitems(runner_tools); i++) {
-		xasprintf(&what, "%s does not run; is Slurm's client (Debian's "
-		    "slurm-client) on PATH?", runner_tools[i]);
+		xasprintf(&what, "%s does not run (is Slurm's client, Debian's "
+		    "slurm-client, on PATH?)", runner_tools[i]);
 		rc = runner_check(runner_tools[i], "--version", what, cause);
 		free(what);
 		if (rc == -1)
 			return (-1);
 	}
 	if (runner_check("scontrol", "ping", "the cluster's controller does "
-	    "not answer (SLURM_CONF, munge?)", cause) == -1)
+	    "not answer (SLURM_CONF? munge?)", cause) == -1)
 		return (-1);
 	if (runner_sweep("an earlier asud left", runner_now_ms() +
 	    RUNNER_GONE_MS, &why) == -1) {
