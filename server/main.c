@@ -28,6 +28,7 @@
 #include "imagebuilder/usign.h"
 #include "imagebuilder/pkgchanges.h"
 #include "imagebuilder/job.h"
+#include "imagebuilder/runner.h"
 #include "imagebuilder/sandbox.h"
 #include "store/store.h"
 #include "server/anscache.h"
@@ -162,6 +163,41 @@ main_sandbox(struct asud *a)
 	}
 	strv_clear(&hide);
 	strv_clear(&rw);
+}
+
+/* A directory every node must see: set, and absolute, not the default. */
+static void
+main_shared_dir(const struct conf *c, const char *key, const char *path)
+{
+	if (!conf_is_set(c, key) || *path != '/')
+		fatalx("build_runner = slurm: set %s to an absolute path on "
+		    "a filesystem every node sees (NFS or similar)", key);
+}
+
+/*
+ * Chooses the runner. With Slurm, before anything is written or built:
+ * the directories the nodes share are configured, the cluster's tools
+ * run, its controller answers, and the jobs a crashed asud left in it
+ * are cancelled. Each failure ends the start with one line.
+ */
+static void
+main_runner(const struct conf *c)
+{
+	enum runner_kind	 kind;
+	char			*cause = NULL;
+
+	if (runner_kind_parse(c->build_runner, &kind, &cause) == -1)
+		fatalx("%s", cause);
+	runner_setup(kind, c->slurm_partition, c->slurm_args);
+	if (kind != RUNNER_SLURM)
+		return;
+	main_shared_dir(c, "state_dir", c->state_dir);
+	main_shared_dir(c, "imagebuilder_dir", c->imagebuilder_dir);
+	if (runner_start(&cause) == -1)
+		fatalx("%s", cause);
+	log_info("builds run as Slurm jobs%s%s", c->slurm_partition != NULL ?
+	    " in partition " : "", c->slurm_partition != NULL ?
+	    c->slurm_partition : "");
 }
 
 /*
@@ -452,6 +488,7 @@ main(int argc, char **argv)
 	    event_add(ev_chld, NULL) == -1)
 		fatalx("cannot install signal events");
 	main_rlimit();
+	main_runner(&c);
 	main_state_dirs(&a);
 	main_sandbox(&a);
 	main_open(&a);
@@ -472,6 +509,7 @@ main(int argc, char **argv)
 	a.anscache = NULL;	/* a late record write forgets nothing */
 	ibcache_free(a.ibcache);
 	usign_keys_free(a.keys);
+	runner_stop();
 	job_killall();
 	fetch_shutdown();
 	main_stats_cb(-1, 0, &a);
@@ -486,6 +524,7 @@ main(int argc, char **argv)
 	event_base_free(a.base);
 	free(a.store_dir);
 	free(a.tmp_dir);
+	runner_reset();
 	conf_free(&c);
 	log_info("stopped");
 	return (0);
