@@ -305,8 +305,9 @@ sub lose_node {
 	wait_for(10, sub { !$node->() });
 }
 
-# The processes of this cluster still alive: [pid, name, command] of
-# its daemons (named by /proc) and of its jobs' tasks. Both are known by
+# The processes of this cluster still alive: [pid, name, command, job
+# name] of its daemons (named by /proc, no job name) and of its jobs'
+# tasks (the processes a step runs). Both are known by
 # their environment, which names this cluster's slurm.conf (a daemon
 # passes it on to the step daemons and they to the tasks), munged by its
 # command line.
@@ -329,7 +330,34 @@ sub procs {
 		    && index($cmd, "=$self->{dir}/") >= 0;
 		next unless ($daemon && $ours) || $task || $munged;
 		$cmd =~ tr/\0/ /;
-		push @found, [$pid, $comm, $cmd];
+		my ($job) = $task ? $env =~ /\0SLURM_JOB_NAME=([^\0]*)/ : ();
+		push @found, [$pid, $comm, $cmd, $job // ''];
+	}
+	closedir($dh);
+	return @found;
+}
+
+# The processes of the steps of jobs whose name begins with prefix.
+sub tasks {
+	my ($self, $prefix) = @_;
+	return grep { $_->[3] ne '' && index($_->[3], $prefix) == 0 }
+	    $self->procs;
+}
+
+# The srun processes of this cluster's clients (asud's, the test's):
+# [pid, parent pid, command].
+sub sruns {
+	my ($self) = @_;
+	my @found;
+	opendir(my $dh, '/proc') or return;
+	for my $pid (grep { /^\d+$/ } readdir($dh)) {
+		my $comm = slurp("/proc/$pid/comm");
+		next unless $comm eq "srun\n";
+		my $env = "\0" . slurp("/proc/$pid/environ");
+		next unless index($env, "\0SLURM_CONF=$self->{conf}\0") >= 0;
+		my ($ppid) = slurp("/proc/$pid/status") =~ /^PPid:\s+(\d+)/m;
+		(my $cmd = slurp("/proc/$pid/cmdline")) =~ tr/\0/ /;
+		push @found, [$pid, $ppid // 0, $cmd];
 	}
 	closedir($dh);
 	return @found;
