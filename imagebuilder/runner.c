@@ -723,13 +723,16 @@ runner_scancel_ids(const struct strv *ids, long long end, char **cause)
 
 /*
  * Cancels this user's jobs with our names, then waits until squeue no
- * longer lists them, everything by end; -1 with *cause.
+ * longer lists them, everything by end; -1 with *cause. A job may end
+ * between squeue and scancel, which then fails for it: what counts is
+ * the queue afterwards, and scancel's words go with a job that stayed.
  */
 static int
 runner_sweep(const char *whose, long long end, char **cause)
 {
 	struct strv	ids = STRV_INITIALIZER;
 	struct timespec	pause = { 0, RUNNER_POLL_MS * 1000 * 1000 };
+	char		*why = NULL;
 	int		rc;
 
 	if ((rc = runner_list((int)(end - runner_now_ms()), &ids,
@@ -737,8 +740,8 @@ runner_sweep(const char *whose, long long end, char **cause)
 		goto out;
 	log_info("cancelling %zu cluster job%s %s", ids.n,
 	    ids.n == 1 ? "" : "s", whose);
-	if ((rc = runner_scancel_ids(&ids, end, cause)) == -1)
-		goto out;
+	if (runner_scancel_ids(&ids, end, &why) == -1)
+		log_debug("%s", why);
 	while (ids.n > 0 && runner_now_ms() + RUNNER_POLL_MS < end) {
 		nanosleep(&pause, NULL);
 		strv_clear(&ids);
@@ -748,10 +751,13 @@ runner_sweep(const char *whose, long long end, char **cause)
 	}
 	if (ids.n > 0) {
 		xasprintf(cause, "%zu cancelled cluster job%s still in the "
-		    "queue", ids.n, ids.n == 1 ? " is" : "s are");
+		    "queue%s%s%s", ids.n, ids.n == 1 ? " is" : "s are",
+		    why != NULL ? " (" : "", why != NULL ? why : "",
+		    why != NULL ? ")" : "");
 		rc = -1;
 	}
 out:
+	free(why);
 	strv_clear(&ids);
 	return (rc);
 }
@@ -775,7 +781,7 @@ runner_check(const char *tool, const char *arg, const char *what,
 	strv_clear(&argv);
 	if (rc == 0)
 		return (0);
-	xasprintf(cause, "build_runner = slurm: %s (%s)", what, why);
+	xasprintf(cause, "build_runner = slurm: %s: %s", what, why);
 	free(why);
 	return (-1);
 }
@@ -791,15 +797,15 @@ runner_start(char **cause)
 	if (runner.kind != RUNNER_SLURM)
 		return (0);
 	for (i = 0; i < nitems(runner_tools); i++) {
-		xasprintf(&what, "%s does not run; is Slurm's client (Debian's "
-		    "slurm-client) on PATH?", runner_tools[i]);
+		xasprintf(&what, "%s does not run (is Slurm's client, Debian's "
+		    "slurm-client, on PATH?)", runner_tools[i]);
 		rc = runner_check(runner_tools[i], "--version", what, cause);
 		free(what);
 		if (rc == -1)
 			return (-1);
 	}
 	if (runner_check("scontrol", "ping", "the cluster's controller does "
-	    "not answer (SLURM_CONF, munge?)", cause) == -1)
+	    "not answer (SLURM_CONF? munge?)", cause) == -1)
 		return (-1);
 	if (runner_sweep("an earlier asud left", runner_now_ms() +
 	    RUNNER_GONE_MS, &why) == -1) {

@@ -437,6 +437,20 @@ runner_test_tools(void)
 	free(want);
 	free(calls);
 
+	/* A job that ended before scancel got to it fails scancel only. */
+	xasprintf(&want, "%s/cancelled", dir);
+	unlink(want);
+	free(want);
+	xasprintf(&want, "[ \"$1\" = --version ] && exit 0\n"
+	    "touch %s/cancelled\n"
+	    "echo 'scancel: error: Kill job error on job id 12: Invalid job "
+	    "id specified' >&2; exit 1", dir);
+	runner_test_tool("scancel", want);
+	free(want);
+	ok(runner_start(&cause) == 0,
+	    "scancel failing for jobs that are gone: no failure");
+	free(runner_test_calls());
+
 	xasprintf(&want, "%s/cancelled", dir);
 	unlink(want);
 	free(want);
