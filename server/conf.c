@@ -466,8 +466,6 @@ conf_set(struct conf *c, const char *key, const char *value, char **cause)
 	}
 	if (conf_apply(c, k, value, cause) == -1)
 		return (-1);
-	if (strcmp(key, "package_changes") == 0)
-		c->package_changes_set = 1;
 	c->set_keys |= 1ULL << at;
 	return (0);
 }

@@ -64,7 +64,6 @@ struct conf {
 	int	 request_timeout;		/* seconds for one request */
 	int	 keepalive_timeout;		/* idle seconds of keep-alive */
 	int	 max_connections;		/* 0: by the descriptor limit */
-	int	 package_changes_set;		/* set in the file */
 	unsigned long long set_keys;		/* bit i: key i was set */
 	struct conf_branch *branches;
 	size_t	 nbranches;

@@ -210,7 +210,8 @@ main_package_changes(struct asud *a)
 	const char	*path = a->conf->package_changes;
 	char		*cause = NULL;
 
-	if (access(path, R_OK) != 0 && !a->conf->package_changes_set &&
+	if (access(path, R_OK) != 0 &&
+	    !conf_is_set(a->conf, "package_changes") &&
 	    access(ASUD_SRCDIR "/conf/package-changes.conf", R_OK) == 0)
 		path = ASUD_SRCDIR "/conf/package-changes.conf";
 	if ((a->pkgchanges = pkgchanges_load(path, &cause)) == NULL)
