@@ -69,6 +69,20 @@ static const struct {
 	{ "slurm", RUNNER_SLURM },
 };
 
+/*
+ * srun options slurm_args must not have: the job name is how asud finds
+ * its jobs, and the others move the command's output, input or directory
+ * away from what asud reads and runs in. A long one also in getopt's
+ * abbreviated form ("--job=x"), a short one as the word's first letter.
+ */
+static const struct {
+	const char	*name;
+	char		 letter;
+} runner_denied[] = {
+	{ "job-name", 'J' }, { "chdir", 'D' }, { "output", 'o' },
+	{ "error", 'e' }, { "input", 'i' }, { "label", 'l' }, { "pty", 0 },
+};
+
 /* The tools that must run at start, each with a harmless argument. */
 static const char *const runner_tools[] = { "srun", "squeue", "scancel",
     "scontrol" };
@@ -136,11 +150,29 @@ runner_kind_parse(const char *s, enum runner_kind *kind, char **cause)
 	return (-1);
 }
 
+/* The srun option of runner_denied that w is, or NULL. */
+static const char *
+runner_arg_denied(const char *w)
+{
+	size_t	i, n;
+
+	if (w[0] != '-' || w[1] == '\0')
+		return (NULL);
+	n = w[1] == '-' ? strcspn(w + 2, "=") : 0;
+	for (i = 0; i < nitems(runner_denied); i++) {
+		if (w[1] != '-' && w[1] == runner_denied[i].letter)
+			return (runner_denied[i].name);
+		if (n > 0 && strncmp(w + 2, runner_denied[i].name, n) == 0)
+			return (runner_denied[i].name);
+	}
+	return (NULL);
+}
+
 /* Checks one word of slurm_args. */
 static int
 runner_arg_check(const char *w, char **cause)
 {
-	const char	*p;
+	const char	*p, *opt;
 
 	if (strlen(w) > RUNNER_ARG_LEN) {
 		xasprintf(cause, "slurm_args: a word is longer than %d bytes",
@@ -149,6 +181,11 @@ runner_arg_check(const char *w, char **cause)
 	}
 	if (strcmp(w, "--") == 0) {
 		*cause = xstrdup("slurm_args: '--' would end srun's options");
+		return (-1);
+	}
+	if ((opt = runner_arg_denied(w)) != NULL) {
+		xasprintf(cause, "slurm_args: '%s' is asud's own (--%s)", w,
+		    opt);
 		return (-1);
 	}
 	for (p = w; *p != '\0'; p++) {

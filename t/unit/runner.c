@@ -99,6 +99,24 @@ runner_test_settings(void)
 	    "slurm_args: no backslash");
 	ok(!runner_test_ok(runner_args_check, "-c 2 -- rm"),
 	    "slurm_args: no '--'");
+	ok(!runner_test_ok(runner_args_check, "--job-name=x"),
+	    "slurm_args: not the job name (asud finds its jobs by it)");
+	ok(!runner_test_ok(runner_args_check, "--job=x"),
+	    "slurm_args: nor its abbreviation");
+	ok(!runner_test_ok(runner_args_check, "-Jx"),
+	    "slurm_args: nor -J");
+	ok(!runner_test_ok(runner_args_check, "--time=5 --output=/dev/null"),
+	    "slurm_args: no --output (asud reads the output)");
+	ok(!runner_test_ok(runner_args_check, "-l"),
+	    "slurm_args: no --label (it changes the lines)");
+	ok(!runner_test_ok(runner_args_check, "--chdir=/"),
+	    "slurm_args: no --chdir");
+	ok(!runner_test_ok(runner_args_check, "--pty"), "slurm_args: no --pty");
+	ok(runner_test_ok(runner_args_check, "--exclusive -c2 -pdebug --"
+	    "overcommit --mem-per-cpu=1G"),
+	    "slurm_args: other options, short ones with their argument");
+	ok(runner_test_ok(runner_args_check, "- -v"),
+	    "slurm_args: a lone dash is srun's to refuse");
 	ok(!runner_test_ok(runner_args_check, "-c\n2"),
 	    "slurm_args: no newline");
 	ok(!runner_test_ok(runner_args_check, "-c\r2"),
