@@ -158,9 +158,12 @@ $t->part('live', sub {
 	    $t->base . "/api/v1/build/$h/log", { data_callback => sub {
 		$followed .= $_[0];
 		$chunks++;
-		# What squeue says of the build while its log arrives.
-		$seen ||= join("\n", grep { /^\Q$name\E\|/ } split /\n/,
-		    $c->run('squeue', '-h', '-o', '%j|%P|%k|%T'));
+		# What squeue says of the build while its log arrives
+		# (between two commands there may be no job, or one
+		# COMPLETING).
+		$seen .= join('', map { "$_\n" } grep { /^\Q$name\E\|/ }
+		    split /\n/, $c->run('squeue', '-h', '-o', '%j|%P|%k|%T'))
+		    unless $seen =~ /\|RUNNING$/m;
 	} });
 	is($res->{status}, 200, 'live: the followed log answers 200');
 	ok($chunks > 1, "live: it arrived in pieces ($chunks)");
