@@ -862,7 +862,8 @@ build_step_done(struct build *b, int status, int timed_out)
 		return;
 	}
 	b->result.signalled = WIFSIGNALED(status);
-	if (runner_slurm() && !build_status_ok(status) &&
+	/* srun exits 0 when the node fails: its words count, not the exit. */
+	if (runner_slurm() &&
 	    (lost = runner_lost(capture_text(&b->err), b->err.len)) != NULL) {
 		build_finish(b, lost, 0);
 		free(lost);

@@ -57,12 +57,13 @@ int	runner_name(const char *hash, char *buf, size_t size);
 /* Appends the runner's prefix of each command to argv (none if local). */
 void	runner_argv(struct strv *argv, const char *name);
 /*
- * When a command that failed ended because Slurm ended it (a cancel, a
- * lost node, a revoked allocation, a killed task, no allocation), the
- * failure's detail, allocated: RUNNER_LOST_PREFIX, what Slurm did, and
+ * When a command ended because Slurm ended it (a cancel, a lost node, a
+ * revoked allocation, a killed task, no allocation), the failure's
+ * detail, allocated: RUNNER_LOST_PREFIX, what Slurm did, and
  * its own words from srun's and slurmstepd's lines at the end of the
  * command's stderr; NULL otherwise. Reads only the last bytes of err,
- * line by line, whatever they hold.
+ * line by line, whatever they hold. Whatever the exit status: srun
+ * exits 0 when the node of its step fails.
  */
 char	*runner_lost(const char *err, size_t len);
 /*
