@@ -3,10 +3,11 @@
 # test's own (t/lib/SlurmTest.pm): a build from POST to a downloaded
 # image with its log followed live; four builds of one target at once as
 # four cluster jobs; a timeout and an operator's scancel, failures that
-# are not kept; kill -9 of asud during a build and a restart that cancels
-# the old instance's job and builds again; a lost node, a clear failure
-# while asud keeps serving. It prints (does not assert) the time from
-# POST to 200 through Slurm against the local runner.
+# are not kept; a stop of asud that cancels its job; kill -9 of asud
+# during a build and a restart that cancels the old instance's job and
+# builds again; a lost node, a clear failure while asud keeps serving.
+# It prints (does not assert) the time from POST to 200 through Slurm
+# against the local runner.
 #
 # Builds stand still while a file exists (the stand-in's hold), so that
 # "while it runs" needs no clock. Slurm not installed is a failure, not
@@ -41,7 +42,7 @@ my %BASE = (version => '1.2.3', target => 'testtarget/testsubtarget',
 my $COMMENT = 'asud-slurm-test';
 my %CONF = (build_runner => 'slurm', slurm_partition => $c->partition,
     slurm_args => "--comment=$COMMENT --cpus-per-task=1", build_jobs => 4,
-    allow_defaults => 'true', job_timeout => 60);
+    allow_defaults => 'true', job_timeout => 30);
 my $t = AsudTest->new(conf => { %CONF },
     env => { %{ $c->env }, STANDIN_TIME_SCALE => 0.3 }, timeout => 120);
 # The hold file is named relative to the directory a build runs in
@@ -157,9 +158,12 @@ $t->part('live', sub {
 	    $t->base . "/api/v1/build/$h/log", { data_callback => sub {
 		$followed .= $_[0];
 		$chunks++;
-		# What squeue says of the build while its log arrives.
-		$seen ||= join("\n", grep { /^\Q$name\E\|/ } split /\n/,
-		    $c->run('squeue', '-h', '-o', '%j|%P|%k|%T'));
+		# What squeue says of the build while its log arrives
+		# (between two commands there may be no job, or one
+		# COMPLETING).
+		$seen .= join('', map { "$_\n" } grep { /^\Q$name\E\|/ }
+		    split /\n/, $c->run('squeue', '-h', '-o', '%j|%P|%k|%T'))
+		    unless $seen =~ /\|RUNNING$/m;
 	} });
 	is($res->{status}, 200, 'live: the followed log answers 200');
 	ok($chunks > 1, "live: it arrived in pieces ($chunks)");
@@ -245,7 +249,24 @@ $t->part('scancel', sub {
 	retried('scancel', 'scancel', $fail);
 });
 
-# 5. The asud machine crashes during a build: asud and its sruns die
+# 5. A stop of asud during a build cancels its job before asud exits;
+# the build runs again at the next start.
+$t->part('stop', sub {
+	hold();
+	my $h = post_new('stop');
+	ok(wait_step($h), 'stop: the build runs as a cluster job');
+	is($t->stop, 0, 'stop: asud stops cleanly');
+	ok(!cjobs($h), 'stop: its job is no longer in squeue')
+	    or diag($c->run('squeue'));
+	$t->start;
+	release();
+	my $r = $t->wait_build($h, timeout => 90);
+	is($r->{status}, 200, 'stop: the build ran again after the start')
+	    or diag($r->{json}{detail});
+	gone('stop', $h);
+});
+
+# 6. The asud machine crashes during a build: asud and its sruns die
 # at once (kill -9; the sruns are stopped first, so that no signal asud's
 # death sends them is forwarded), the job stays in the cluster with its
 # step running on the node. The restart on the same state directory
@@ -286,7 +307,7 @@ $t->part('crash', sub {
 	    ($#lines > 6 ? $#lines - 6 : 0) .. $#lines]));
 });
 
-# 6. The node is lost during a build: a clear failure, asud serves on.
+# 7. The node is lost during a build: a clear failure, asud serves on.
 $t->part('node', sub {
 	hold();
 	my $h = post_new('node');
@@ -325,7 +346,7 @@ $t->part('node', sub {
 	retried('node', 'node', $fail);
 });
 
-# 7. Time from POST to 200, through Slurm and with the local runner, on
+# 8. Time from POST to 200, through Slurm and with the local runner, on
 # the same selection (printed, not asserted: it depends on the machine).
 $t->part('measure', sub {
 	my %took;
