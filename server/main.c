@@ -175,6 +175,25 @@ main_shared_dir(const struct conf *c, const char *key, const char *path)
 }
 
 /*
+ * The runner the configuration asks for; with Slurm, the directories the
+ * nodes share must be configured (also for -n).
+ */
+static enum runner_kind
+main_runner_conf(const struct conf *c)
+{
+	enum runner_kind	 kind;
+	char			*cause = NULL;
+
+	if (runner_kind_parse(c->build_runner, &kind, &cause) == -1)
+		fatalx("%s", cause);
+	if (kind == RUNNER_SLURM) {
+		main_shared_dir(c, "state_dir", c->state_dir);
+		main_shared_dir(c, "imagebuilder_dir", c->imagebuilder_dir);
+	}
+	return (kind);
+}
+
+/*
  * Chooses the runner. With Slurm, before anything is written or built:
  * the directories the nodes share are configured, the cluster's tools
  * run, its controller answers, and the jobs a crashed asud left in it
@@ -186,13 +205,10 @@ main_runner(const struct conf *c)
 	enum runner_kind	 kind;
 	char			*cause = NULL;
 
-	if (runner_kind_parse(c->build_runner, &kind, &cause) == -1)
-		fatalx("%s", cause);
+	kind = main_runner_conf(c);
 	runner_setup(kind, c->slurm_partition, c->slurm_args);
 	if (kind != RUNNER_SLURM)
 		return;
-	main_shared_dir(c, "state_dir", c->state_dir);
-	main_shared_dir(c, "imagebuilder_dir", c->imagebuilder_dir);
 	if (runner_start(&cause) == -1)
 		fatalx("%s", cause);
 	log_info("builds run as Slurm jobs%s%s", c->slurm_partition != NULL ?
@@ -408,6 +424,7 @@ main_args(int argc, char **argv, struct conf *c, int *verbose)
 	if (listen != NULL && conf_set(c, "listen", listen, &cause) == -1)
 		fatalx("-l: %s", cause);
 	if (check) {
+		main_runner_conf(c);
 		printf("%s: configuration OK\n", file != NULL ? file : "demo");
 		exit(0);
 	}
