@@ -38,6 +38,7 @@
 #include "imagebuilder/pkgerr.h"
 #include "imagebuilder/pkglist.h"
 #include "imagebuilder/repos.h"
+#include "imagebuilder/runner.h"
 #include "imagebuilder/sandbox.h"
 
 /* The largest profiles.json read from BIN_DIR. */
@@ -82,6 +83,7 @@ struct build {
 	struct strv		 repository_keys;
 	char			*feed_mirror;
 	int			 injected;	/* repos.c wrote into the IB */
+	char			 job_name[RUNNER_NAME_SIZE]; /* "": none */
 
 	build_phase_cb		 phase_cb;
 	build_log_cb		 log_cb;
@@ -454,6 +456,7 @@ build_spawn(struct build *b, const struct strv *args)
 		build_timed_out(b);
 		return (-1);
 	}
+	runner_argv(&argv, b->job_name);
 	strv_copy(&argv, &b->wrapper);
 	if (b->sandbox_bwrap != NULL)
 		build_sandbox(b, &argv);
@@ -859,11 +862,22 @@ build_image_done(struct build *b, int status)
 static void
 build_step_done(struct build *b, int status, int timed_out)
 {
+	char	*lost;
+
 	if (timed_out) {
+		/* srun had SIGTERM, but the cluster may still hold the job. */
+		runner_cancel(b->job_name);
 		build_timed_out(b);
 		return;
 	}
 	b->result.signalled = WIFSIGNALED(status);
+	/* srun exits 0 when the node fails: its words count, not the exit. */
+	if (runner_slurm() &&
+	    (lost = runner_lost(capture_text(&b->err), b->err.len)) != NULL) {
+		build_finish(b, lost, 0);
+		free(lost);
+		return;
+	}
 	switch (b->step) {
 	case BUILD_STEP_INFO:
 		build_info_done(b, status);
@@ -910,6 +924,12 @@ build_start(const struct build_spec *spec, build_phase_cb phase_cb,
 		return (NULL);
 	}
 	b = xcalloc(1, sizeof *b);
+	if (runner_name(spec->hash, b->job_name, sizeof b->job_name) == -1 &&
+	    runner_slurm()) {
+		free(b);
+		*cause = xstrdup("no request hash to name the cluster job");
+		return (NULL);
+	}
 	b->ib_dir = xstrdup(spec->ib_dir);
 	b->work_dir = xstrdup(spec->work_dir);
 	b->bin_dir = xstrdup(spec->bin_dir);
@@ -959,6 +979,8 @@ build_cancel(struct build *b)
 	if (b->job != NULL) {
 		job_kill(b->job);
 		b->job = NULL;
+		/* SIGKILL reaches srun only: the cluster job may stay. */
+		runner_cancel(b->job_name);
 	}
 	build_teardown(b);
 	if (b->busy == 0)

@@ -49,6 +49,8 @@ struct build_spec {
 	int			 rootfs_size_mb; /* 0: not set */
 	const char		*filesystem;	/* NULL: not set */
 	int			 timeout;	/* seconds for all steps */
+	const char		*hash;		/* the request's: names its
+						   cluster job (runner.h) */
 	const struct strv	*wrapper;	/* argv placed first, or NULL */
 	/*
 	 * Runs each command under bubblewrap (imagebuilder/sandbox.h):

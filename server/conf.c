@@ -16,6 +16,7 @@
 #include "lib/compat.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "imagebuilder/runner.h"
 #include "server/conf.h"
 
 enum conf_type { CONF_STRING, CONF_INT, CONF_BOOL, CONF_DURATION, CONF_LIST,
@@ -59,6 +60,9 @@ static const struct conf_key conf_keys[] = {
 	CONF_I(max_request_body, 1024, 64 * 1048576, "1048576"),
 	CONF_I(store_map_size_mb, 1, 1048576, "4096"),
 	CONF_S(build_wrapper, NULL),
+	CONF_S(build_runner, "local"),
+	CONF_S(slurm_partition, NULL),
+	CONF_S(slurm_args, NULL),
 	CONF_B(sandbox, "true"),
 	CONF_S(sandbox_bwrap, "bwrap"),
 	CONF_S(upstream_url, CONF_OFFICIAL_URL),
@@ -82,6 +86,7 @@ static const struct conf_key conf_keys[] = {
 	CONF_D(keepalive_timeout, 1, 3600, "75"),
 	CONF_I(max_connections, 0, 1000000, "0"),
 };
+_Static_assert(nitems(conf_keys) <= 64, "set_keys has one bit per key");
 
 static char	*conf_trim(char *);
 static int	 conf_apply(struct conf *, const struct conf_key *,
@@ -375,6 +380,21 @@ conf_section(struct conf *c, char *line, struct conf_branch **b,
 	return (0);
 }
 
+/* build_runner, slurm_partition and slurm_args, as runner.c takes them. */
+static int
+conf_check_runner(const char *key, const char *value, char **cause)
+{
+	enum runner_kind	kind;
+
+	if (strcmp(key, "build_runner") == 0)
+		return (runner_kind_parse(value, &kind, cause));
+	if (strcmp(key, "slurm_partition") == 0)
+		return (runner_partition_check(value, cause));
+	if (strcmp(key, "slurm_args") == 0)
+		return (runner_args_check(value, cause));
+	return (0);
+}
+
 /* Parses value into the field of key k; the table gives type and range. */
 static int
 conf_apply(struct conf *c, const struct conf_key *k, const char *value,
@@ -389,6 +409,8 @@ conf_apply(struct conf *c, const struct conf_key *k, const char *value,
 			xasprintf(cause, "%s needs a value", k->name);
 			return (-1);
 		}
+		if (conf_check_runner(k->name, value, cause) == -1)
+			return (-1);
 		sp = (char **)((char *)c + k->off);
 		free(*sp);
 		*sp = xstrdup(value);
@@ -430,19 +452,33 @@ int
 conf_set(struct conf *c, const char *key, const char *value, char **cause)
 {
 	const struct conf_key	*k = NULL;
-	size_t			 i;
+	size_t			 i, at = 0;
 
-	for (i = 0; i < nitems(conf_keys); i++)
-		if (strcmp(conf_keys[i].name, key) == 0)
+	for (i = 0; i < nitems(conf_keys); i++) {
+		if (strcmp(conf_keys[i].name, key) == 0) {
 			k = &conf_keys[i];
+			at = i;
+		}
+	}
 	if (k == NULL) {
 		xasprintf(cause, "unknown key '%s'", key);
 		return (-1);
 	}
 	if (conf_apply(c, k, value, cause) == -1)
 		return (-1);
-	if (strcmp(key, "package_changes") == 0)
-		c->package_changes_set = 1;
+	c->set_keys |= 1ULL << at;
+	return (0);
+}
+
+/* Whether key was set; see conf.h. */
+int
+conf_is_set(const struct conf *c, const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(conf_keys); i++)
+		if (strcmp(conf_keys[i].name, key) == 0)
+			return ((c->set_keys >> i) & 1);
 	return (0);
 }
 

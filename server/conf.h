@@ -39,6 +39,9 @@ struct conf {
 	int	 max_request_body;		/* bytes */
 	int	 store_map_size_mb;		/* LMDB map size */
 	char	*build_wrapper;			/* argv before make, or NULL */
+	char	*build_runner;			/* "local" or "slurm" */
+	char	*slurm_partition;		/* srun --partition, or NULL */
+	char	*slurm_args;			/* more srun words, or NULL */
 	int	 sandbox;			/* builds under bubblewrap */
 	char	*sandbox_bwrap;			/* the bwrap program */
 	char	*upstream_url;			/* NULL: no upstream ("none") */
@@ -61,7 +64,7 @@ struct conf {
 	int	 request_timeout;		/* seconds for one request */
 	int	 keepalive_timeout;		/* idle seconds of keep-alive */
 	int	 max_connections;		/* 0: by the descriptor limit */
-	int	 package_changes_set;		/* set in the file */
+	unsigned long long set_keys;		/* bit i: key i was set */
 	struct conf_branch *branches;
 	size_t	 nbranches;
 };
@@ -85,6 +88,8 @@ struct conf_branch *conf_branch_ensure(struct conf *c, const char *name);
  * unless it is the official server or none; NULL for no rewrite.
  */
 const char *conf_feed_mirror(const struct conf *c);
+/* Whether key was set in the file or on the command line. */
+int	conf_is_set(const struct conf *c, const char *key);
 /* The branch called name, or NULL. */
 struct conf_branch *conf_branch(const struct conf *c, const char *name);
 

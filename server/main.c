@@ -28,6 +28,7 @@
 #include "imagebuilder/usign.h"
 #include "imagebuilder/pkgchanges.h"
 #include "imagebuilder/job.h"
+#include "imagebuilder/runner.h"
 #include "imagebuilder/sandbox.h"
 #include "store/store.h"
 #include "server/anscache.h"
@@ -164,6 +165,57 @@ main_sandbox(struct asud *a)
 	strv_clear(&rw);
 }
 
+/* A directory every node must see: set, and absolute, not the default. */
+static void
+main_shared_dir(const struct conf *c, const char *key, const char *path)
+{
+	if (!conf_is_set(c, key) || *path != '/')
+		fatalx("build_runner = slurm: set %s to an absolute path on "
+		    "a filesystem every node sees (NFS or similar)", key);
+}
+
+/*
+ * The runner the configuration asks for; with Slurm, the directories the
+ * nodes share must be configured (also for -n).
+ */
+static enum runner_kind
+main_runner_conf(const struct conf *c)
+{
+	enum runner_kind	 kind;
+	char			*cause = NULL;
+
+	if (runner_kind_parse(c->build_runner, &kind, &cause) == -1)
+		fatalx("%s", cause);
+	if (kind == RUNNER_SLURM) {
+		main_shared_dir(c, "state_dir", c->state_dir);
+		main_shared_dir(c, "imagebuilder_dir", c->imagebuilder_dir);
+	}
+	return (kind);
+}
+
+/*
+ * Chooses the runner. With Slurm, before anything is written or built:
+ * the directories the nodes share are configured, the cluster's tools
+ * run, its controller answers, and the jobs a crashed asud left in it
+ * are cancelled. Each failure ends the start with one line.
+ */
+static void
+main_runner(const struct conf *c)
+{
+	enum runner_kind	 kind;
+	char			*cause = NULL;
+
+	kind = main_runner_conf(c);
+	runner_setup(kind, c->slurm_partition, c->slurm_args);
+	if (kind != RUNNER_SLURM)
+		return;
+	if (runner_start(&cause) == -1)
+		fatalx("%s", cause);
+	log_info("builds run as Slurm jobs%s%s", c->slurm_partition != NULL ?
+	    " in partition " : "", c->slurm_partition != NULL ?
+	    c->slurm_partition : "");
+}
+
 /*
  * Loads the package-change table: the configured file, or, when the
  * default is not installed, the copy in the source tree.
@@ -174,7 +226,8 @@ main_package_changes(struct asud *a)
 	const char	*path = a->conf->package_changes;
 	char		*cause = NULL;
 
-	if (access(path, R_OK) != 0 && !a->conf->package_changes_set &&
+	if (access(path, R_OK) != 0 &&
+	    !conf_is_set(a->conf, "package_changes") &&
 	    access(ASUD_SRCDIR "/conf/package-changes.conf", R_OK) == 0)
 		path = ASUD_SRCDIR "/conf/package-changes.conf";
 	if ((a->pkgchanges = pkgchanges_load(path, &cause)) == NULL)
@@ -371,6 +424,7 @@ main_args(int argc, char **argv, struct conf *c, int *verbose)
 	if (listen != NULL && conf_set(c, "listen", listen, &cause) == -1)
 		fatalx("-l: %s", cause);
 	if (check) {
+		main_runner_conf(c);
 		printf("%s: configuration OK\n", file != NULL ? file : "demo");
 		exit(0);
 	}
@@ -452,6 +506,7 @@ main(int argc, char **argv)
 	    event_add(ev_chld, NULL) == -1)
 		fatalx("cannot install signal events");
 	main_rlimit();
+	main_runner(&c);
 	main_state_dirs(&a);
 	main_sandbox(&a);
 	main_open(&a);
@@ -472,6 +527,7 @@ main(int argc, char **argv)
 	a.anscache = NULL;	/* a late record write forgets nothing */
 	ibcache_free(a.ibcache);
 	usign_keys_free(a.keys);
+	runner_stop();
 	job_killall();
 	fetch_shutdown();
 	main_stats_cb(-1, 0, &a);
@@ -486,6 +542,7 @@ main(int argc, char **argv)
 	event_base_free(a.base);
 	free(a.store_dir);
 	free(a.tmp_dir);
+	runner_reset();
 	conf_free(&c);
 	log_info("stopped");
 	return (0);

@@ -25,6 +25,7 @@
 #include "lib/strv.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/build.h"
+#include "imagebuilder/runner.h"
 #include "store/store.h"
 #include "server/asud.h"
 #include "server/conf.h"
@@ -361,7 +362,8 @@ outcome_done(struct asud *a, const struct outcome_job *j,
 /*
  * The failure messages by how they begin (reference/asu-api.md §5.3,
  * §5.4; an ImageBuilder missing or broken, or its working copy not
- * made, as build.c and sched.c say it).
+ * made, as build.c and sched.c say it; a step Slurm ended, as runner.c
+ * says it).
  */
 static const struct {
 	const char		*prefix;
@@ -372,6 +374,7 @@ static const struct {
 	{ "Profile not found in JSON file", METRICS_FAILED_PROFILE },
 	{ "Received incorrect version ", METRICS_FAILED_VERSION },
 	{ "Build timed out after ", METRICS_FAILED_TIMEOUT },
+	{ RUNNER_LOST_PREFIX, METRICS_FAILED_LOST },
 	{ "Could not restore the ImageBuilder", METRICS_FAILED_IMAGEBUILDER },
 	{ "No ImageBuilder for ", METRICS_FAILED_IMAGEBUILDER },
 	{ "Could not set up the build: ", METRICS_FAILED_IMAGEBUILDER },

@@ -513,6 +513,7 @@ sched_spec(struct sched_job *j, const char *ib_dir, struct build_spec *spec,
 	spec->rootfs_size_mb = j->req.rootfs_size_mb;
 	spec->filesystem = j->req.filesystem;
 	spec->timeout = c->job_timeout;
+	spec->hash = j->hash;
 	spec->changes_cb = sched_changes;
 	spec->changes_arg = j;
 	spec->repo_names = &j->req.repo_names;
