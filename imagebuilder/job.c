@@ -27,12 +27,12 @@
 #include <event2/event.h>
 
 #include "lib/compat.h"
-#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/proc.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/job.h"
 #include "imagebuilder/pidtab.h"
+#include "imagebuilder/spawn.h"
 
 /* Seconds between SIGTERM and SIGKILL after a timeout. */
 #define JOB_KILL_GRACE		5
@@ -40,33 +40,19 @@
 #define JOB_LINGER		3
 /* Bytes read from one pipe before its callback has to drain them. */
 #define JOB_READ_MAX		(256 * 1024)
-/* The PATH searched when the environment has none. */
-#define JOB_DEFAULT_PATH	"/usr/bin:/bin"
 /* The variable that names a job in the environment of its descendants. */
 #define JOB_MARK		"ASUD_JOB="
-#define JOB_PACE_LIVE_MS	100	/* a followed job's pipes rest so long */
-#define JOB_PACE_MS		1000	/* and those nobody follows */
+/* A pipe's rest after a small read, in ms: followed, and not. */
+#define JOB_PACE_LIVE_MS	100
+#define JOB_PACE_MS		1000
 #define JOB_PACE_BYTES		4096	/* a read smaller than this is small */
 #define JOB_PACE_MIN_MS		10	/* the shortest rest */
-#define JOB_PACE_FULL		(32 * 1024) /* a rest's read this big: shorter */
+/* Bytes read since a rest that make the next one shorter. */
+#define JOB_PACE_FULL		(32 * 1024)
 /* The most of a process's environment read to find the mark. */
 #define JOB_ENVIRON_MAX		(256 * 1024)
 /* Seconds after a job's end when orphans are looked for once more. */
 #define JOB_SWEEP_AGAIN		1
-
-/* What a child reports through its exec pipe when it cannot exec. */
-enum job_stage {
-	JOB_STAGE_SETSID,
-	JOB_STAGE_CHDIR,
-	JOB_STAGE_STDIN,
-	JOB_STAGE_DUP,
-	JOB_STAGE_EXEC
-};
-
-struct job_report {
-	int	stage;
-	int	error;
-};
 
 struct job {
 	pid_t			 pid;
@@ -77,10 +63,10 @@ struct job {
 	int			 timed_out;
 	int			 busy;		/* in one of our callbacks */
 	int			 pidslot;	/* in the pid table, or -1 */
-	int			 pace_ms;	/* the longest rest after a small read */
+	int			 pace_ms;	/* the longest rest */
 	int			 rest_ms[2];	/* each pipe's next rest */
-	int			 resting[2];	/* the pipe waits for job->pace */
-	size_t			 burst[2];	/* bytes read since the last rest */
+	int			 resting[2];	/* waits for job->pace */
+	size_t			 burst[2];	/* read since its last rest */
 
 	struct bufferevent	*bev[2];	/* stdout, stderr, or NULL */
 	struct event		*timeout;
@@ -159,184 +145,6 @@ job_init(struct event_base *base)
 		fatalx("out of memory");
 }
 
-/* Finds the value of PATH in an environment vector. */
-static const char *
-job_env_path(char *const envp[])
-{
-	size_t	i;
-
-	for (i = 0; envp != NULL && envp[i] != NULL; i++) {
-		if (strncmp(envp[i], "PATH=", 5) == 0)
-			return (envp[i] + 5);
-	}
-	return (JOB_DEFAULT_PATH);
-}
-
-/* Resolves argv[0] in the parent, so the child only has to execve. */
-static char *
-job_find_path(const char *name, char *const envp[], char **cause)
-{
-	struct stat	 st;
-	const char	*path, *end;
-	char		*try;
-	size_t		 len;
-
-	if (*name == '\0') {
-		*cause = xstrdup("empty command name");
-		return (NULL);
-	}
-	if (strchr(name, '/') != NULL)
-		return (xstrdup(name));
-	path = job_env_path(envp);
-	while (*path != '\0') {
-		end = strchr(path, ':');
-		len = end == NULL ? strlen(path) : (size_t)(end - path);
-		/* Relative and empty entries would depend on our cwd. */
-		if (len > 0 && *path == '/') {
-			xasprintf(&try, "%.*s/%s", (int)len, path, name);
-			if (stat(try, &st) == 0 && S_ISREG(st.st_mode) &&
-			    access(try, X_OK) == 0)
-				return (try);
-			free(try);
-		}
-		path += len;
-		if (*path == ':')
-			path++;
-	}
-	xasprintf(cause, "%s: command not found", name);
-	return (NULL);
-}
-
-/* Sends the reason of a failed start to the parent and gives up. */
-static void __attribute__((noreturn))
-job_child_fail(int fd, int stage)
-{
-	struct job_report	rep;
-	ssize_t			n;
-
-	rep.stage = stage;
-	rep.error = errno;
-	do
-		n = write(fd, &rep, sizeof rep);
-	while (n == -1 && errno == EINTR);
-	_exit(127);
-}
-
-/* Every signal at its default action (the child's own table). */
-static void
-job_child_signals(void)
-{
-	struct sigaction	sa;
-	int			sig;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL);
-}
-
-/*
- * Runs in the vforked child, on the daemon's memory until it execs: it
- * makes system calls only (no allocation, no stdio, no shared state but
- * errno). Sets up signals, session and descriptors, then execs.
- */
-static void __attribute__((noreturn))
-job_child(const char *path, char *const argv[], const char *cwd,
-    char *const envp[], int out, int err, int rep, pid_t parent)
-{
-	sigset_t	none;
-	int		fd;
-
-	job_child_signals();
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-
-	if (setsid() == -1)
-		job_child_fail(rep, JOB_STAGE_SETSID);
-#ifdef __linux__
-	/* Our own process group outlives a crashed daemon; its leader not. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != parent)
-		_exit(127);
-#endif
-	if (cwd != NULL && chdir(cwd) == -1)
-		job_child_fail(rep, JOB_STAGE_CHDIR);
-	if ((fd = open("/dev/null", O_RDONLY)) == -1)
-		job_child_fail(rep, JOB_STAGE_STDIN);
-	if (dup2(fd, STDIN_FILENO) == -1 || dup2(out, STDOUT_FILENO) == -1 ||
-	    dup2(err, STDERR_FILENO) == -1)
-		job_child_fail(rep, JOB_STAGE_DUP);
-	/* Keep the report pipe as descriptor 3, closed by a good exec. */
-	if (rep != 3 && dup2(rep, 3) == -1)
-		job_child_fail(rep, JOB_STAGE_DUP);
-	rep = 3;
-	if (fcntl(rep, F_SETFD, FD_CLOEXEC) == -1)
-		job_child_fail(rep, JOB_STAGE_DUP);
-	fs_closefrom(4);
-
-	execve(path, argv, envp);
-	job_child_fail(rep, JOB_STAGE_EXEC);
-}
-
-/* Turns a child's report into a cause string. */
-static char *
-job_report_cause(const struct job_report *rep, const char *path,
-    const char *cwd)
-{
-	char	*cause;
-
-	switch (rep->stage) {
-	case JOB_STAGE_SETSID:
-		xasprintf(&cause, "setsid: %s", strerror(rep->error));
-		break;
-	case JOB_STAGE_CHDIR:
-		xasprintf(&cause, "%s: %s", cwd, strerror(rep->error));
-		break;
-	case JOB_STAGE_STDIN:
-		xasprintf(&cause, "/dev/null: %s", strerror(rep->error));
-		break;
-	case JOB_STAGE_DUP:
-		xasprintf(&cause, "dup2: %s", strerror(rep->error));
-		break;
-	default:
-		xasprintf(&cause, "%s: %s", path, strerror(rep->error));
-		break;
-	}
-	return (cause);
-}
-
-/*
- * Waits for the child to exec or to report why it could not. The wait is
- * as short as a fork-to-exec and never depends on the program run.
- */
-static int
-job_wait_exec(pid_t pid, int fd, const char *path, const char *cwd,
-    char **cause)
-{
-	struct job_report	rep;
-	ssize_t			n;
-	size_t			got = 0;
-	int			status;
-
-	while (got < sizeof rep) {
-		n = read(fd, (char *)&rep + got, sizeof rep - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got == 0)
-		return (0);
-	if (got == sizeof rep)
-		*cause = job_report_cause(&rep, path, cwd);
-	else
-		*cause = xstrdup("child failed before exec");
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	return (-1);
-}
-
 /* Makes the parent's end of a pipe non-blocking and wraps it. */
 static struct bufferevent *
 job_wrap_pipe(int fd)
@@ -363,73 +171,6 @@ job_close_fds(int *fds, size_t n)
 			close(fds[i]);
 		fds[i] = -1;
 	}
-}
-
-/* Forks with every signal blocked; see job.h. */
-pid_t
-job_fork(void)
-{
-	struct sigaction	sa;
-	sigset_t		all, old;
-	pid_t			pid;
-	int			sig, saved;
-
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	if ((pid = fork()) == 0) {
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = SIG_DFL;
-		sigemptyset(&sa.sa_mask);
-		for (sig = 1; sig < NSIG; sig++)
-			sigaction(sig, &sa, NULL);
-		return (0);
-	}
-	saved = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	errno = saved;
-	return (pid);
-}
-
-/*
- * Starts the child and waits until it has exec'd. fds are stdout r/w,
- * stderr r/w, exec report r/w; on success only the two read ends are left
- * open.
- */
-static int
-job_spawn(const char *path, char *const argv[], const char *cwd,
-    char *const envp[], int fds[6], pid_t *pidp, char **cause)
-{
-	sigset_t	all, old;
-	pid_t		pid, parent = getpid();
-	int		saved;
-
-	/*
-	 * vfork: no copy of the daemon's page tables for each command. The
-	 * child runs none of our handlers: every signal stays blocked until
-	 * it has reset them.
-	 */
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	if ((pid = vfork()) == 0)
-		job_child(path, argv, cwd, envp, fds[1], fds[3], fds[5],
-		    parent);
-	saved = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	errno = saved;
-	if (pid == -1) {
-		xasprintf(cause, "fork: %s", strerror(errno));
-		return (-1);
-	}
-	close(fds[1]);
-	close(fds[3]);
-	close(fds[5]);
-	fds[1] = fds[3] = fds[5] = -1;
-	if (job_wait_exec(pid, fds[4], path, cwd, cause) == -1)
-		return (-1);
-	close(fds[4]);
-	fds[4] = -1;
-	*pidp = pid;
-	return (0);
 }
 
 /* Makes the record of a started child and arms its pipes and timer. */
@@ -512,7 +253,7 @@ job_run(char *const argv[], const char *cwd, char *const envp[], int timeout,
 	}
 	if (envp == NULL)
 		envp = environ;
-	if ((path = job_find_path(argv[0], envp, cause)) == NULL)
+	if ((path = spawn_find_path(argv[0], envp, cause)) == NULL)
 		return (NULL);
 	if (pipe2(fds, O_CLOEXEC) == -1 || pipe2(fds + 2, O_CLOEXEC) == -1 ||
 	    pipe2(fds + 4, O_CLOEXEC) == -1) {
@@ -523,7 +264,7 @@ job_run(char *const argv[], const char *cwd, char *const envp[], int timeout,
 	}
 	id = ++job_next_id;
 	env = job_env_mark(envp, id, &mark);
-	rc = job_spawn(path, argv, cwd, env, fds, &pid, cause);
+	rc = spawn_start(path, argv, cwd, env, fds, &pid, cause);
 	free(env);
 	free(mark);
 	free(path);

@@ -89,14 +89,6 @@ void	job_watch_pid(pid_t pid, void (*cb)(pid_t, int, void *), void *arg);
  * holding jobs first (build_cancel), not after.
  */
 void	job_killall(void);
-/*
- * fork(2) for a child that must run none of the daemon's signal handlers:
- * every signal is blocked around the fork, and the child starts with
- * every signal at its default action and still blocked; it installs what
- * it needs, then unblocks (sigprocmask). Returns 0 in the child, the pid
- * in the parent (whose mask is restored), or -1 with errno.
- */
-pid_t	job_fork(void);
 /* Describes a wait status: "exited 2", "killed by signal 9". */
 const char *job_status_string(int status);
 

@@ -28,6 +28,7 @@
 #include "lib/xmalloc.h"
 #include "imagebuilder/job.h"
 #include "imagebuilder/runner.h"
+#include "imagebuilder/spawn.h"
 
 /* The most words and bytes of slurm_args, and of one word. */
 #define RUNNER_ARGS_MAX		32
@@ -672,7 +673,7 @@ runner_exec(char *const argv[], int ms, char *out, size_t size,
 		xasprintf(cause, "%s: pipe: %s", argv[0], strerror(errno));
 		return (-1);
 	}
-	if ((pid = job_fork()) == 0)
+	if ((pid = spawn_fork()) == 0)
 		runner_exec_child(argv, fds[1]);
 	close(fds[1]);
 	if (pid == -1) {

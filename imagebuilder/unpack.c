@@ -36,6 +36,7 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/job.h"
+#include "imagebuilder/spawn.h"
 #include "imagebuilder/unpack.h"
 
 /* At most this many entries and bytes of file data in one archive. */
@@ -453,7 +454,7 @@ out:
 	return (rv);
 }
 
-/* The child's signals (job_fork set the defaults): SIGTERM, no SIGPIPE. */
+/* The child's signals (spawn_fork set the defaults): SIGTERM, no SIGPIPE. */
 static void
 unpack_child_signals(void)
 {
@@ -597,7 +598,7 @@ unpack_fork(int afd, const char *dest, int errfd)
 {
 	pid_t	pid, parent = getpid();
 
-	if ((pid = job_fork()) == 0)
+	if ((pid = spawn_fork()) == 0)
 		unpack_child(afd, dest, errfd, parent);
 	return (pid);
 }

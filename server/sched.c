@@ -57,7 +57,7 @@ struct sched_job {
 	const char		*phase;
 	struct evbuffer		*log;
 	int			 log_truncated;
-	int			 followed;	/* a follower asked for the log */
+	int			 followed;	/* a follower asked */
 	char			*work_dir;
 	char			*bin_dir;
 	long long		 started_ms;
