@@ -17,14 +17,19 @@ my $TICK = sysconf(POSIX::_SC_CLK_TCK()) || 100;
 my %REQ = (version => '1.2.3', target => 'testtarget/testsubtarget',
     profile => 'testprofile', packages => ['test1']);
 
-# utime+stime and cutime+cstime of a process, in seconds.
+# The CPU seconds of a process itself (from schedstat, in nanoseconds:
+# clock ticks are too coarse for a few milliseconds per build) and of
+# its reaped children (cutime+cstime).
 sub cpu {
 	my ($pid) = @_;
 	open(my $fh, '<', "/proc/$pid/stat") or die "/proc/$pid/stat: $!";
 	my $stat = <$fh>;
 	$stat =~ s/^.*\)\s+//;
 	my @f = split ' ', $stat;
-	return (($f[11] + $f[12]) / $TICK, ($f[13] + $f[14]) / $TICK);
+	open(my $sh, '<', "/proc/$pid/schedstat") or
+	    die "/proc/$pid/schedstat: $!";
+	my ($ns) = split ' ', scalar <$sh>;
+	return ($ns / 1e9, ($f[13] + $f[14]) / $TICK);
 }
 
 my $distinct = 0;
