@@ -1,11 +1,14 @@
 /*
  * pidtab.c: the process groups of running jobs, kept on disk so that a
  * daemon started after a crash can end what its predecessor left
- * running. One file, written in place: a header line with the boot id,
- * then one fixed-width record per slot, a pid or 0. Adding or dropping
- * a group is one pwrite; no file is created or removed per job.
+ * running. One file, mapped shared and written in place: a header line
+ * with the boot id, then one fixed-width record per slot, a pid or 0.
+ * Adding or dropping a group is a store into the page cache, which
+ * outlives a crash of the daemon; no file is created or removed per job
+ * and no system call made.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -27,7 +30,9 @@
 #define PIDTAB_REC	12	/* bytes of a record: "%11ld\n" */
 #define PIDTAB_MAX	4096	/* records read back at most */
 
-static int		 pidtab_fd = -1;
+#define PIDTAB_SIZE	(PIDTAB_HEAD + PIDTAB_MAX * PIDTAB_REC)
+
+static char		*pidtab_map;		/* or NULL: no table */
 static char		 pidtab_boot[PIDTAB_HEAD];
 static unsigned char	*pidtab_used;
 static size_t		 pidtab_n;
@@ -128,18 +133,22 @@ pidtab_replay(int fd)
 	}
 }
 
-/* Writes the header of an empty table. */
+/* Empties the table and maps it; -1 on failure. */
 static int
 pidtab_reset(int fd)
 {
-	char	head[PIDTAB_HEAD];
+	char	*map;
 
-	memset(head, ' ', sizeof head);
-	memcpy(head, pidtab_boot, strnlen(pidtab_boot, sizeof head - 1));
-	head[sizeof head - 1] = '\n';
-	if (ftruncate(fd, 0) == -1 ||
-	    pwrite(fd, head, sizeof head, 0) != (ssize_t)sizeof head)
+	if (ftruncate(fd, 0) == -1 || ftruncate(fd, PIDTAB_SIZE) == -1)
 		return (-1);
+	map = mmap(NULL, PIDTAB_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd, 0);
+	if (map == MAP_FAILED)
+		return (-1);
+	memset(map, ' ', PIDTAB_HEAD);
+	memcpy(map, pidtab_boot, strnlen(pidtab_boot, PIDTAB_HEAD - 1));
+	map[PIDTAB_HEAD - 1] = '\n';
+	pidtab_map = map;
 	return (0);
 }
 
@@ -161,25 +170,20 @@ pidtab_open(const char *dir)
 		return;
 	}
 	pidtab_replay(fd);
-	if (pidtab_reset(fd) == -1) {
+	if (pidtab_reset(fd) == -1)
 		log_warn("%s", path);
-		close(fd);
-		fd = -1;
-	}
+	close(fd);
 	free(path);
-	pidtab_fd = fd;
 }
 
-/* Writes one record; a failure is said, the job runs anyway. */
+/* Writes one record. */
 static void
 pidtab_write(size_t slot, long pid)
 {
 	char	rec[PIDTAB_REC + 1];
-	off_t	off = PIDTAB_HEAD + (off_t)slot * PIDTAB_REC;
 
 	snprintf(rec, sizeof rec, "%11ld\n", pid);
-	if (pwrite(pidtab_fd, rec, PIDTAB_REC, off) != PIDTAB_REC)
-		log_warn("cannot record process group %ld", pid);
+	memcpy(pidtab_map + PIDTAB_HEAD + slot * PIDTAB_REC, rec, PIDTAB_REC);
 }
 
 /* See pidtab.h. */
@@ -188,7 +192,7 @@ pidtab_add(pid_t pid)
 {
 	size_t	slot;
 
-	if (pidtab_fd == -1)
+	if (pidtab_map == NULL)
 		return (-1);
 	for (slot = 0; slot < pidtab_n && pidtab_used[slot]; slot++)
 		;
@@ -207,7 +211,7 @@ pidtab_add(pid_t pid)
 void
 pidtab_del(int slot)
 {
-	if (pidtab_fd == -1 || slot < 0 || (size_t)slot >= pidtab_n)
+	if (pidtab_map == NULL || slot < 0 || (size_t)slot >= pidtab_n)
 		return;
 	pidtab_used[slot] = 0;
 	pidtab_write((size_t)slot, 0);
@@ -217,9 +221,9 @@ pidtab_del(int slot)
 void
 pidtab_close(void)
 {
-	if (pidtab_fd != -1)
-		close(pidtab_fd);
-	pidtab_fd = -1;
+	if (pidtab_map != NULL)
+		munmap(pidtab_map, PIDTAB_SIZE);
+	pidtab_map = NULL;
 	free(pidtab_used);
 	pidtab_used = NULL;
 	pidtab_n = 0;
