@@ -4,9 +4,9 @@
  * its stdout and stderr are the job's pipes, its exit status is the
  * command's, so build.c reads the ImageBuilder's texts exactly as from a
  * local child. What Slurm adds is read here: its own lines when it ended
- * a step, the cancel of a job srun may have left, and the sweep of the
- * jobs a crashed daemon left (the cluster outlives us; local process
- * groups are job.c's).
+ * a step, the cancel of a job srun may have left and the wait until it
+ * left the queue, and the sweep of the jobs a crashed daemon left (the
+ * cluster outlives us; local process groups are job.c's).
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -45,10 +45,10 @@
 #define RUNNER_QUOTE_MAX	200
 /* A background scancel, seconds. */
 #define RUNNER_CANCEL_SECS	60
-/* Each check at start, and the whole stop, milliseconds. */
+/* Each check at start (and squeue in a wait), the whole stop, in ms. */
 #define RUNNER_CHECK_MS		20000
 #define RUNNER_STOP_MS		20000
-/* How long cancelled jobs may take to leave the queue at start. */
+/* How long cancelled jobs may take to leave the queue (start, waits). */
 #define RUNNER_GONE_MS		60000
 #define RUNNER_POLL_MS		500
 /* What one blocking command may print that is kept. */
