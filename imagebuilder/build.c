@@ -306,15 +306,24 @@ build_failf(struct build *b, const char *fmt, ...)
 	free(msg);
 }
 
-/* Ends the build because its deadline passed. */
+/*
+ * Ends a build that timed out (result.timed_out set), or whose step Slurm
+ * ended, once its cluster job left the queue (runner_cancel).
+ */
 static void
-build_timed_out(struct build *b)
+build_gone(void *arg)
 {
-	char	*msg;
+	struct build	*b = arg;
+	char		*msg;
 
-	xasprintf(&msg, "Build timed out after %d seconds", b->timeout);
-	build_finish(b, msg, 1);
+	build_enter(b);
+	if (b->result.timed_out)
+		xasprintf(&msg, "Build timed out after %d seconds", b->timeout);
+	else
+		msg = runner_lost(capture_text(&b->err), b->err.len);
+	build_finish(b, msg != NULL ? msg : "Build lost", b->result.timed_out);
 	free(msg);
+	build_leave(b);
 }
 
 /* Tells the caller about a phase; returns 0 if it cancelled the build. */
@@ -453,7 +462,8 @@ build_spawn(struct build *b, const struct strv *args)
 	int		 secs;
 
 	if (build_remaining(b, &secs) == -1) {
-		build_timed_out(b);
+		b->result.timed_out = 1;
+		build_gone(b);
 		return (-1);
 	}
 	runner_argv(&argv, b->job_name);
@@ -862,20 +872,18 @@ build_image_done(struct build *b, int status)
 static void
 build_step_done(struct build *b, int status, int timed_out)
 {
-	char	*lost;
+	char	*lost = NULL;
 
-	if (timed_out) {
-		/* srun had SIGTERM, but the cluster may still hold the job. */
-		runner_cancel(b->job_name);
-		build_timed_out(b);
-		return;
-	}
 	b->result.signalled = WIFSIGNALED(status);
-	/* srun exits 0 when the node fails: its words count, not the exit. */
-	if (runner_slurm() &&
-	    (lost = runner_lost(capture_text(&b->err), b->err.len)) != NULL) {
-		build_finish(b, lost, 0);
+	/*
+	 * srun had SIGTERM, or Slurm ended the step (srun exits 0 when the
+	 * node fails), but the step may still write into the slot.
+	 */
+	if (timed_out || (runner_slurm() &&
+	    (lost = runner_lost(capture_text(&b->err), b->err.len)) != NULL)) {
 		free(lost);
+		b->result.timed_out = timed_out;	/* for build_gone */
+		runner_cancel(build_base, b->job_name, build_gone, b);
 		return;
 	}
 	switch (b->step) {
@@ -980,8 +988,9 @@ build_cancel(struct build *b)
 		job_kill(b->job);
 		b->job = NULL;
 		/* SIGKILL reaches srun only: the cluster job may stay. */
-		runner_cancel(b->job_name);
+		runner_cancel(build_base, b->job_name, NULL, NULL);
 	}
+	runner_forget(b);
 	build_teardown(b);
 	if (b->busy == 0)
 		build_free(b);

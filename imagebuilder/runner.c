@@ -4,13 +4,14 @@
  * its stdout and stderr are the job's pipes, its exit status is the
  * command's, so build.c reads the ImageBuilder's texts exactly as from a
  * local child. What Slurm adds is read here: its own lines when it ended
- * a step, the cancel of a job srun may have left, and the sweep of the
- * jobs a crashed daemon left (the cluster outlives us; local process
- * groups are job.c's).
+ * a step, the cancel of a job srun may have left and the wait until it
+ * left the queue, and the sweep of the jobs a crashed daemon left (the
+ * cluster outlives us; local process groups are job.c's).
  */
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -20,6 +21,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "lib/compat.h"
 #include "lib/fs.h"
@@ -42,10 +45,10 @@
 #define RUNNER_QUOTE_MAX	200
 /* A background scancel, seconds. */
 #define RUNNER_CANCEL_SECS	60
-/* Each check at start, and the whole stop, milliseconds. */
+/* Each check at start (and squeue in a wait), the whole stop, in ms. */
 #define RUNNER_CHECK_MS		20000
 #define RUNNER_STOP_MS		20000
-/* How long cancelled jobs may take to leave the queue at start. */
+/* How long cancelled jobs may take to leave the queue (start, waits). */
 #define RUNNER_GONE_MS		60000
 #define RUNNER_POLL_MS		500
 /* What one blocking command may print that is kept. */
@@ -518,53 +521,172 @@ runner_lost(const char *err, size_t len)
 	return (NULL);
 }
 
-/* What a background scancel prints goes to the debug log. */
-static void
-runner_cancel_output(struct job *job __unused, int which __unused,
-    const char *buf, size_t len, void *arg)
-{
-	const char	*nl;
+/*
+ * A cancel in the background: scancel, then (if someone waits) squeue
+ * every RUNNER_POLL_MS until it lists no job of that name.
+ */
+struct runner_wait {
+	char			 name[RUNNER_NAME_SIZE];
+	runner_gone_cb		 cb;
+	void			*arg;
+	struct event		*timer;
+	int			 jobs;		/* running, or held */
+	int			 listed;	/* squeue printed a job */
+	long long		 end;		/* 0: in the scancel */
+	TAILQ_ENTRY(runner_wait) entry;
+};
+static TAILQ_HEAD(, runner_wait) runner_waits =
+    TAILQ_HEAD_INITIALIZER(runner_waits);
 
-	if ((nl = memchr(buf, '\n', len)) != NULL)
-		len = (size_t)(nl - buf);
-	log_debug("scancel %s: %.*s", (const char *)arg,
-	    (int)(len > 200 ? 200 : len), buf);
+static long long	runner_now_ms(void);
+static void	runner_wait_done(struct job *, int, int, void *);
+
+/*
+ * Lets go of a job or a hold of a wait. With none left and no timer set,
+ * nothing can go on: the wait ends, its caller (if any) told once.
+ */
+static void
+runner_wait_release(void *arg)
+{
+	struct runner_wait	*w = arg;
+	runner_gone_cb		 cb = w->cb;
+
+	if (--w->jobs > 0 || evtimer_pending(w->timer, NULL))
+		return;
+	arg = w->arg;
+	TAILQ_REMOVE(&runner_waits, w, entry);
+	event_free(w->timer);
+	free(w);
+	if (cb != NULL)
+		cb(arg);
 }
 
-/* A background scancel ended. */
+/* What scancel or squeue prints: the debug log, and squeue's jobs. */
 static void
-runner_cancel_done(struct job *job __unused, int status, int timed_out,
+runner_wait_output(struct job *job __unused, int which, const char *buf,
+    size_t len, void *arg)
+{
+	struct runner_wait	*w = arg;
+	const char		*nl;
+	size_t			 i;
+
+	/* Any byte but a blank is a job: when in doubt, wait. */
+	for (i = 0; which == JOB_STDOUT && w->end != 0 && i < len; i++) {
+		if (!isspace((unsigned char)buf[i]))
+			w->listed = 1;
+	}
+	if ((nl = memchr(buf, '\n', len)) != NULL)
+		len = (size_t)(nl - buf);
+	log_debug("%s: %.*s", w->name, (int)(len > 200 ? 200 : len), buf);
+}
+
+/* Starts scancel or squeue for a wait; a failure is logged. */
+static void
+runner_wait_run(struct runner_wait *w, struct strv *argv, int secs)
+{
+	char	*cause = NULL;
+
+	w->listed = 0;
+	if (job_run(argv->v, "/", NULL, secs, runner_wait_output,
+	    runner_wait_done, runner_wait_release, w, &cause) != NULL)
+		w->jobs++;
+	else {
+		log_warnx("cannot run %s for cluster job %s: %s", argv->v[0],
+		    w->name, cause);
+		free(cause);
+	}
+	strv_clear(argv);
+}
+
+/* Asks squeue whether the job is still there; also the timer's callback. */
+static void
+runner_wait_poll(evutil_socket_t fd __unused, short events __unused,
     void *arg)
 {
-	if (timed_out)
-		log_warnx("scancel %s did not finish in %d seconds",
-		    (const char *)arg, RUNNER_CANCEL_SECS);
-	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		log_warnx("scancel %s %s", (const char *)arg,
+	struct runner_wait	*w = arg;
+	struct strv		 argv = STRV_INITIALIZER;
+
+	w->jobs++;	/* a hold, as the end may come here */
+	strv_split(&argv, "squeue -h -o %i -n", " ");
+	strv_add(&argv, w->name);
+	strv_add(&argv, "-u");
+	strv_add(&argv, runner.uid);
+	runner_wait_run(w, &argv, RUNNER_CHECK_MS / 1000);
+	runner_wait_release(w);
+}
+
+/* scancel or squeue ended: the next squeue, or the end of the wait. */
+static void
+runner_wait_done(struct job *job __unused, int status, int timed_out,
+    void *arg)
+{
+	struct runner_wait	*w = arg;
+	struct timeval		 tv = { 0, RUNNER_POLL_MS * 1000 };
+	int			 failed;
+
+	failed = timed_out || !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+	if (failed)
+		log_warnx("%s of cluster job %s %s", w->end == 0 ? "scancel" :
+		    "squeue", w->name, timed_out ? "did not finish" :
 		    job_status_string(status));
+	if (w->cb == NULL)
+		return;
+	if (w->end == 0) {
+		w->end = runner_now_ms() + RUNNER_GONE_MS;
+		runner_wait_poll(-1, 0, w);
+	} else if ((failed || w->listed) &&
+	    runner_now_ms() + RUNNER_POLL_MS < w->end)
+		evtimer_add(w->timer, &tv);
+	else if (failed || w->listed) {
+		/* A dead controller or a stuck job must not keep a slot. */
+		log_warnx("cluster job %s still in the queue after %d seconds",
+		    w->name, RUNNER_GONE_MS / 1000);
+	}
 }
 
 /* Cancels one cluster job in the background; see runner.h. */
 void
-runner_cancel(const char *name)
+runner_cancel(struct event_base *base, const char *name, runner_gone_cb cb,
+    void *arg)
 {
-	struct strv	 argv = STRV_INITIALIZER;
-	char		*arg, *cause = NULL;
+	struct strv		 argv = STRV_INITIALIZER;
+	struct runner_wait	*w;
 
-	if (runner.kind != RUNNER_SLURM)
+	if (runner.kind != RUNNER_SLURM) {
+		if (cb != NULL)
+			cb(arg);
 		return;
+	}
+	w = xcalloc(1, sizeof *w);
+	snprintf(w->name, sizeof w->name, "%s", name);
+	w->cb = cb;
+	w->arg = arg;
+	if ((w->timer = evtimer_new(base, runner_wait_poll, w)) == NULL)
+		fatalx("out of memory");
+	TAILQ_INSERT_TAIL(&runner_waits, w, entry);
 	strv_add(&argv, "scancel");
 	strv_addf(&argv, "--name=%s", name);
 	strv_addf(&argv, "--user=%s", runner.uid);
-	arg = xstrdup(name);
-	if (job_run(argv.v, "/", NULL, RUNNER_CANCEL_SECS,
-	    runner_cancel_output, runner_cancel_done, free, arg,
-	    &cause) == NULL) {
-		log_warnx("cannot cancel cluster job %s: %s", name, cause);
-		free(cause);
-		free(arg);
+	w->jobs++;
+	/* Without the scancel, nothing makes the job leave: no wait. */
+	runner_wait_run(w, &argv, RUNNER_CANCEL_SECS);
+	runner_wait_release(w);
+}
+
+/* Forgets the callers of the waits for arg; see runner.h. */
+void
+runner_forget(void *arg)
+{
+	struct runner_wait	*w, *w1;
+
+	TAILQ_FOREACH_SAFE(w, &runner_waits, entry, w1) {
+		if (w->cb == NULL || (arg != NULL && w->arg != arg))
+			continue;
+		w->cb = NULL;
+		w->jobs++;
+		evtimer_del(w->timer);
+		runner_wait_release(w);
 	}
-	strv_clear(&argv);
 }
 
 /* Milliseconds of the monotonic clock. */
@@ -724,9 +846,7 @@ runner_list(int ms, struct strv *ids, char **cause)
 	char		*out;
 	int		 rc;
 
-	strv_add(&argv, "squeue");
-	strv_add(&argv, "-h");
-	strv_add(&argv, "-u");
+	strv_split(&argv, "squeue -h -u", " ");
 	strv_add(&argv, runner.uid);
 	strv_add(&argv, "-o");
 	strv_add(&argv, "%i %j");
@@ -863,6 +983,7 @@ runner_stop(void)
 
 	if (runner.kind != RUNNER_SLURM)
 		return;
+	runner_forget(NULL);
 	if (runner_sweep("of this asud", runner_now_ms() + RUNNER_STOP_MS,
 	    &cause) == -1) {
 		log_warnx("cluster jobs at stop: %s", cause);

@@ -16,6 +16,8 @@
 
 #include "lib/strv.h"
 
+struct event_base;
+
 /* The cluster job names: the prefix and 12 hex digits of the hash. */
 #define RUNNER_NAME_PREFIX	"asud-"
 #define RUNNER_NAME_HEX		12
@@ -66,12 +68,25 @@ void	runner_argv(struct strv *argv, const char *name);
  * exits 0 when the node of its step fails.
  */
 char	*runner_lost(const char *err, size_t len);
+/* Called once the cancelled job has left the queue. */
+typedef void (*runner_gone_cb)(void *arg);
 /*
  * Cancels the cluster job of that name and this user in the background
  * (scancel through job_run): after a timeout or a cancelled build, as
- * srun may not have ended it. Nothing with the local runner.
+ * srun may not have ended it, and its step may still be running on its
+ * node. Then, unless cb is NULL, squeue is asked every half second until
+ * it no longer lists the job, for at most a minute, and cb(arg) is called
+ * once, from base's loop (right away when nothing can be run). With the
+ * local runner nothing is cancelled and cb, if set, is called before
+ * runner_cancel returns.
  */
-void	runner_cancel(const char *name);
+void	runner_cancel(struct event_base *base, const char *name,
+	    runner_gone_cb cb, void *arg);
+/*
+ * The waits of runner_cancel with that arg (NULL: all of them) call back
+ * no more; what they run ends and frees itself.
+ */
+void	runner_forget(void *arg);
 /*
  * At start, with Slurm, before any build: srun, squeue, scancel and
  * scontrol run, the controller answers, and the jobs an earlier daemon
@@ -82,7 +97,8 @@ int	runner_start(char **cause);
 /*
  * At stop, after the builds were cancelled and before job_killall: the
  * cluster jobs of this user and prefix are cancelled, blocking for a
- * bounded time, so that none outlives the daemon. Nothing if local.
+ * bounded time, so that none outlives the daemon, and no wait of
+ * runner_cancel calls back. Nothing if local.
  */
 void	runner_stop(void);
 

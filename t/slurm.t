@@ -94,6 +94,15 @@ sub wait_step {
 	return $id;
 }
 
+# At the failed answer, checked at once: the build's job has already left
+# the queue, so that its slot, given back, holds nothing of it.
+sub left_queue {
+	my ($what, $h) = @_;
+	my @j = cjobs($h);
+	ok(!@j, "$what: at the 500 its job has already left squeue")
+	    or diag(join(' ', map { "@$_" } @j));
+}
+
 # Nothing of the build is left in the cluster: no job in squeue, no task.
 sub gone {
 	my ($what, $h) = @_;
@@ -210,12 +219,25 @@ $t->part('four', sub {
 	}
 });
 
-# 3. job_timeout: the cluster job is cancelled, the failure not kept.
-restart(conf => { job_timeout => 3 });
+# 3. job_timeout: the cluster job is cancelled, the failure not kept. The
+# step cleans up slowly (a build_wrapper that outlives its terminated
+# command, deaf to SIGTERM): it outlives srun, killed 5 s after its
+# SIGTERM, and the scancel by Slurm's KillWait. The build ends only once
+# the job left the queue.
+my $slow = "$c->{dir}/slow-term-wrapper";
+{
+	open(my $fh, '>', $slow) or die "$slow: $!";
+	print $fh "#!/bin/sh\ntrap 'term=1' TERM\n\"\$@\"\nrc=\$?\n"
+	    . "[ -n \"\$term\" ] && { trap '' TERM; sleep 30; }\nexit \$rc\n";
+	close($fh) or die "$slow: $!";
+	chmod(0755, $slow) or die "$slow: $!";
+}
+restart(conf => { job_timeout => 3, build_wrapper => $slow });
 $t->part('timeout', sub {
 	hold();
 	my $h = post_new('timeout');
-	my $fail = $t->wait_build($h, timeout => 60);
+	my $fail = $t->wait_build($h, timeout => 90);
+	left_queue('timeout', $h);
 	is($fail->{status}, 500, 'timeout: the build fails');
 	like($fail->{json}{detail} // '',
 	    qr/^Error: Build timed out after 3 seconds?/,
@@ -226,9 +248,10 @@ $t->part('timeout', sub {
 	release();
 	retried('timeout', 'timeout', $fail);
 });
-restart();
+restart(conf => { build_wrapper => $slow });
 
 # 4. An operator's scancel: a server-side failure naming Slurm's reason.
+# The step cleans up slowly as above.
 $t->part('scancel', sub {
 	hold();
 	my $h = post_new('scancel');
@@ -236,7 +259,8 @@ $t->part('scancel', sub {
 	ok($id, 'scancel: the build runs as a cluster job')
 	    or diag($c->run('squeue'));
 	$c->run('scancel', $id) if $id;
-	my $fail = $t->wait_build($h, timeout => 60);
+	my $fail = $t->wait_build($h, timeout => 90);
+	left_queue('scancel', $h);
 	is($fail->{status}, 500, 'scancel: the build fails');
 	like($fail->{json}{detail} // '', qr/^Error: Build lost: Slurm /,
 	    'scancel: as lost by Slurm') or diag($fail->{json}{detail});
@@ -248,6 +272,7 @@ $t->part('scancel', sub {
 	release();
 	retried('scancel', 'scancel', $fail);
 });
+restart();
 
 # 5. A stop of asud during a build cancels its job before asud exits;
 # the build runs again at the next start.

@@ -390,6 +390,102 @@ runner_test_called(void *arg __unused)
 	return (access(runner_calls, F_OK) == 0);
 }
 
+/* A wait's callback: 1 and how many squeues had run when it came. */
+static void
+runner_test_gone(void *arg)
+{
+	int		*seen = arg;
+	char		*calls;
+	const char	*p;
+
+	calls = runner_test_calls();
+	*seen = 1;
+	for (p = calls; (p = strstr(p, "squeue -h")) != NULL; p++)
+		(*seen)++;
+	free(calls);
+}
+
+/* Whether a wait called back. */
+static int
+runner_test_seen(void *arg)
+{
+	return (*(int *)arg != 0);
+}
+
+/* runner_cancel: the scancel, then squeue until the job is gone. */
+static void
+runner_test_waits(const char *dir, const char *uid)
+{
+	struct event_base	*base;
+	char			*calls, *want, *path, *path_env;
+	int			 seen = 0, never = 0;
+
+	base = tutil_loop_init(10000, job_sigchld);
+	job_init(base);
+	runner_test_tool("scancel", "exit 0");
+	/* The job stays in the queue for the first two squeues. */
+	xasprintf(&want, "echo x >> %s/polls\n"
+	    "[ $(wc -l < %s/polls) -gt 2 ] || echo 42", dir, dir);
+	runner_test_tool("squeue", want);
+	free(want);
+	runner_cancel(base, "asud-0123456789ab", runner_test_gone, &seen);
+	ok(seen == 0, "slurm: no callback inside runner_cancel");
+	ok(tutil_wait(runner_test_seen, &seen, 20) == 0, "the wait ends");
+	is_int(seen, 1 + 3, "the callback comes after the third squeue, "
+	    "the first that lists nothing");
+	xasprintf(&path, "%s/polls", dir);
+	unlink(path);
+
+	/* Without a callback, the scancel alone. */
+	runner_cancel(base, "asud-0123456789ab", NULL, NULL);
+	tutil_wait(runner_test_called, NULL, 10);
+	tutil_spin(0.8);
+	calls = runner_test_calls();
+	xasprintf(&want, "scancel --name=asud-0123456789ab --user=%s\n", uid);
+	is_str(calls, want, "a background cancel by name and user, no poll");
+	free(want);
+	free(calls);
+
+	/* A forgotten wait calls nobody back, whatever the queue says. */
+	runner_test_tool("squeue", "echo 42");
+	runner_cancel(base, "asud-0123456789ab", runner_test_gone, &never);
+	tutil_spin(1.2);
+	runner_forget(&never);
+	tutil_spin(1.2);
+	ok(never == 0, "forgotten: no callback");
+	calls = runner_test_calls();
+	xasprintf(&want, "scancel --name=asud-0123456789ab --user=%s\n"
+	    "squeue -h -o %%i -n asud-0123456789ab -u %s\n", uid, uid);
+	ok(strncmp(calls, want, strlen(want)) == 0,
+	    "the scancel, then squeue by name and user");
+	free(want);
+	free(calls);
+
+	/* No scancel to run: nothing would make the job leave, no wait. */
+	xasprintf(&want, "%s/scancel", runner_bin);
+	unlink(want);
+	free(want);
+	path_env = xstrdup(getenv("PATH"));
+	setenv("PATH", runner_bin, 1);
+	seen = 0;
+	runner_cancel(base, "asud-0123456789ab", runner_test_gone, &seen);
+	is_int(seen, 1, "scancel cannot run: called back at once, no squeue");
+	setenv("PATH", path_env, 1);
+	free(path_env);
+	runner_reset();
+	seen = 0;
+	runner_cancel(base, "asud-0123456789ab", runner_test_gone, &seen);
+	is_int(seen, 1, "local: called back at once");
+	tutil_spin(0.3);
+	calls = runner_test_calls();
+	is_str(calls, "", "local: no cancel");
+	free(calls);
+	job_killall();
+	tutil_loop_free();
+	unlink(path);
+	free(path);
+}
+
 /* runner_start, runner_stop and runner_cancel with stand-in tools. */
 static void
 runner_test_tools(void)
@@ -491,23 +587,7 @@ runner_test_tools(void)
 	cause = NULL;
 	free(runner_test_calls());
 
-	job_init(tutil_loop_init(10000, job_sigchld));
-	runner_cancel("asud-0123456789ab");
-	tutil_wait(runner_test_called, NULL, 10);
-	tutil_spin(0.2);
-	calls = runner_test_calls();
-	xasprintf(&want, "scancel --name=asud-0123456789ab --user=%s\n", uid);
-	is_str(calls, want, "a background cancel by name and user");
-	free(want);
-	free(calls);
-	runner_reset();
-	runner_cancel("asud-0123456789ab");
-	tutil_spin(0.3);
-	calls = runner_test_calls();
-	is_str(calls, "", "local: no cancel");
-	free(calls);
-	job_killall();
-	tutil_loop_free();
+	runner_test_waits(dir, uid);
 
 	fs_rmtree(dir);
 	free(dir);
