@@ -79,13 +79,18 @@ sub post_new {
 # The cluster's live jobs of a build.
 sub cjobs { $c->jobs(jobname($_[0])) }
 
-# Waits until the build's job is RUNNING and its step runs (a task
-# process of it exists: a signal or scancel now reaches the step); the
-# job's id, or undef.
+# Waits until the build is at make image (where the hold keeps it: not
+# make info or make manifest, which end by themselves and would let the
+# next command meet what the test does), its job is RUNNING and its step
+# runs (a task process of it exists: a signal or scancel now reaches the
+# step); the job's id, or undef.
 sub wait_step {
 	my ($h) = @_;
 	my $id;
 	SlurmTest::wait_for(60, sub {
+		my $st = $t->get("/api/v1/build/$h")->{json} // {};
+		return 0 unless ($st->{imagebuilder_status} // '') eq
+		    'building_image';
 		my ($j) = grep { $_->[2] eq 'RUNNING' } cjobs($h);
 		return 0 unless $j && $c->tasks(jobname($h));
 		$id = $j->[0];
