@@ -136,8 +136,10 @@ sub running {
 	ok(defined $st && $st != 0, 'its srun ends with a failure')
 	    or diag('status ' . ($st // 'none'));
 	my $err = SlurmTest::slurp("$dir/cancel.err");
-	like($err, qr/\*\*\* STEP $job->[0]\.0 ON \S+ CANCELLED AT \S+ \*\*\*/,
-	    'stderr has the step daemon\'s CANCELLED line');
+	# The step daemon's CANCELLED line, or, when srun has the task's end
+	# before that line (seen on a loaded machine), only its own words.
+	like($err, qr/\*\*\* STEP $job->[0]\.0 ON \S+ CANCELLED AT \S+ \*\*\*|^srun: error: \S+: task 0: Terminated$/m,
+	    'stderr has Slurm\'s words for the cancel');
 	diag(sprintf("srun on scancel: status %d (exit %d, signal %d), "
 	    . "stderr:\n%s", $st // -1, ($st // 0) >> 8, ($st // 0) & 127,
 	    $err));

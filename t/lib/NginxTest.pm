@@ -17,6 +17,7 @@ use warnings;
 use IO::Socket::INET;
 use POSIX qw(WNOHANG);
 use Test::More;
+use TestFile;
 use Time::HiRes qw(sleep time);
 
 our $NGINX = '/usr/sbin/nginx';
@@ -24,30 +25,10 @@ our $NGINX = '/usr/sbin/nginx';
 # Whether nginx is installed.
 sub available { -x $NGINX }
 
-# A port nobody listens on now.
-sub free_port {
-	my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-	    Listen => 1) or die "socket: $!";
-	my $p = $s->sockport;
-	close $s;
-	return $p;
-}
-
-# Writes a file.
-sub spew {
-	my ($path, $data) = @_;
-	open(my $fh, '>', $path) or die "$path: $!";
-	print $fh $data;
-	close($fh) or die "$path: $!";
-}
-
-# Reads a file, or returns ''.
-sub slurp {
-	my ($path) = @_;
-	open(my $fh, '<', $path) or return '';
-	local $/;
-	return scalar(<$fh>) // '';
-}
+# The shared helpers, under this module's names too.
+*free_port = \&TestFile::free_port;
+*spew = \&TestFile::spew;
+*slurp = \&TestFile::slurp;
 
 # The directory, its nginx.conf and a first server block on a free port.
 sub new {

@@ -29,6 +29,7 @@ use IO::Socket::INET;
 use POSIX qw(WNOHANG);
 use Sys::Hostname;
 use Test::More;
+use TestFile;
 use Time::HiRes qw(sleep time);
 
 # The programs the cluster needs, found on PATH or in the sbin
@@ -54,28 +55,10 @@ sub missing {
 }
 sub available { missing() eq '' }
 
-# A port nobody listens on now.
-sub free_port {
-	my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-	    Listen => 1) or die "socket: $!";
-	my $p = $s->sockport;
-	close $s;
-	return $p;
-}
-
-sub spew {
-	my ($path, $data) = @_;
-	open(my $fh, '>', $path) or die "$path: $!";
-	print $fh $data;
-	close($fh) or die "$path: $!";
-}
-
-sub slurp {
-	my ($path) = @_;
-	open(my $fh, '<', $path) or return '';
-	local $/;
-	return scalar(<$fh>) // '';
-}
+# The shared helpers, under this module's names too.
+*free_port = \&TestFile::free_port;
+*spew = \&TestFile::spew;
+*slurp = \&TestFile::slurp;
 
 # The last lines of a file, for a diagnostic.
 sub tail {
