@@ -275,16 +275,26 @@ sub stop_daemon {
 sub stop_slurmd { $_[0]->stop_daemon('slurmd') }
 
 # The node's machine is gone: slurmd, the step daemons and the steps'
-# processes are killed at once, as a power loss would.
+# processes end at once, as a power loss would. They are all stopped
+# before any is killed (looking again until no new one turns up): killed
+# one by one, a step daemon or a make that outlived its child by a moment
+# would report the death, which no lost machine does.
 sub lose_node {
 	my ($self) = @_;
 	$self->stop_daemon('slurmd', 'KILL');
 	my $node = sub {
+		map { $_->[0] }
 		grep { $_->[1] !~ /^(?:slurmctld|slurmscriptd|munged)$/ }
 		    $self->procs;
 	};
-	my @p = $node->();
-	kill('KILL', map { $_->[0] } @p) if @p;
+	my %stopped;
+	wait_for(10, sub {
+		my @new = grep { !$stopped{$_} } $node->();
+		kill('STOP', @new) if @new;
+		$stopped{$_} = 1 for @new;
+		return !@new;
+	});
+	kill('KILL', keys %stopped) if %stopped;
 	wait_for(10, sub { !$node->() });
 }
 
