@@ -382,26 +382,35 @@ job_rest(struct job *job, int i)
 }
 
 /*
- * Output arrived; the owner may kill the job from its callback. After a
- * small read the pipe rests (rest_ms, job_adapt): what the child
- * writes meanwhile waits in the pipe and comes in one read, so that a
- * build printing line by line costs the loop one wakeup per rest, not one
- * per line. A child writing a lot is read on at once.
+ * Hands on what pipe i brought; the owner may kill the job from its
+ * callback. After a small read the pipe rests (rest_ms, job_adapt): what
+ * the child writes meanwhile waits in the pipe and comes in one read, so
+ * that a build printing line by line costs the loop one wakeup per rest,
+ * not one per line. A child writing a lot is read on at once, and so is
+ * a dead one's pipe (only its leftovers still hold it).
  */
 static void
-job_read_cb(struct bufferevent *bev, void *arg)
+job_take(struct job *job, int i)
 {
-	struct job	*job = arg;
-	int		 i = bev == job->bev[0] ? 0 : 1;
-	size_t		 n;
+	size_t	n;
 
-	n = job_drain(job, bev);
+	n = job_drain(job, job->bev[i]);
 	job->burst[i] += n;
-	if (n < JOB_PACE_BYTES && !job->killed && job->bev[i] != NULL) {
+	if (n < JOB_PACE_BYTES && !job->killed && !job->dead &&
+	    job->bev[i] != NULL) {
 		job_adapt(job, i);
 		if (job->rest_ms[i] > 0)
 			job_rest(job, i);
 	}
+}
+
+/* Output arrived while the loop watched the pipe. */
+static void
+job_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct job	*job = arg;
+
+	job_take(job, bev == job->bev[0] ? 0 : 1);
 	job_check(job);
 }
 
@@ -423,19 +432,42 @@ job_set_live(struct job *job)
 		evtimer_add(job->pace, &tv);
 }
 
-/* The pause is over: both pipes are read again. */
+/*
+ * Ends the rests. A resting pipe of a live job is read once right here,
+ * and rests again if that brought a little: a build printing slowly
+ * costs one wakeup per rest, not a timer's and the pipe's, and no
+ * epoll_ctl. An empty pipe, its end, an error, a dead job's pipe or a lot
+ * of output goes back to the loop, which reads on or sees which it was.
+ * The caller checks the job afterwards.
+ */
+static void
+job_resume(struct job *job)
+{
+	struct bufferevent	*bev;
+	int			 i;
+
+	job->busy++;
+	for (i = 0; i < 2; i++) {
+		if ((bev = job->bev[i]) == NULL || !job->resting[i])
+			continue;
+		job->resting[i] = 0;
+		if (!job->dead && evbuffer_read(bufferevent_get_input(bev),
+		    bufferevent_getfd(bev), JOB_READ_MAX) > 0)
+			job_take(job, i);
+		if (job->bev[i] != NULL && !job->resting[i] && !job->killed)
+			bufferevent_enable(job->bev[i], EV_READ);
+	}
+	job->busy--;
+}
+
+/* The pause is over. */
 static void
 job_pace_cb(evutil_socket_t fd __unused, short events __unused, void *arg)
 {
 	struct job	*job = arg;
-	int		 i;
 
-	for (i = 0; i < 2; i++) {
-		if (job->bev[i] == NULL || !job->resting[i])
-			continue;
-		job->resting[i] = 0;
-		bufferevent_enable(job->bev[i], EV_READ);
-	}
+	job_resume(job);
+	job_check(job);
 }
 
 /* A pipe reached EOF or failed: close it and see whether the job is done. */
@@ -608,7 +640,7 @@ job_died(pid_t pid, int status)
 	/* What is left in the pipes is read now, not after a rest. */
 	if (evtimer_pending(job->pace, NULL)) {
 		evtimer_del(job->pace);
-		job_pace_cb(-1, 0, job);
+		job_resume(job);
 	}
 	/* Nothing a job started may outlive it, after success too. */
 	kill(-job->pid, SIGKILL);
