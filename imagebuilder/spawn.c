@@ -53,14 +53,99 @@ spawn_env_path(char *const envp[])
 	return (SPAWN_DEFAULT_PATH);
 }
 
+/*
+ * The last programs found, by name and PATH: a build starts the same
+ * few (make, bwrap, srun) again and again. A hit is checked with one
+ * stat instead of a walk through PATH.
+ */
+#define SPAWN_CACHE_SIZE	4
+static struct {
+	char	*name;
+	char	*path_env;
+	char	*found;
+} spawn_cache[SPAWN_CACHE_SIZE];
+static size_t	spawn_cache_next;
+
+/* Whether try is a regular file we may execute. */
+static int
+spawn_runnable(const char *try)
+{
+	struct stat	st;
+
+	return (stat(try, &st) == 0 && S_ISREG(st.st_mode) &&
+	    access(try, X_OK) == 0);
+}
+
+/* The cached path of name under path_env, still runnable, or NULL. */
+static char *
+spawn_cache_get(const char *name, const char *path_env)
+{
+	size_t	i;
+
+	for (i = 0; i < SPAWN_CACHE_SIZE; i++) {
+		if (spawn_cache[i].name == NULL ||
+		    strcmp(spawn_cache[i].name, name) != 0 ||
+		    strcmp(spawn_cache[i].path_env, path_env) != 0)
+			continue;
+		if (spawn_runnable(spawn_cache[i].found))
+			return (xstrdup(spawn_cache[i].found));
+		return (NULL);
+	}
+	return (NULL);
+}
+
+/* Remembers where name was found, in place of the oldest entry. */
+static void
+spawn_cache_put(const char *name, const char *path_env, const char *found)
+{
+	size_t	i;
+
+	for (i = 0; i < SPAWN_CACHE_SIZE; i++)
+		if (spawn_cache[i].name != NULL &&
+		    strcmp(spawn_cache[i].name, name) == 0 &&
+		    strcmp(spawn_cache[i].path_env, path_env) == 0)
+			break;
+	if (i == SPAWN_CACHE_SIZE)
+		i = spawn_cache_next++ % SPAWN_CACHE_SIZE;
+	free(spawn_cache[i].name);
+	free(spawn_cache[i].path_env);
+	free(spawn_cache[i].found);
+	spawn_cache[i].name = xstrdup(name);
+	spawn_cache[i].path_env = xstrdup(path_env);
+	spawn_cache[i].found = xstrdup(found);
+}
+
+/* Walks PATH for name; the first runnable file, or NULL. */
+static char *
+spawn_walk_path(const char *name, const char *path)
+{
+	const char	*end;
+	char		*try;
+	size_t		 len;
+
+	while (*path != '\0') {
+		end = strchr(path, ':');
+		len = end == NULL ? strlen(path) : (size_t)(end - path);
+		/* Relative and empty entries would depend on our cwd. */
+		if (len > 0 && *path == '/') {
+			xasprintf(&try, "%.*s/%s", (int)len, path, name);
+			if (spawn_runnable(try))
+				return (try);
+			free(try);
+		}
+		path += len;
+		if (*path == ':')
+			path++;
+	}
+	return (NULL);
+}
+
 /* See spawn.h. */
 char *
 spawn_find_path(const char *name, char *const envp[], char **cause)
 {
-	struct stat	 st;
-	const char	*path, *end;
-	char		*try;
-	size_t		 len;
+	const char	*path;
+	char		*found;
 
 	if (*name == '\0') {
 		*cause = xstrdup("empty command name");
@@ -69,23 +154,14 @@ spawn_find_path(const char *name, char *const envp[], char **cause)
 	if (strchr(name, '/') != NULL)
 		return (xstrdup(name));
 	path = spawn_env_path(envp);
-	while (*path != '\0') {
-		end = strchr(path, ':');
-		len = end == NULL ? strlen(path) : (size_t)(end - path);
-		/* Relative and empty entries would depend on our cwd. */
-		if (len > 0 && *path == '/') {
-			xasprintf(&try, "%.*s/%s", (int)len, path, name);
-			if (stat(try, &st) == 0 && S_ISREG(st.st_mode) &&
-			    access(try, X_OK) == 0)
-				return (try);
-			free(try);
-		}
-		path += len;
-		if (*path == ':')
-			path++;
+	if ((found = spawn_cache_get(name, path)) != NULL)
+		return (found);
+	if ((found = spawn_walk_path(name, path)) == NULL) {
+		xasprintf(cause, "%s: command not found", name);
+		return (NULL);
 	}
-	xasprintf(cause, "%s: command not found", name);
-	return (NULL);
+	spawn_cache_put(name, path, found);
+	return (found);
 }
 
 /* Sends the reason of a failed start to the parent and gives up. */

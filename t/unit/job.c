@@ -5,6 +5,7 @@
  * many parallel jobs.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,9 +22,11 @@
 #include <event2/event.h>
 
 #include "lib/compat.h"
+#include "lib/fs.h"
 #include "lib/strv.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/job.h"
+#include "imagebuilder/spawn.h"
 #include "t/unit/tap.h"
 #include "t/unit/tutil.h"
 
@@ -475,6 +479,72 @@ test_killall(void)
 	is_int(freed, 3, "job_killall called every free callback");
 }
 
+/* Writes an executable script at dir/name. */
+static void
+tjob_program(const char *dir, const char *name)
+{
+	const char	*text = "#!/bin/sh\n";
+	char		*path;
+
+	xasprintf(&path, "%s/%s", dir, name);
+	if (fs_write_file(path, text, strlen(text), 0755) == -1 ||
+	    chmod(path, 0755) == -1) {
+		printf("Bail out! cannot write %s\n", path);
+		exit(1);
+	}
+	free(path);
+}
+
+/*
+ * The PATH lookup remembers what it found, but never hands out a program
+ * that is gone: the walk starts again, and finds the next one or none.
+ */
+static void
+test_path_cache(void)
+{
+	char	*root = tutil_scratch("pathcache"), *a, *b, *path, *env[2];
+	char	*found, *want, *cause = NULL;
+
+	xasprintf(&a, "%s/a", root);
+	xasprintf(&b, "%s/b", root);
+	if (mkdir(a, 0755) == -1 || mkdir(b, 0755) == -1) {
+		printf("Bail out! cannot make %s\n", a);
+		exit(1);
+	}
+	tjob_program(a, "tool");
+	tjob_program(b, "tool");
+	xasprintf(&path, "PATH=%s:%s", a, b);
+	env[0] = path;
+	env[1] = NULL;
+	xasprintf(&want, "%s/tool", a);
+	found = spawn_find_path("tool", env, &cause);
+	is_str(found, want, "path: the first of PATH");
+	free(found);
+	found = spawn_find_path("tool", env, &cause);
+	is_str(found, want, "path: the same again");
+	free(found);
+	unlink(want);
+	free(want);
+	xasprintf(&want, "%s/tool", b);
+	found = spawn_find_path("tool", env, &cause);
+	is_str(found, want, "path: the next one once the first is gone");
+	free(found);
+	unlink(want);
+	found = spawn_find_path("tool", env, &cause);
+	ok(found == NULL, "path: none once both are gone");
+	is_str(cause, "tool: command not found", "path: and says so");
+	free(found);
+	free(cause);
+	free(want);
+	free(path);
+	rmdir(a);
+	rmdir(b);
+	rmdir(root);
+	free(a);
+	free(b);
+	free(root);
+}
+
 /* Runs every case on one event loop, as the daemon would. */
 int
 main(void)
@@ -489,6 +559,7 @@ main(void)
 	test_large();
 	test_child_setup();
 	test_start_failures();
+	test_path_cache();
 	test_timeout();
 	test_kill();
 	test_parallel();
