@@ -433,6 +433,23 @@ job_set_live(struct job *job)
 }
 
 /*
+ * Reads what a pipe holds into its bufferevent's input, as the
+ * bufferevent's own read would: it keeps the input's end frozen between
+ * its reads, so that only it adds there.
+ */
+static int
+job_read_now(struct bufferevent *bev)
+{
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	int		 n;
+
+	evbuffer_unfreeze(in, 0);
+	n = evbuffer_read(in, bufferevent_getfd(bev), JOB_READ_MAX);
+	evbuffer_freeze(in, 0);
+	return (n);
+}
+
+/*
  * Ends the rests. A resting pipe of a live job is read once right here,
  * and rests again if that brought a little: a build printing slowly
  * costs one wakeup per rest, not a timer's and the pipe's, and no
@@ -451,8 +468,7 @@ job_resume(struct job *job)
 		if ((bev = job->bev[i]) == NULL || !job->resting[i])
 			continue;
 		job->resting[i] = 0;
-		if (!job->dead && evbuffer_read(bufferevent_get_input(bev),
-		    bufferevent_getfd(bev), JOB_READ_MAX) > 0)
+		if (!job->dead && job_read_now(bev) > 0)
 			job_take(job, i);
 		if (job->bev[i] != NULL && !job->resting[i] && !job->killed)
 			bufferevent_enable(job->bev[i], EV_READ);

@@ -42,6 +42,7 @@ struct tjob {
 	int		 killed;
 	int		 nfree;
 	int		 ncomplete_at_free;
+	int		 noutput;	/* deliveries */
 	double		 ended;
 };
 
@@ -54,6 +55,7 @@ tjob_output(struct job *job, int which, const char *buf, size_t len,
 
 	if (t->killed)
 		t->noutput_after_kill++;
+	t->noutput++;
 	evbuffer_add(which == JOB_STDOUT ? t->out : t->err, buf, len);
 	if (t->kill_on_output && !t->killed) {
 		t->killed = 1;
@@ -479,6 +481,56 @@ test_killall(void)
 	is_int(freed, 3, "job_killall called every free callback");
 }
 
+/* What a pacing run saw: deliveries and the seconds it took. */
+static int
+tjob_paced(int live, double *took)
+{
+	const char	*script = "i=0; while [ $i -lt 30 ]; do echo line$i; "
+			    "i=$((i+1)); sleep 0.05; done";
+	struct tjob	 t;
+	struct evbuffer	*want = evbuffer_new();
+	char		*cause = NULL;
+	double		 t0 = tutil_now();
+	int		 i, n;
+
+	if (tjob_sh(&t, script, 0, &cause) == NULL) {
+		printf("Bail out! %s\n", cause);
+		exit(1);
+	}
+	if (live)
+		job_set_live(t.job);
+	ok(tjob_run_until(&t, 1, 60) == 0, live ? "pace: a followed job "
+	    "completes" : "pace: a job completes");
+	*took = tutil_now() - t0;
+	for (i = 0; i < 30; i++)
+		evbuffer_add_printf(want, "line%d\n", i);
+	is_str(tjob_str(t.out), tjob_str(want), "pace: every line, in order");
+	n = t.noutput;
+	evbuffer_free(want);
+	tjob_done(&t);
+	return (n);
+}
+
+/*
+ * A child printing a line every 50 ms is read after rests: a second long
+ * when nobody follows it (a few deliveries, not one per line), a tenth
+ * of that once followed, and to its end once it has exited.
+ */
+static void
+test_pace(void)
+{
+	double	slow_took, live_took;
+	int	slow, live;
+
+	slow = tjob_paced(0, &slow_took);
+	live = tjob_paced(1, &live_took);
+	ok(slow <= slow_took + 3, "pace: unfollowed, a delivery a second");
+	ok(live > slow, "pace: followed, more often");
+	if (slow > slow_took + 3 || live <= slow)
+		printf("# %d deliveries in %.1f s, followed %d in %.1f s\n",
+		    slow, slow_took, live, live_took);
+}
+
 /* Writes an executable script at dir/name. */
 static void
 tjob_program(const char *dir, const char *name)
@@ -560,6 +612,7 @@ main(void)
 	test_child_setup();
 	test_start_failures();
 	test_path_cache();
+	test_pace();
 	test_timeout();
 	test_kill();
 	test_parallel();
