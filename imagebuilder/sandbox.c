@@ -62,21 +62,16 @@ sandbox_under(const char *path, const char *dir)
 	    (path[len] == '/' || path[len] == '\0'));
 }
 
-/* Whether path lies in one of the hidden directories. */
+/* Whether path lies in one of the hidden directories (resolved). */
 static int
 sandbox_hidden(const char *path, const struct strv *hide)
 {
-	char	*dir;
-	size_t	 i;
-	int	 found = 0;
+	size_t	i;
 
-	for (i = 0; hide != NULL && i < hide->n && !found; i++) {
-		if ((dir = sandbox_real(hide->v[i])) == NULL)
-			continue;
-		found = sandbox_under(path, dir);
-		free(dir);
-	}
-	return (found);
+	for (i = 0; i < hide->n; i++)
+		if (sandbox_under(path, hide->v[i]))
+			return (1);
+	return (0);
 }
 
 /* Adds one mount option for each existing path of a list. */
@@ -101,12 +96,25 @@ sandbox_mounts(struct strv *argv, const char *opt, const struct strv *paths,
 	}
 }
 
+/* Adds opt and each hidden directory (already resolved). */
+static void
+sandbox_each_hidden(struct strv *argv, const char *opt,
+    const struct strv *hide)
+{
+	size_t	i;
+
+	for (i = 0; i < hide->n; i++) {
+		strv_add(argv, opt);
+		strv_add(argv, hide->v[i]);
+	}
+}
+
 /* Binds read-only the shown paths that neither are nor hold a hidden one. */
 static void
 sandbox_shown(struct strv *argv, const struct strv *shown,
     const struct strv *hide)
 {
-	char	*p, *h;
+	char	*p;
 	size_t	 i, j;
 	int	 ok;
 
@@ -114,12 +122,8 @@ sandbox_shown(struct strv *argv, const struct strv *shown,
 		if ((p = sandbox_real(shown->v[i])) == NULL)
 			continue;
 		ok = 1;
-		for (j = 0; hide != NULL && j < hide->n && ok; j++) {
-			if ((h = sandbox_real(hide->v[j])) == NULL)
-				continue;
-			ok = !sandbox_under(h, p);
-			free(h);
-		}
+		for (j = 0; j < hide->n && ok; j++)
+			ok = !sandbox_under(hide->v[j], p);
 		if (ok) {
 			strv_add(argv, "--ro-bind");
 			strv_add(argv, p);
@@ -129,12 +133,23 @@ sandbox_shown(struct strv *argv, const struct strv *shown,
 	}
 }
 
-/* The bwrap argv up to the command; see sandbox.h. */
+/*
+ * The bwrap argv up to the command; see sandbox.h. The hidden
+ * directories are resolved once, not for each path they are held against.
+ */
 void
 sandbox_argv(struct strv *argv, const struct sandbox_spec *spec)
 {
-	size_t	i;
+	struct strv	 hide = STRV_INITIALIZER;
+	char		*p;
+	size_t		 i;
 
+	for (i = 0; spec->hide != NULL && i < spec->hide->n; i++) {
+		if ((p = sandbox_real(spec->hide->v[i])) != NULL) {
+			strv_add(&hide, p);
+			free(p);
+		}
+	}
 	strv_add(argv, spec->bwrap);
 	for (i = 0; sandbox_base[i] != NULL; i++)
 		strv_add(argv, sandbox_base[i]);
@@ -146,13 +161,14 @@ sandbox_argv(struct strv *argv, const struct sandbox_spec *spec)
 		strv_add(argv, "ALL");
 	}
 	/* Read-only ones first: a hidden directory below stays hidden. */
-	sandbox_mounts(argv, "--ro-bind-try", spec->ro, spec->hide);
-	sandbox_mounts(argv, "--tmpfs", spec->hide, NULL);
-	sandbox_shown(argv, spec->shown, spec->hide);
+	sandbox_mounts(argv, "--ro-bind-try", spec->ro, &hide);
+	sandbox_each_hidden(argv, "--tmpfs", &hide);
+	sandbox_shown(argv, spec->shown, &hide);
 	sandbox_mounts(argv, "--bind", spec->rw, NULL);
 	/* Not even a write into the empty stand-in goes unnoticed. */
-	sandbox_mounts(argv, "--remount-ro", spec->hide, NULL);
+	sandbox_each_hidden(argv, "--remount-ro", &hide);
 	strv_add(argv, "--");
+	strv_clear(&hide);
 }
 
 /* The probe's child: bwrap's output on fd, then exec. */
