@@ -12,10 +12,6 @@
 #include <sys/wait.h>
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +20,8 @@
 
 #include <event2/event.h>
 
+#include "lib/clock.h"
 #include "lib/compat.h"
-#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/strv.h"
 #include "lib/xmalloc.h"
@@ -538,7 +534,6 @@ struct runner_wait {
 static TAILQ_HEAD(, runner_wait) runner_waits =
     TAILQ_HEAD_INITIALIZER(runner_waits);
 
-static long long	runner_now_ms(void);
 static void	runner_wait_done(struct job *, int, int, void *);
 
 /*
@@ -632,10 +627,10 @@ runner_wait_done(struct job *job __unused, int status, int timed_out,
 	if (w->cb == NULL)
 		return;
 	if (w->end == 0) {
-		w->end = runner_now_ms() + RUNNER_GONE_MS;
+		w->end = clock_mono_ms() + RUNNER_GONE_MS;
 		runner_wait_poll(-1, 0, w);
 	} else if ((failed || w->listed) &&
-	    runner_now_ms() + RUNNER_POLL_MS < w->end)
+	    clock_mono_ms() + RUNNER_POLL_MS < w->end)
 		evtimer_add(w->timer, &tv);
 	else if (failed || w->listed) {
 		/* A dead controller or a stuck job must not keep a slot. */
@@ -689,93 +684,6 @@ runner_forget(void *arg)
 	}
 }
 
-/* Milliseconds of the monotonic clock. */
-static long long
-runner_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-/* The child of a blocking command: its own group, output on fd. */
-static void __attribute__((noreturn))
-runner_exec_child(char *const argv[], int fd)
-{
-	sigset_t	none;
-	int		null;
-
-	setsid();
-	if ((null = open("/dev/null", O_RDONLY)) != -1)
-		dup2(null, STDIN_FILENO);
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	fs_closefrom(3);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	execvp(argv[0], argv);
-	dprintf(STDERR_FILENO, "%s: %s\n", argv[0], strerror(errno));
-	_exit(127);
-}
-
-/* Reads the command's output until EOF or end; 0 at EOF. */
-static int
-runner_exec_read(int fd, long long end, char *buf, size_t size)
-{
-	struct pollfd	pfd = { fd, POLLIN, 0 };
-	long long	left;
-	size_t		len = 0;
-	ssize_t		n;
-	char		junk[4096];
-
-	buf[0] = '\0';
-	while ((left = end - runner_now_ms()) > 0) {
-		if (poll(&pfd, 1, (int)left) == -1) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		if (len + 1 < size)
-			n = read(fd, buf + len, size - len - 1);
-		else
-			n = read(fd, junk, sizeof junk);
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return (n == 0 ? 0 : -1);
-		if (len + 1 < size) {
-			len += (size_t)n;
-			buf[len] = '\0';
-		}
-	}
-	return (-1);
-}
-
-/* Reaps pid by end, else kills its group and reaps it; 0 if in time. */
-static int
-runner_exec_reap(pid_t pid, long long end, int *status)
-{
-	struct timespec	 pause = { 0, 10 * 1000 * 1000 };
-	pid_t		 r;
-
-	for (;;) {
-		r = waitpid(pid, status, WNOHANG);
-		if (r == pid)
-			return (0);
-		if (r == -1 && errno != EINTR)
-			return (-1);
-		if (runner_now_ms() >= end)
-			break;
-		nanosleep(&pause, NULL);
-	}
-	kill(-pid, SIGKILL);
-	kill(pid, SIGKILL);
-	while (waitpid(pid, status, 0) == -1 && errno == EINTR)
-		;
-	return (-1);
-}
-
 /*
  * Runs argv, blocking for at most ms, with what it prints in out (size
  * bytes, NUL-terminated). Only at start and stop, when nothing else may
@@ -785,32 +693,14 @@ static int
 runner_exec(char *const argv[], int ms, char *out, size_t size,
     char **cause)
 {
-	long long	 end = runner_now_ms() + ms;
-	int		 fds[2], status = 0, late;
-	size_t		 n;
-	pid_t		 pid;
+	int	 rc, status;
+	size_t	 n;
 
-	out[0] = '\0';
-	if (pipe2(fds, O_CLOEXEC) == -1) {
-		xasprintf(cause, "%s: pipe: %s", argv[0], strerror(errno));
-		return (-1);
-	}
-	if ((pid = spawn_fork()) == 0)
-		runner_exec_child(argv, fds[1]);
-	close(fds[1]);
-	if (pid == -1) {
-		xasprintf(cause, "%s: fork: %s", argv[0], strerror(errno));
-		close(fds[0]);
-		return (-1);
-	}
-	late = runner_exec_read(fds[0], end, out, size) == -1;
-	close(fds[0]);
-	if (runner_exec_reap(pid, late ? 0 : end, &status) == -1)
-		late = 1;
-	if (!late && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	if ((rc = spawn_run(argv, ms, out, size, &status)) == 0 &&
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return (0);
 	n = strcspn(out, "\n");
-	if (late)
+	if (rc == -1)
 		xasprintf(cause, "%s did not answer within %d seconds",
 		    argv[0], ms / 1000);
 	else if (n > 0)
@@ -872,7 +762,7 @@ runner_scancel_ids(const struct strv *ids, long long end, char **cause)
 		strv_addf(&argv, "--user=%s", runner.uid);
 		for (j = i; j < ids->n && j < i + RUNNER_IDS_PER_CALL; j++)
 			strv_add(&argv, ids->v[j]);
-		rc = runner_exec(argv.v, (int)(end - runner_now_ms()), out,
+		rc = runner_exec(argv.v, (int)(end - clock_mono_ms()), out,
 		    sizeof out, cause);
 		strv_clear(&argv);
 	}
@@ -893,17 +783,17 @@ runner_sweep(const char *whose, long long end, char **cause)
 	char		*why = NULL;
 	int		rc;
 
-	if ((rc = runner_list((int)(end - runner_now_ms()), &ids,
+	if ((rc = runner_list((int)(end - clock_mono_ms()), &ids,
 	    cause)) == -1 || ids.n == 0)
 		goto out;
 	log_info("cancelling %zu cluster job%s %s", ids.n,
 	    ids.n == 1 ? "" : "s", whose);
 	if (runner_scancel_ids(&ids, end, &why) == -1)
 		log_debug("%s", why);
-	while (ids.n > 0 && runner_now_ms() + RUNNER_POLL_MS < end) {
+	while (ids.n > 0 && clock_mono_ms() + RUNNER_POLL_MS < end) {
 		nanosleep(&pause, NULL);
 		strv_clear(&ids);
-		if ((rc = runner_list((int)(end - runner_now_ms()), &ids,
+		if ((rc = runner_list((int)(end - clock_mono_ms()), &ids,
 		    cause)) == -1)
 			goto out;
 	}
@@ -965,7 +855,7 @@ runner_start(char **cause)
 	if (runner_check("scontrol", "ping", "the cluster's controller does "
 	    "not answer (SLURM_CONF? munge?)", cause) == -1)
 		return (-1);
-	if (runner_sweep("an earlier asud left", runner_now_ms() +
+	if (runner_sweep("an earlier asud left", clock_mono_ms() +
 	    RUNNER_GONE_MS, &why) == -1) {
 		xasprintf(cause, "build_runner = slurm: cannot clear the jobs "
 		    "an earlier asud left: %s", why);
@@ -984,7 +874,7 @@ runner_stop(void)
 	if (runner.kind != RUNNER_SLURM)
 		return;
 	runner_forget(NULL);
-	if (runner_sweep("of this asud", runner_now_ms() + RUNNER_STOP_MS,
+	if (runner_sweep("of this asud", clock_mono_ms() + RUNNER_STOP_MS,
 	    &cause) == -1) {
 		log_warnx("cluster jobs at stop: %s", cause);
 		free(cause);

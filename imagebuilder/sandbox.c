@@ -6,23 +6,18 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib/compat.h"
-#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/strv.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/sandbox.h"
+#include "imagebuilder/spawn.h"
 
 /* The longest the start-up check may take, in milliseconds. */
 #define SANDBOX_PROBE_MS	10000
@@ -171,66 +166,6 @@ sandbox_argv(struct strv *argv, const struct sandbox_spec *spec)
 	strv_clear(&hide);
 }
 
-/* The probe's child: bwrap's output on fd, then exec. */
-static void __attribute__((noreturn))
-sandbox_probe_child(char *const argv[], int fd)
-{
-	int	null;
-
-	signal(SIGPIPE, SIG_DFL);
-	if ((null = open("/dev/null", O_RDONLY)) != -1)
-		dup2(null, STDIN_FILENO);
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	fs_closefrom(3);
-	execvp(argv[0], argv);
-	dprintf(STDERR_FILENO, "%s: %s\n", argv[0], strerror(errno));
-	_exit(127);
-}
-
-/* Milliseconds of the monotonic clock. */
-static long long
-sandbox_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-/* Reads what the probe prints until EOF or the deadline; 0 at EOF. */
-static int
-sandbox_probe_read(int fd, char *buf, size_t size)
-{
-	struct pollfd	pfd = { fd, POLLIN, 0 };
-	long long	end = sandbox_now_ms() + SANDBOX_PROBE_MS, left;
-	size_t		len = 0;
-	ssize_t		n;
-	char		junk[256];
-
-	while ((left = end - sandbox_now_ms()) > 0) {
-		if (poll(&pfd, 1, (int)left) == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (len + 1 < size)
-			n = read(fd, buf + len, size - len - 1);
-		else
-			n = read(fd, junk, sizeof junk);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			buf[len] = '\0';
-			return (n == 0 ? 0 : -1);
-		}
-		if (len + 1 < size)
-			len += (size_t)n;
-	}
-	buf[len] = '\0';
-	return (-1);
-}
-
 /* The first line of what bwrap printed, or the wait status. */
 static char *
 sandbox_probe_cause(const char *out, int status, int late)
@@ -256,32 +191,17 @@ sandbox_probe(const struct sandbox_spec *spec, char **cause)
 {
 	struct strv	argv = STRV_INITIALIZER;
 	char		out[SANDBOX_PROBE_OUT];
-	int		fds[2], status = 0, late;
-	pid_t		pid;
+	int		rc, status;
 
-	if (pipe2(fds, O_CLOEXEC) == -1) {
-		xasprintf(cause, "pipe: %s", strerror(errno));
-		return (-1);
-	}
 	sandbox_argv(&argv, spec);
 	strv_add(&argv, "true");
-	if ((pid = fork()) == 0)
-		sandbox_probe_child(argv.v, fds[1]);
+	rc = spawn_run(argv.v, SANDBOX_PROBE_MS, out, sizeof out, &status);
 	strv_clear(&argv);
-	close(fds[1]);
-	if (pid == -1) {
-		xasprintf(cause, "fork: %s", strerror(errno));
-		close(fds[0]);
-		return (-1);
-	}
-	late = sandbox_probe_read(fds[0], out, sizeof out) == -1;
-	close(fds[0]);
-	if (late)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (!late && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	if (rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return (0);
-	*cause = sandbox_probe_cause(out, status, late);
+	if (rc == -2)
+		*cause = xstrdup(out);
+	else
+		*cause = sandbox_probe_cause(out, status, rc == -1);
 	return (-1);
 }

@@ -13,12 +13,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/fs.h"
 #include "lib/xmalloc.h"
 #include "imagebuilder/spawn.h"
@@ -355,4 +358,110 @@ spawn_start(const char *path, char *const argv[], const char *cwd,
 	fds[4] = -1;
 	*pidp = pid;
 	return (0);
+}
+
+/* The child of spawn_run: its own session, output on fd, then exec. */
+static void __attribute__((noreturn))
+spawn_run_child(char *const argv[], int fd)
+{
+	sigset_t	none;
+	int		null;
+
+	setsid();
+	if ((null = open("/dev/null", O_RDONLY)) != -1)
+		dup2(null, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	fs_closefrom(3);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execvp(argv[0], argv);
+	dprintf(STDERR_FILENO, "%s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Reads the command's output until EOF or end; 0 at EOF. */
+static int
+spawn_run_read(int fd, long long end, char *buf, size_t size)
+{
+	struct pollfd	pfd = { fd, POLLIN, 0 };
+	long long	left;
+	size_t		len = 0;
+	ssize_t		n;
+	char		junk[4096];
+
+	buf[0] = '\0';
+	while ((left = end - clock_mono_ms()) > 0) {
+		if (poll(&pfd, 1, (int)left) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		if (len + 1 < size)
+			n = read(fd, buf + len, size - len - 1);
+		else
+			n = read(fd, junk, sizeof junk);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return (n == 0 ? 0 : -1);
+		if (len + 1 < size) {
+			len += (size_t)n;
+			buf[len] = '\0';
+		}
+	}
+	return (-1);
+}
+
+/* Reaps pid by end, else kills its group and reaps it; 0 if in time. */
+static int
+spawn_run_reap(pid_t pid, long long end, int *status)
+{
+	struct timespec	 pause = { 0, 10 * 1000 * 1000 };
+	pid_t		 r;
+
+	for (;;) {
+		r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return (0);
+		if (r == -1 && errno != EINTR)
+			return (-1);
+		if (clock_mono_ms() >= end)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	while (waitpid(pid, status, 0) == -1 && errno == EINTR)
+		;
+	return (-1);
+}
+
+/* See spawn.h. */
+int
+spawn_run(char *const argv[], int ms, char *out, size_t size, int *status)
+{
+	long long	 end = clock_mono_ms() + ms;
+	int		 fds[2], late;
+	pid_t		 pid;
+
+	*status = 0;
+	out[0] = '\0';
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		snprintf(out, size, "%s: pipe: %s", argv[0], strerror(errno));
+		return (-2);
+	}
+	if ((pid = spawn_fork()) == 0)
+		spawn_run_child(argv, fds[1]);
+	close(fds[1]);
+	if (pid == -1) {
+		snprintf(out, size, "%s: fork: %s", argv[0], strerror(errno));
+		close(fds[0]);
+		return (-2);
+	}
+	late = spawn_run_read(fds[0], end, out, size) == -1;
+	close(fds[0]);
+	if (spawn_run_reap(pid, late ? 0 : end, status) == -1)
+		late = 1;
+	return (late ? -1 : 0);
 }

@@ -29,5 +29,14 @@ int	spawn_start(const char *path, char *const argv[], const char *cwd,
  * in the parent (whose mask is restored), or -1 with errno.
  */
 pid_t	spawn_fork(void);
+/*
+ * Runs argv blocking, for at most ms: in its own session, stdin on
+ * /dev/null, stdout and stderr into out (size bytes, NUL-terminated, the
+ * rest read and dropped). Only where nothing else may run (start, stop).
+ * 0 with *status once it ended in time; -1 when it did not (its group is
+ * killed and reaped); -2 when it could not start (out says why).
+ */
+int	spawn_run(char *const argv[], int ms, char *out, size_t size,
+	    int *status);
 
 #endif
