@@ -218,6 +218,26 @@ $t->part('snapshots: a newer version_code of the same version', sub {
 	    version_code => $SNAP_CODE));
 	is($res->{status}, 204, 'the current snapshot: 204')
 	    or diag($res->{content});
+	$res = $t->post($CHECK, body('SNAPSHOT', { luci => '1.0-r1' }));
+	is($res->{status}, 200, 'a snapshot without version_code: 200');
+	is_deeply(H($res->{json})->{release}, { version => 'SNAPSHOT',
+	    version_code => $SNAP_CODE }, 'offered the current revision');
+});
+
+$t->part('name order, whatever the body\'s', sub {
+	my $res = $t->post($CHECK, '{"version": "23.05.3", "target": '
+	    . '"ath79/generic", "profile": "tplink_archer-c7-v5", "installed": '
+	    . '{"zzz": "0.1-1", "test1": "0.9", "aaa": "0.1-1", '
+	    . '"luci": "0.9-1"}}');
+	is($res->{status}, 200, 'unsorted names: 200') or diag($res->{content});
+	my $j = H($res->{json});
+	is_deeply(H($j->{request})->{packages}, [ qw(aaa luci test1 zzz) ],
+	    'request.packages in name order');
+	is_deeply([ sort keys %{ H($j->{packages}) } ],
+	    [ qw(aaa luci test1 zzz) ], 'packages: all four are newer');
+	like($res->{content},
+	    qr/"packages":\{"aaa":.*"luci":.*"test1":.*"zzz":/,
+	    'packages in name order');
 });
 
 $t->part('400: the build endpoint\'s messages', sub {
