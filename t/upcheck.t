@@ -4,9 +4,10 @@
 # and test1 packages. Routers then ask from 23.05.3 (a release no longer
 # offered), 23.05.4, 24.10.0 and SNAPSHOT: the 200 and the 204, the
 # package-change table's renames and removals between the versions, the
-# answer's build request accepted by /api/v1/build, and the 400, 413 and
-# 422 answers of bad and hostile bodies, which match the build endpoint's
-# for the same fault. Expected values come from the mirror's files.
+# answer's build request accepted by /api/v1/build, a 503 while the feeds
+# cannot be read, and the 400, 413 and 422 answers of bad and hostile
+# bodies, which match the build endpoint's for the same fault. Expected
+# values come from the mirror's files.
 use strict;
 use warnings;
 use Test::More;
@@ -112,6 +113,21 @@ sub is_422 {
 	is_deeply([ @$e{qw(type msg)} ], [ @$be{qw(type msg)} ],
 	    "$name: with the same type and message");
 }
+
+$t->part('feeds that cannot be read: 503, then 200', sub {
+	$t->mirror->fault("/releases/$NEW/packages/", '500');
+	my $res = $t->post($CHECK, body('23.05.4', { luci => '1.0-1' }));
+	is($res->{status}, 503, 'the feeds answer 500: 503')
+	    or diag($res->{content});
+	is(H($res->{json})->{status}, 503, '503: status in the body');
+	like(H($res->{json})->{detail} // '', qr/package feeds of $NEW/,
+	    '503: names what could not be read');
+	ok($res->{headers}{'retry-after'}, '503: Retry-After');
+	$t->mirror->clear_faults;
+	$res = $t->post($CHECK, body('23.05.4', { luci => '1.0-1' }));
+	is($res->{status}, 200, 'once they answer: 200')
+	    or diag($res->{content});
+});
 
 $t->part('a release no longer offered, of a known branch', sub {
 	my $res = $t->post($CHECK, body('23.05.3', { luci => '0.9-1',
