@@ -275,7 +275,7 @@ api_build_get(struct asud *a, struct evhttp_request *req, const char *hash)
 }
 
 /* The body as one NUL-terminated string, or NULL when too large. */
-static char *
+char *
 api_body(struct evhttp_request *req, size_t max, size_t *len)
 {
 	struct evbuffer	*in = evhttp_request_get_input_buffer(req);

@@ -5,6 +5,8 @@
 #ifndef ASUD_API_H
 #define ASUD_API_H
 
+#include <stddef.h>
+
 struct asud;
 struct evhttp_request;
 
@@ -35,6 +37,8 @@ void	api_wait_answer(struct asud *, struct evhttp_request *,
 char	*api_query(struct evhttp_request *, const char *key);
 long long api_query_num(struct evhttp_request *, const char *key,
 	    long long def);
+/* A request's body, NUL-terminated, or NULL when over max bytes. */
+char	*api_body(struct evhttp_request *, size_t max, size_t *len);
 /* GET /api/v1/stats */
 void	api_stats(struct asud *, struct evhttp_request *, const char *arg);
 

@@ -38,7 +38,8 @@ enum apijson_kind {
 	APIJSON_PROFILE,
 	APIJSON_INDEX,
 	APIJSON_ARCH_INDEX,
-	APIJSON_REVISION
+	APIJSON_REVISION,
+	APIJSON_FEEDS
 };
 
 struct apijson_op {
@@ -55,6 +56,8 @@ struct apijson_op {
 	int			 missing;	/* a needed document absent */
 	char			*why;		/* the first one's cause */
 	long			 status;	/* its status (404...) */
+	apijson_feeds_cb	 feeds_done;	/* APIJSON_FEEDS: no request */
+	void			*feeds_arg;
 };
 
 static void	apijson_run(struct apijson_op *);
@@ -134,10 +137,18 @@ apijson_send(struct apijson_op *op, yajl_gen g)
 static void
 apijson_unavailable(struct apijson_op *op, const char *what)
 {
-	struct evhttp_request	*req = http_hold_req(op->hold);
+	struct evhttp_request	*req;
 	char			*detail;
 
-	if (req == NULL)
+	if (op->feeds_done != NULL) {
+		xasprintf(&detail, "%s is unavailable from upstream (%s)", what,
+		    op->why != NULL ? op->why : "no answer");
+		op->feeds_done(NULL, detail, op->feeds_arg);
+		op->feeds_done = NULL;
+		free(detail);
+		return;
+	}
+	if ((req = http_hold_req(op->hold)) == NULL)
 		return;
 	if (op->status == 404) {
 		xasprintf(&detail, "%s not found upstream", what);
@@ -498,27 +509,37 @@ apijson_kmods_dir(struct apijson_op *op)
 	return (full);
 }
 
+/* The packages of op's target, kmods included: 1 when read. */
+static int
+apijson_target_packages(struct apijson_op *op, struct pkgindex *idx)
+{
+	struct pkgindex	 kmods = PKGINDEX_INITIALIZER;
+	char		*dir, *kdir;
+	int		 ok;
+
+	xasprintf(&dir, "%s/targets/%s/packages", op->path, op->target);
+	ok = apijson_read_index(op, dir, idx);
+	free(dir);
+	kdir = ok ? apijson_kmods_dir(op) : NULL;
+	if (kdir != NULL) {
+		if (apijson_read_index(op, kdir, &kmods))
+			pkgindex_merge(idx, &kmods);
+		op->missing = 0;	/* kmods are optional */
+		free(kdir);
+	}
+	pkgindex_free(&kmods);
+	return (ok);
+}
+
 /* /json/v1/<path>/targets/<t>/<s>/index.json */
 static int
 apijson_index(struct apijson_op *op)
 {
 	struct pkgindex	 idx = PKGINDEX_INITIALIZER;
-	struct pkgindex	 kmods = PKGINDEX_INITIALIZER;
 	yajl_gen	 g;
-	char		*dir, *kdir;
 	int		 ok;
 
-	xasprintf(&dir, "%s/targets/%s/packages", op->path, op->target);
-	ok = apijson_read_index(op, dir, &idx);
-	free(dir);
-	kdir = ok ? apijson_kmods_dir(op) : NULL;
-	if (kdir != NULL) {
-		if (apijson_read_index(op, kdir, &kmods))
-			pkgindex_merge(&idx, &kmods);
-		op->missing = 0;	/* kmods are optional */
-		free(kdir);
-	}
-	pkgindex_free(&kmods);
+	ok = apijson_target_packages(op, &idx);
 	if (op->pending > 0) {
 		pkgindex_free(&idx);
 		return (0);
@@ -540,16 +561,15 @@ apijson_index(struct apijson_op *op)
 	return (1);
 }
 
-/* /json/v1/<path>/packages/<arch>-index.json: every feed, flat. */
-static int
-apijson_arch_index(struct apijson_op *op)
+/* The packages of every feed of op's architecture: how many feeds read. */
+static size_t
+apijson_arch_packages(struct apijson_op *op, struct pkgindex *all)
 {
 	static const char	*fallback[] = { "base", "luci", "packages",
 				    "routing", "telephony", NULL };
 	struct upstream_doc	*doc;
 	struct strv		 feeds = STRV_INITIALIZER;
-	struct pkgindex		 all = PKGINDEX_INITIALIZER, one;
-	yajl_gen		 g;
+	struct pkgindex		 one;
 	char			*path, *dir;
 	size_t			 i, got = 0;
 
@@ -567,7 +587,7 @@ apijson_arch_index(struct apijson_op *op)
 		xasprintf(&dir, "%s/packages/%s/%s", op->path, op->name,
 		    feeds.v[i]);
 		if (apijson_read_index(op, dir, &one)) {
-			pkgindex_merge(&all, &one);
+			pkgindex_merge(all, &one);
 			got++;
 		}
 		op->missing = 0;
@@ -575,6 +595,18 @@ apijson_arch_index(struct apijson_op *op)
 		pkgindex_free(&one);
 	}
 	strv_clear(&feeds);
+	return (got);
+}
+
+/* /json/v1/<path>/packages/<arch>-index.json: every feed, flat. */
+static int
+apijson_arch_index(struct apijson_op *op)
+{
+	struct pkgindex	 all = PKGINDEX_INITIALIZER;
+	yajl_gen	 g;
+	size_t		 got;
+
+	got = apijson_arch_packages(op, &all);
 	if (op->pending > 0 || got == 0) {
 		pkgindex_free(&all);
 		if (op->pending > 0)
@@ -627,6 +659,37 @@ apijson_revision_render(struct apijson_op *op)
 	return (1);
 }
 
+/* The feeds of a version's target and architecture, for a caller. */
+static int
+apijson_feeds_render(struct apijson_op *op)
+{
+	struct pkgindex	 idx = PKGINDEX_INITIALIZER;
+	struct pkgindex	 arch = PKGINDEX_INITIALIZER;
+	int		 ok;
+	size_t		 got;
+
+	ok = apijson_target_packages(op, &idx);
+	op->missing = 0;
+	got = apijson_arch_packages(op, &arch);
+	if (op->pending > 0 || !ok || got == 0) {
+		pkgindex_free(&idx);
+		pkgindex_free(&arch);
+		if (op->pending > 0)
+			return (0);
+		apijson_unavailable(op, "the package index");
+		return (1);
+	}
+	if (pkgindex_merge(&idx, &arch) == -1) {
+		op->feeds_done(NULL, "the package index is too big",
+		    op->feeds_arg);
+	} else
+		op->feeds_done(&idx, NULL, op->feeds_arg);
+	op->feeds_done = NULL;
+	pkgindex_free(&idx);
+	pkgindex_free(&arch);
+	return (1);
+}
+
 /* What renders each kind of document: 1 when it was sent. */
 static int (*const apijson_render[])(struct apijson_op *) = {
 	[APIJSON_OVERVIEW] = apijson_overview,
@@ -636,6 +699,7 @@ static int (*const apijson_render[])(struct apijson_op *) = {
 	[APIJSON_INDEX] = apijson_index,
 	[APIJSON_ARCH_INDEX] = apijson_arch_index,
 	[APIJSON_REVISION] = apijson_revision_render,
+	[APIJSON_FEEDS] = apijson_feeds_render,
 };
 
 /* Renders; reruns after fetches, a bounded number of times. */
@@ -646,7 +710,9 @@ apijson_run(struct apijson_op *op)
 
 	op->missing = 0;
 	op->status = 0;
-	if (++op->rounds > APIJSON_ROUNDS) {
+	/* The feeds read both indexes: twice the rounds. */
+	if (++op->rounds > APIJSON_ROUNDS * (op->kind == APIJSON_FEEDS ?
+	    2 : 1)) {
 		apijson_unavailable(op, "upstream metadata");
 		apijson_free(op);
 		return;
@@ -823,6 +889,35 @@ apijson_revision(struct asud *a, struct evhttp_request *req,
 		xasprintf(&detail, "Unsupported version: %s", op->version);
 		http_reply_detail(req, 400, detail);
 		free(detail);
+		apijson_free(op);
+		return;
+	}
+	apijson_run(op);
+}
+
+/* The packages of a version's feeds, for the upgrade check. */
+void
+apijson_feeds(struct asud *a, const char *version, const char *target,
+    const char *arch, apijson_feeds_cb done, void *arg)
+{
+	struct apijson_op	*op;
+	char			*why;
+
+	op = xcalloc(1, sizeof *op);
+	op->a = a;
+	op->kind = APIJSON_FEEDS;
+	op->since = upstream_clock(a->upstream);
+	op->feeds_done = done;
+	op->feeds_arg = arg;
+	op->version = xstrdup(version);
+	op->target = xstrdup(target);
+	op->name = xstrdup(arch);
+	if ((op->path = meta_version_path(a, version)) == NULL ||
+	    !apijson_path_ok(op->path) || !apijson_path_ok(target) ||
+	    !apijson_path_ok(arch)) {
+		xasprintf(&why, "no package index for %s %s", version, target);
+		done(NULL, why, arg);
+		free(why);
 		apijson_free(op);
 		return;
 	}

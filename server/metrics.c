@@ -41,6 +41,7 @@ static const char *metrics_routes[METRICS_NROUTES] = {
 	[METRICS_ROUTE_QUEUE] = "/api/v1/queue",
 	[METRICS_ROUTE_METRICS] = "/metrics",
 	[METRICS_ROUTE_PAGE] = "/",
+	[METRICS_ROUTE_UPGRADE_CHECK] = "/api/v1/upgrade-check",
 	[METRICS_ROUTE_OTHER] = "other",
 };
 #define METRICS_NSTATUS	(METRICS_STATUS_MAX - METRICS_STATUS_MIN + 1)

@@ -43,6 +43,7 @@ enum metrics_route {
 	METRICS_ROUTE_QUEUE,		/* /api/v1/queue */
 	METRICS_ROUTE_METRICS,		/* /metrics */
 	METRICS_ROUTE_PAGE,		/* / */
+	METRICS_ROUTE_UPGRADE_CHECK,	/* /api/v1/upgrade-check */
 	METRICS_ROUTE_OTHER,		/* other */
 	METRICS_NROUTES
 };

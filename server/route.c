@@ -19,6 +19,7 @@
 #include "server/page.h"
 #include "server/route.h"
 #include "server/scrape.h"
+#include "server/upcheck.h"
 
 /* The methods of the routes that read: GET and HEAD. */
 #define ROUTE_READ	(EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
@@ -40,6 +41,8 @@ static const struct route route_routes[] = {
 	    follow_events_get, NULL, METRICS_ROUTE_BUILD_SUB },
 	{ "/api/v1/build/", ROUTE_PREFIX, NULL, ROUTE_READ,
 	    api_build_get, NULL, METRICS_ROUTE_BUILD_SUB },
+	{ "/api/v1/upgrade-check", ROUTE_EXACT, NULL, EVHTTP_REQ_POST,
+	    upcheck_post, NULL, METRICS_ROUTE_UPGRADE_CHECK },
 	{ "/store/", ROUTE_PREFIX, NULL, ROUTE_READ,
 	    api_store_get, NULL, METRICS_ROUTE_STORE },
 	{ "/api/v1/stats", ROUTE_EXACT, NULL, ROUTE_READ,
