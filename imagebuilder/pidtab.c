@@ -107,30 +107,42 @@ pidtab_legacy(const char *dir)
 	closedir(d);
 }
 
-/* Ends every group the table lists, if it was written in this boot. */
+/*
+ * Ends every group the table lists, if it was written in this boot. The
+ * table is read in one go: a record a crash left half written ends in no
+ * newline and is passed over.
+ */
 static void
 pidtab_replay(int fd)
 {
-	char	 head[PIDTAB_HEAD], rec[PIDTAB_REC + 1], *end;
-	off_t	 off;
+	char	*buf, *rec, *end;
+	ssize_t	 n;
 	long	 pid;
-	size_t	 i;
+	size_t	 i, len;
 
-	if (pread(fd, head, sizeof head, 0) != (ssize_t)sizeof head ||
-	    head[sizeof head - 1] != '\n')
+	buf = xmalloc(PIDTAB_SIZE + 1);
+	n = pread(fd, buf, PIDTAB_SIZE, 0);
+	len = n > 0 ? (size_t)n : 0;
+	buf[len] = '\0';
+	if (len < PIDTAB_HEAD || buf[PIDTAB_HEAD - 1] != '\n') {
+		free(buf);
 		return;
-	head[strcspn(head, " \n")] = '\0';
-	if (*pidtab_boot == '\0' || strcmp(head, pidtab_boot) != 0)
+	}
+	buf[PIDTAB_HEAD - 1] = '\0';
+	buf[strcspn(buf, " ")] = '\0';
+	if (*pidtab_boot == '\0' || strcmp(buf, pidtab_boot) != 0) {
+		free(buf);
 		return;
-	for (i = 0; i < PIDTAB_MAX; i++) {
-		off = PIDTAB_HEAD + (off_t)i * PIDTAB_REC;
-		if (pread(fd, rec, PIDTAB_REC, off) != PIDTAB_REC)
-			break;
-		rec[PIDTAB_REC] = '\0';
+	}
+	for (i = 0; PIDTAB_HEAD + (i + 1) * PIDTAB_REC <= len; i++) {
+		rec = buf + PIDTAB_HEAD + i * PIDTAB_REC;
+		if (rec[PIDTAB_REC - 1] != '\n')
+			continue;
 		pid = strtol(rec, &end, 10);
-		if (*end == '\n')
+		if (end == rec + PIDTAB_REC - 1)
 			pidtab_end(pid);
 	}
+	free(buf);
 }
 
 /* Empties the table and maps it; -1 on failure. */
