@@ -12,20 +12,7 @@ use SlurmTest;
 use Test::More;
 use Time::HiRes qw(sleep time);
 
-ok(SlurmTest::available, 'Slurm and munge are installed')
-    or diag('missing: ' . SlurmTest::missing()
-    . ' (./bootstrap installs slurm-wlm and munge)');
-unless (SlurmTest::available) {
-	done_testing;
-	exit;
-}
-
-my $c = eval { SlurmTest->new(cpus => 8) };
-ok($c, 'the cluster starts') or diag($@);
-unless ($c) {
-	done_testing;
-	exit;
-}
+my $c = SlurmTest->for_test(cpus => 8);
 my $dir = $c->dir;
 local @ENV{keys %{ $c->env }} = values %{ $c->env };
 

@@ -21,19 +21,7 @@ use Time::HiRes qw(sleep time);
 use AsudTest;
 use SlurmTest;
 
-ok(SlurmTest::available, 'Slurm and munge are installed')
-    or diag('missing: ' . SlurmTest::missing()
-    . ' (./bootstrap installs slurm-wlm and munge)');
-unless (SlurmTest::available) {
-	done_testing;
-	exit;
-}
-my $c = eval { SlurmTest->new(cpus => 8) };
-ok($c, 'the cluster starts') or diag($@);
-unless ($c) {
-	done_testing;
-	exit;
-}
+my $c = SlurmTest->for_test(cpus => 8);
 
 my %BASE = (version => '1.2.3', target => 'testtarget/testsubtarget',
     profile => 'testprofile', packages => ['test1']);

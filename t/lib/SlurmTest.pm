@@ -4,6 +4,7 @@
 # the test and all stopped at the end.
 #
 #   my $c = SlurmTest->new(dir => $dir, cpus => 8);  # dies with the logs
+#   my $c = SlurmTest->for_test(cpus => 8);  # or ends the test file
 #   local @ENV{keys %{ $c->env }} = values %{ $c->env };
 #   my $out = $c->run('srun', '--quiet', 'echo', 'hi');
 #   my @jobs = $c->jobs('asud-');      # [id, name, state] of live jobs
@@ -66,6 +67,23 @@ sub tail {
 	my @l = split /\n/, slurp($path);
 	splice(@l, 0, @l - $n) if @l > $n;
 	return join('', map { "  $_\n" } @l);
+}
+
+# A test's cluster: checks that Slurm and munge are installed and that the
+# cluster starts (two checks of the test's), and returns it; when either
+# fails, the test ends there (done_testing) with what is missing.
+sub for_test {
+	my ($class, %o) = @_;
+	ok(available(), 'Slurm and munge are installed')
+	    or diag('missing: ' . missing()
+	    . ' (./bootstrap installs slurm-wlm and munge)');
+	my $c = available() ? eval { $class->new(%o) } : undef;
+	if (available()) {
+		ok($c, 'the cluster starts') or diag($@);
+	}
+	return $c if $c;
+	done_testing();
+	exit;
 }
 
 sub new {
