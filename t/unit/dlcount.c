@@ -202,6 +202,7 @@ test_durable(const char *dir, const char *h2)
 	store_close(s);
 }
 
+/* Runs the cases on one scratch store. */
 int
 main(void)
 {
