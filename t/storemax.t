@@ -75,6 +75,20 @@ sub download {
 	sleep 0.05;	# the next use is strictly later
 }
 
+$t->part('store_max is checked like the other sizes', sub {
+	my $file = $t->dir . '/check.conf';
+	for my $c (['12X', 1], ['-1', 1], ['2G', 0], ['512K', 0], ['0', 0]) {
+		open(my $fh, '>', $file) or die "$file: $!";
+		print $fh "store_max = $c->[0]\n";
+		close($fh);
+		my $out = qx{'${\ AsudTest::bin()}' -n -c '$file' 2>&1};
+		is($? >> 8, $c->[1], "store_max = $c->[0]: -n exits $c->[1]")
+		    or diag($out);
+		like($out, qr/\Q$file\E:1: '\Q$c->[0]\E' is not a size/,
+		    'and names the line and the value') if $c->[1];
+	}
+});
+
 $t->part('no budget: everything is kept and measured', sub {
 	build_one('A', 64);
 	sleep 0.05;
