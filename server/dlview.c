@@ -159,7 +159,8 @@ dlview_body(struct asud *a, struct dlview_list *l, long long n, size_t *len)
 	size_t		i;
 	long long	shown = 0;
 
-	qsort(l->v, l->n, sizeof *l->v, dlview_cmp);
+	if (l->n > 0)
+		qsort(l->v, l->n, sizeof *l->v, dlview_cmp);
 	g = jsonw_new();
 	yajl_gen_map_open(g);
 	jsonw_kv_int(g, "total", (long long)l->sum);
