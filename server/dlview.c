@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/log.h"
 #include "lib/xmalloc.h"
@@ -88,7 +89,7 @@ dlview_member(yajl_val req, const char *key)
 	return (YAJL_IS_STRING(v) ? xstrdup(YAJL_GET_STRING(v)) : NULL);
 }
 
-/* Reads the request of a finished result. */
+/* Reads the request of a finished result that has not expired. */
 static void
 dlview_req_cb(const void *val, size_t len, void *arg)
 {
@@ -97,8 +98,9 @@ dlview_req_cb(const void *val, size_t len, void *arg)
 	yajl_val		 req;
 	char			*cause = NULL;
 
-	if (record_decode(val, len, &r) == -1 || r.state != RECORD_DONE)
-		return;
+	if (record_decode(val, len, &r) == -1 || r.state != RECORD_DONE ||
+	    (r.expires != 0 && r.expires <= time(NULL)))
+		return;	/* gone, or as good as gone (expired) */
 	if ((req = jsonw_parse(r.request, &cause)) == NULL) {
 		free(cause);
 		return;

@@ -488,9 +488,19 @@ storefile_sent_cb(const struct evbuffer_file_segment *seg, int flags,
 	free(hash);
 }
 
+/* A GET that sends the first byte: one download, counted now. */
+static void
+storefile_count(struct storefile *f, off_t first)
+{
+	if (http_is_head(f->req) || first != 0)
+		return;
+	dlstat_count(f->a, f->hash, f->name);
+	storemax_used(f->hash);
+}
+
 /*
  * Sends len bytes of the file from first (the whole: 200, else 206); a
- * GET from the first byte is a download.
+ * GET from the first byte is a download, counted before it is sent.
  */
 static void
 storefile_send(struct storefile *f, int code, off_t first, off_t len)
@@ -500,11 +510,8 @@ storefile_send(struct storefile *f, int code, off_t first, off_t len)
 	int				 rc;
 
 	storefile_disposition(f);
-	if (!http_is_head(f->req) && first == 0) {
-		dlstat_count(f->a, f->hash, f->name);
-		storemax_used(f->hash);
-	}
 	if (http_is_head(f->req) || len == 0) {
+		storefile_count(f, first);
 		close(f->fd);
 		http_reply_head(f->req, code, "application/octet-stream",
 		    (uintmax_t)len);
@@ -532,6 +539,7 @@ storefile_send(struct storefile *f, int code, off_t first, off_t len)
 		http_reply_detail(f->req, 500, "Error: cannot read the file");
 		return;
 	}
+	storefile_count(f, first);
 	http_long_answer(f->req);
 	http_reply(f->req, code, "application/octet-stream", b);
 	evbuffer_free(b);
