@@ -584,7 +584,7 @@ api_store_get(struct asud *a, struct evhttp_request *req, const char *rest)
 		return;
 	}
 	xasprintf(&dir, "%s/%s", a->store_dir, decoded);
-	storefile_reply(req, dir, slash + 1, res.expires);
+	storefile_reply(a, req, decoded, dir, slash + 1, res.expires);
 	free(dir);
 	free(decoded);
 }

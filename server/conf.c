@@ -74,6 +74,7 @@ static const struct conf_key conf_keys[] = {
 	CONF_S(contact, NULL),
 	CONF_S(upstream_keys, NULL),
 	CONF_Z(imagebuilder_cache_max, "0"),
+	CONF_Z(store_max, "0"),
 	CONF_D(max_wait, 0, 3600, "60"),
 	CONF_Z(log_follow_max, "1M"),
 	CONF_D(events_keepalive, 0, 3600, "15"),

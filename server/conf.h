@@ -53,6 +53,7 @@ struct conf {
 	char	*contact;			/* shown in overview.json */
 	char	*upstream_keys;			/* trusted usign keys (a dir) */
 	long long imagebuilder_cache_max;	/* bytes; 0: no limit */
+	long long store_max;			/* bytes of results; 0: none */
 	int	 max_wait;			/* seconds a long poll waits */
 	long long log_follow_max;		/* bytes unsent to a follower */
 	int	 events_keepalive;		/* s between event comments */

@@ -39,6 +39,7 @@
 #include "server/route.h"
 #include "server/sched.h"
 #include "server/stats.h"
+#include "server/storemax.h"
 #include "server/upstream.h"
 #include "server/validate.h"
 #include "server/wait.h"
@@ -383,6 +384,7 @@ main_open(struct asud *a)
 	    (size_t)a->conf->log_follow_max, a->conf->events_keepalive);
 	if (sched_restore(a->sched, &cause) == -1)
 		fatalx("queue: %s", cause);
+	storemax_start(a);
 }
 
 /* Parses the command line into the configuration. */

@@ -29,6 +29,7 @@ static const char *metrics_routes[METRICS_NROUTES] = {
 	[METRICS_ROUTE_STATS] = "/api/v1/stats",
 	[METRICS_ROUTE_STATS_SUMMARY] = "/api/v1/stats/summary",
 	[METRICS_ROUTE_STATS_CLIENTS] = "/api/v1/stats/clients",
+	[METRICS_ROUTE_STATS_DOWNLOADS] = "/api/v1/stats/downloads",
 	[METRICS_ROUTE_BUILDS_PER_DAY] = "/api/v1/builds-per-day",
 	[METRICS_ROUTE_BUILDS_BY_VERSION] = "/api/v1/builds-by-version",
 	[METRICS_ROUTE_TOP_PACKAGES] = "/api/v1/top-packages",
@@ -80,6 +81,14 @@ static const char *metrics_failure_labels[METRICS_NFAILURES] = {
 	[METRICS_FAILED_TIMEOUT] = "timeout",
 	[METRICS_FAILED_DISK_FULL] = "disk_full",
 	[METRICS_FAILED_LOST] = "lost",
+};
+
+static uint64_t	 metrics_removals[METRICS_NREMOVALS];
+
+/* The cause labels of asud_store_removals_total, by enum metrics_removal. */
+static const char *metrics_removal_labels[METRICS_NREMOVALS] = {
+	[METRICS_REMOVED_EXPIRED] = "expired",
+	[METRICS_REMOVED_BUDGET] = "budget",
 };
 
 /* The index of a route label; anything out of range is "other". */
@@ -179,6 +188,14 @@ metrics_failure_label(enum metrics_failure why)
 	return (metrics_failure_labels[metrics_failure_index(why)]);
 }
 
+/* Counts one result removed from the store, by cause. */
+void
+metrics_store_removed(enum metrics_removal why)
+{
+	if ((size_t)why < METRICS_NREMOVALS)
+		metrics_removals[why]++;
+}
+
 /* Forgets every counter, for unit tests. */
 void
 metrics_reset(void)
@@ -187,6 +204,7 @@ metrics_reset(void)
 	memset(metrics_bucket_counts, 0, sizeof metrics_bucket_counts);
 	memset(metrics_refusals, 0, sizeof metrics_refusals);
 	memset(metrics_failures, 0, sizeof metrics_failures);
+	memset(metrics_removals, 0, sizeof metrics_removals);
 	metrics_build_count = 0;
 	metrics_build_sum = 0;
 	metrics_waiter_gauge = 0;
@@ -251,6 +269,19 @@ metrics_text_refusals(struct evbuffer *b)
 	for (i = 0; i < METRICS_NREFUSALS; i++)
 		metrics_sample(b, "asud_refused_total", "reason",
 		    metrics_refusal_labels[i], metrics_refusals[i]);
+}
+
+/* The results removed from the store by cause, every cause listed. */
+static void
+metrics_text_removals(struct evbuffer *b)
+{
+	size_t	i;
+
+	metrics_head(b, "asud_store_removals_total", "counter",
+	    "Results removed from the store, by cause.");
+	for (i = 0; i < METRICS_NREMOVALS; i++)
+		metrics_sample(b, "asud_store_removals_total", "cause",
+		    metrics_removal_labels[i], metrics_removals[i]);
 }
 
 /* The build duration histogram. */
@@ -367,6 +398,12 @@ static const struct metrics_row metrics_rows_tail[] = {
 	{ "asud_accept_pauses_total", "counter",
 	    "Times the listener paused (descriptors or max_connections).",
 	    NULL, NULL, METRICS_AT(accept_pauses) },
+	{ "asud_store_bytes", "gauge",
+	    "Bytes of the files of the results in the store.",
+	    NULL, NULL, METRICS_AT(store_bytes) },
+	{ "asud_image_downloads_total", "counter",
+	    "Image downloads counted (kept across restarts).",
+	    NULL, NULL, METRICS_AT(image_downloads) },
 };
 
 /* Writes n rows of the readings. */
@@ -416,6 +453,7 @@ metrics_text(const struct metrics_readings *r, size_t *len)
 	}
 	metrics_text_requests(b);
 	metrics_text_refusals(b);
+	metrics_text_removals(b);
 	metrics_text_histogram(b);
 	metrics_one(b, "asud_waiters", "gauge",
 	    "Clients waiting on a long poll.", metrics_waiter_gauge);

@@ -31,6 +31,7 @@ enum metrics_route {
 	METRICS_ROUTE_STATS,		/* /api/v1/stats */
 	METRICS_ROUTE_STATS_SUMMARY,	/* /api/v1/stats/summary */
 	METRICS_ROUTE_STATS_CLIENTS,	/* /api/v1/stats/clients */
+	METRICS_ROUTE_STATS_DOWNLOADS,	/* /api/v1/stats/downloads */
 	METRICS_ROUTE_BUILDS_PER_DAY,	/* /api/v1/builds-per-day */
 	METRICS_ROUTE_BUILDS_BY_VERSION, /* /api/v1/builds-by-version */
 	METRICS_ROUTE_TOP_PACKAGES,	/* /api/v1/top-packages */
@@ -90,6 +91,14 @@ enum metrics_failure {
 void	metrics_build_failed(enum metrics_failure);
 /* The reason label of a failure ("timeout"...). */
 const char *metrics_failure_label(enum metrics_failure);
+/* Why a result left the store (asud_store_removals_total{cause}). */
+enum metrics_removal {
+	METRICS_REMOVED_EXPIRED,	/* "expired": its time was up */
+	METRICS_REMOVED_BUDGET,		/* "budget": store_max exceeded */
+	METRICS_NREMOVALS
+};
+/* Counts one result removed from the store, by cause. */
+void	metrics_store_removed(enum metrics_removal);
 /* Forgets every counter (tests). */
 void	metrics_reset(void);
 /*
@@ -119,6 +128,8 @@ struct metrics_readings {
 	uint64_t	conn_timed_out;
 	uint64_t	conn_shed;
 	uint64_t	accept_pauses;
+	uint64_t	store_bytes;	/* the results' files */
+	uint64_t	image_downloads;	/* ever, kept in the store */
 };
 /*
  * The whole exposition, allocated (the caller frees it). r may be NULL:

@@ -35,6 +35,7 @@
 #include "server/record.h"
 #include "server/request.h"
 #include "server/stats.h"
+#include "server/storemax.h"
 
 /* The directory entries of the images that are not regular files. */
 struct outcome_odd {
@@ -479,6 +480,8 @@ outcome_store(struct asud *a, const struct outcome_job *j, int state,
 	    loglen, cause);
 	free(rec);
 	free(log);
+	if (rc == 0 && state == RECORD_DONE)
+		storemax_stored(a, j->hash);
 	return (rc);
 }
 
@@ -510,7 +513,7 @@ outcome_sweep(struct asud *a)
 	struct strv			 expired = STRV_INITIALIZER;
 	struct outcome_sweep_ctx	 ctx;
 	size_t				 i;
-	char				*cause = NULL, *dir;
+	char				*cause = NULL;
 
 	ctx.expired = &expired;
 	ctx.now = time(NULL);
@@ -521,16 +524,12 @@ outcome_sweep(struct asud *a)
 		return;
 	}
 	for (i = 0; i < expired.n; i++) {
-		if (store_record_del(a->store, expired.v[i], &cause) == -1) {
+		if (storemax_remove(a, expired.v[i], METRICS_REMOVED_EXPIRED,
+		    &cause) == -1) {
 			log_warnx("sweep: %s", cause);
 			free(cause);
 			cause = NULL;
-			continue;
 		}
-		xasprintf(&dir, "%s/%s", a->store_dir, expired.v[i]);
-		if (fs_rmtree(dir) == -1)
-			log_warn("sweep: cannot remove %s", expired.v[i]);
-		free(dir);
 	}
 	if (expired.n > 0)
 		log_info("sweep: %zu expired builds removed", expired.n);

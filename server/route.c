@@ -12,6 +12,7 @@
 #include "lib/text.h"
 #include "server/api.h"
 #include "server/apijson.h"
+#include "server/dlview.h"
 #include "server/follow.h"
 #include "server/http.h"
 #include "server/metrics.h"
@@ -51,6 +52,8 @@ static const struct route route_routes[] = {
 	    api_statistics, "stats/summary", METRICS_ROUTE_STATS_SUMMARY },
 	{ "/api/v1/stats/clients", ROUTE_EXACT, NULL, ROUTE_READ,
 	    api_statistics, "stats/clients", METRICS_ROUTE_STATS_CLIENTS },
+	{ "/api/v1/stats/downloads", ROUTE_EXACT, NULL, ROUTE_READ,
+	    dlview_get, NULL, METRICS_ROUTE_STATS_DOWNLOADS },
 	{ "/api/v1/builds-per-day", ROUTE_EXACT, NULL, ROUTE_READ,
 	    api_statistics, "builds-per-day", METRICS_ROUTE_BUILDS_PER_DAY },
 	{ "/api/v1/builds-by-version", ROUTE_EXACT, NULL, ROUTE_READ,

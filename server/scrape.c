@@ -24,12 +24,14 @@
 #include "server/asud.h"
 #include "server/conf.h"
 #include "server/conn.h"
+#include "server/dlstat.h"
 #include "server/follow.h"
 #include "server/http.h"
 #include "server/metrics.h"
 #include "server/sched.h"
 #include "server/scrape.h"
 #include "server/stats.h"
+#include "server/storemax.h"
 #include "server/upstream.h"
 #include "server/wait.h"
 
@@ -163,6 +165,8 @@ scrape_read(struct asud *a, struct metrics_readings *r)
 	}
 	if (a->store != NULL)
 		r->store_write_failures = store_write_failures(a->store);
+	r->store_bytes = storemax_bytes();
+	r->image_downloads = dlstat_total(a->store);
 	scrape_conn(r);
 }
 

@@ -22,6 +22,11 @@
  * a download may outlast evhttp's read timeout, which runs while it
  * writes: http_long_answer lifts it for the answer, and the write one
  * still ends a reader that takes nothing for that long.
+ *
+ * A GET that sends the file's first byte (a 200, or a 206 from byte 0)
+ * counts as a download (dlstat.c) before the answer starts; a HEAD, a
+ * 304, a 416 or a resumed download does not. While its segment is held
+ * the result counts as being downloaded, so the budget keeps it.
  */
 #include <sys/stat.h>
 
@@ -44,8 +49,10 @@
 #include "lib/sha256.h"
 #include "lib/text.h"
 #include "lib/xmalloc.h"
+#include "server/dlstat.h"
 #include "server/http.h"
 #include "server/storefile.h"
+#include "server/storemax.h"
 
 /* The largest file whose sum is computed here (on the event loop). */
 #define STOREFILE_HASH_MAX	(4 * 1024 * 1024)
@@ -68,7 +75,9 @@ struct storefile_sum {
 
 /* The file being answered and what its headers say. */
 struct storefile {
+	struct asud		*a;
 	struct evhttp_request	*req;
+	const char		*hash;
 	const char		*name;
 	int			 fd;
 	struct stat		 st;
@@ -466,7 +475,33 @@ storefile_disposition(const struct storefile *f)
 	free(disp);
 }
 
-/* Sends len bytes of the file from first (the whole: 200, else 206). */
+/* The segment of a download is freed: its result is no longer sent. */
+static void
+storefile_sent_cb(const struct evbuffer_file_segment *seg, int flags,
+    void *arg)
+{
+	char	*hash = arg;
+
+	(void)seg;
+	(void)flags;
+	dlstat_sending(hash, -1);
+	free(hash);
+}
+
+/* A GET that sends the first byte: one download, counted now. */
+static void
+storefile_count(struct storefile *f, off_t first)
+{
+	if (http_is_head(f->req) || first != 0)
+		return;
+	dlstat_count(f->a, f->hash, f->name);
+	storemax_used(f->hash);
+}
+
+/*
+ * Sends len bytes of the file from first (the whole: 200, else 206); a
+ * GET from the first byte is a download, counted before it is sent.
+ */
 static void
 storefile_send(struct storefile *f, int code, off_t first, off_t len)
 {
@@ -476,6 +511,7 @@ storefile_send(struct storefile *f, int code, off_t first, off_t len)
 
 	storefile_disposition(f);
 	if (http_is_head(f->req) || len == 0) {
+		storefile_count(f, first);
 		close(f->fd);
 		http_reply_head(f->req, code, "application/octet-stream",
 		    (uintmax_t)len);
@@ -491,6 +527,9 @@ storefile_send(struct storefile *f, int code, off_t first, off_t len)
 		http_reply_detail(f->req, 500, "Error: cannot read the file");
 		return;
 	}
+	dlstat_sending(f->hash, 1);
+	evbuffer_file_segment_add_cleanup_cb(seg, storefile_sent_cb,
+	    xstrdup(f->hash));
 	if ((b = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new: out of memory");
 	rc = evbuffer_add_file_segment(b, seg, 0, len);
@@ -500,6 +539,7 @@ storefile_send(struct storefile *f, int code, off_t first, off_t len)
 		http_reply_detail(f->req, 500, "Error: cannot read the file");
 		return;
 	}
+	storefile_count(f, first);
 	http_long_answer(f->req);
 	http_reply(f->req, code, "application/octet-stream", b);
 	evbuffer_free(b);
@@ -546,13 +586,15 @@ storefile_answer(struct storefile *f)
 
 /* Answers GET or HEAD of the regular file name in the directory dir. */
 void
-storefile_reply(struct evhttp_request *req, const char *dir,
-    const char *name, int64_t expires)
+storefile_reply(struct asud *a, struct evhttp_request *req,
+    const char *hash, const char *dir, const char *name, int64_t expires)
 {
 	struct storefile	 f;
 	int			 dirfd;
 
 	memset(&f, 0, sizeof f);
+	f.a = a;
+	f.hash = hash;
 	f.req = req;
 	f.name = name;
 	f.expires = expires;

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+struct asud;
 struct evhttp_request;
 
 /* What storefile_range makes of a Range header. */
@@ -25,10 +26,12 @@ enum storefile_range {
  * Answers GET or HEAD of the file name (already checked to be a plain
  * name) in the directory dir; anything but a regular file is a 404.
  * expires is when the file's result ends (seconds since the epoch, 0:
- * never), what Cache-Control lets caches keep it for.
+ * never), what Cache-Control lets caches keep it for. dir holds the
+ * result of hash, whose downloads are counted.
  */
-void	storefile_reply(struct evhttp_request *, const char *dir,
-	    const char *name, int64_t expires);
+void	storefile_reply(struct asud *, struct evhttp_request *,
+	    const char *hash, const char *dir, const char *name,
+	    int64_t expires);
 
 /* Parses a Range header against a file of size bytes (size > 0). */
 enum storefile_range storefile_range(const char *h, off_t size, off_t *first,

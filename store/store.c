@@ -23,21 +23,10 @@
 #include "lib/text.h"
 #include "lib/xmalloc.h"
 #include "store/store.h"
+#include "store/storedb.h"
 #include "store/txn.h"
 
-#define STORE_MAXDBS		8
 #define STORE_QKEY_LEN		(8 + STORE_HASH_LEN)
-#define STORE_META_MAX		200
-
-struct store {
-	struct txn_env	 e;
-	MDB_dbi		 records;
-	MDB_dbi		 queue;
-	MDB_dbi		 logs;
-	MDB_dbi		 meta;
-	store_watch_cb	 watch;
-	void		*watch_arg;
-};
 
 /*
  * One walk over the records, the queue or the meta names under prefix:
@@ -75,10 +64,7 @@ struct store_batch {
 /* The changes of one write transaction, for store_write. */
 typedef void (*store_write_cb)(struct store *, struct txn *, const void *);
 
-static int	store_hash_check(const char *, char **);
 static int	store_name_check(const char *, size_t *, char **);
-static void	store_be64_put(unsigned char *, uint64_t);
-static uint64_t	store_be64_get(const unsigned char *);
 static void	store_qkey_make(unsigned char *, uint64_t, const char *);
 static void	store_unqueue(struct store *, struct txn *, const char *);
 static int	store_view(struct store *, MDB_dbi, const void *, size_t,
@@ -106,8 +92,6 @@ static void	store_record_drop(struct store *, struct txn *,
 static void	store_queue_drop(struct store *, struct txn *,
 		    const void *);
 static void	store_slice_cb(const void *, size_t, void *);
-static void	store_counter_add(struct store *, struct txn *,
-		    const char *, size_t, uint64_t);
 static int	store_meta_check(const struct store_meta_op *, size_t,
 		    int *, char **);
 static void	store_meta_do(struct store *, struct txn *,
@@ -116,7 +100,7 @@ static void	store_meta_batch(struct store *, struct txn *,
 		    const void *);
 
 /* Refuses anything but 64 lowercase hex digits (defence in depth). */
-static int
+int
 store_hash_check(const char *hash, char **cause)
 {
 	if (hash == NULL || strnlen(hash, STORE_HASH_LEN + 1) !=
@@ -142,7 +126,7 @@ store_name_check(const char *name, size_t *len, char **cause)
 }
 
 /* Writes v big-endian so that byte order is numeric order. */
-static void
+void
 store_be64_put(unsigned char *p, uint64_t v)
 {
 	int	i;
@@ -154,7 +138,7 @@ store_be64_put(unsigned char *p, uint64_t v)
 }
 
 /* Reads a big-endian 64-bit number. */
-static uint64_t
+uint64_t
 store_be64_get(const unsigned char *p)
 {
 	uint64_t	v = 0;
@@ -302,10 +286,10 @@ static int
 store_open_dbs(struct store *s, char **cause)
 {
 	const char	*names[] = {
-		"records", "queue", "logs", "meta"
+		"records", "queue", "logs", "meta", "downloads"
 	};
 	MDB_dbi		*dbis[] = {
-		&s->records, &s->queue, &s->logs, &s->meta
+		&s->records, &s->queue, &s->logs, &s->meta, &s->downloads
 	};
 	struct txn	 t;
 	size_t		 i;
@@ -549,10 +533,12 @@ store_record_drop(struct store *s, struct txn *t, const void *arg)
 	txn_del(t, s->records, hash, STORE_HASH_LEN, "delete a record");
 	txn_del(t, s->logs, hash, STORE_HASH_LEN, "delete a log");
 	store_unqueue(s, t, hash);
+	store_downloads_drop(s, t, hash);
 }
 
 /*
- * Forgets a build entirely: its record, its log and its queue entries.
+ * Forgets a build entirely: its record, its log, its queue entries and
+ * its download counts.
  * Works on a full store too (see txn_grow).
  */
 int
@@ -727,7 +713,7 @@ store_meta_counter(const void *val, size_t len)
 }
 
 /* Adds delta to a counter inside a write transaction. */
-static void
+void
 store_counter_add(struct store *s, struct txn *t, const char *name,
     size_t nlen, uint64_t delta)
 {

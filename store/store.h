@@ -5,7 +5,8 @@
  * hash, value: an opaque blob owned by the caller), "queue" (key: an 8-byte
  * big-endian sort key followed by the 64-hex hash, empty value, so that
  * iteration order is schedule order), "logs" (key: the hash, value: the
- * zstd-compressed build log) and "meta" (small named values).
+ * zstd-compressed build log), "meta" (small named values) and
+ * "downloads" (counts of the images' downloads).
  *
  * Only store/ includes <lmdb.h>. Every function returns 0 on success
  * and -1 on failure with *cause set to an allocated message the caller
@@ -138,5 +139,29 @@ typedef int (*store_meta_cb)(const char *name, const void *val,
 	    size_t len, void *arg);
 int	store_meta_foreach(struct store *, const char *prefix, store_meta_cb,
 	    void *arg, char **cause);
+
+/*
+ * Download counts (dlcount.c), in the database "downloads" (key: the
+ * hash, "/" and the file name; value: the 8-byte big-endian count and
+ * the 8-byte time of the last download in milliseconds). They go with
+ * their record (store_record_del). STORE_DOWNLOADS_TOTAL is the meta
+ * counter of every download ever counted, kept when results go.
+ */
+#define STORE_DOWNLOADS_TOTAL	"downloads_total"
+#define STORE_FILE_MAX		255
+/*
+ * Counts one download of file of hash at when_ms, and one more in
+ * STORE_DOWNLOADS_TOTAL, in one write transaction of its own.
+ */
+int	store_download_add(struct store *, const char *hash,
+	    const char *file, int64_t when_ms, char **cause);
+/*
+ * Visits every count in key order inside one read transaction; cb
+ * returns non-zero to stop and must not write.
+ */
+typedef int (*store_download_cb)(const char *hash, const char *file,
+	    uint64_t count, int64_t last_ms, void *arg);
+int	store_download_foreach(struct store *, store_download_cb, void *arg,
+	    char **cause);
 
 #endif
