@@ -59,6 +59,10 @@ struct stats {
 	long			 pruned_day;	/* -1: not pruned yet */
 	uint64_t		 seq;		/* the next error ring slot */
 	uint64_t		 total[STATS_NCOUNTERS];
+	/* A batch handed to a record write (stats_ride), until done. */
+	struct store_meta_op	*ride_ops;
+	struct tally_entry	**ride_list;
+	struct strv		 ride_keys;
 };
 
 /* A walk that deletes the names under prefix that sort before cutoff. */
@@ -89,6 +93,8 @@ static void	stats_pend_drop(struct stats *);
 static void	stats_write_errors(struct stats *, struct store_meta_op *,
 		    size_t *, struct strv *);
 static int	stats_write(struct stats *, char **);
+static size_t	stats_ride_get(void *, const struct store_meta_op **);
+static void	stats_ride_done(void *, int);
 static int	stats_prune_cb(const char *, const void *, size_t, void *);
 static int	stats_prune_delete(struct stats *, struct strv *, char **);
 static int	stats_prune_one(struct stats *, const char *, const char *,
@@ -323,6 +329,7 @@ stats_new(struct store *store, char **cause)
 		free(s);
 		return (NULL);
 	}
+	store_set_rider(store, stats_ride_get, stats_ride_done, s);
 	return (s);
 }
 
@@ -339,6 +346,7 @@ stats_free(struct stats *s)
 		    cause, s->pend.n, s->errors.n);
 		free(cause);
 	}
+	store_set_rider(s->store, NULL, NULL, NULL);
 	tally_free(&s->pend);
 	strv_clear(&s->errors);
 	free(s);
@@ -386,39 +394,82 @@ stats_write_errors(struct stats *s, struct store_meta_op *ops, size_t *k,
 	}
 }
 
+/*
+ * The pending deltas and error lines as one batch of meta changes, in
+ * s->ride_*; how many there are.
+ */
+static size_t
+stats_batch(struct stats *s)
+{
+	size_t	i, k = 0;
+
+	s->ride_ops = xcalloc(s->pend.n + 2 * s->errors.n + 1,
+	    sizeof *s->ride_ops);
+	s->ride_list = tally_list(&s->pend);
+	for (i = 0; i < s->pend.n; i++, k++) {
+		s->ride_ops[k].op = STORE_META_ADD;
+		s->ride_ops[k].name = s->ride_list[i]->name;
+		s->ride_ops[k].delta = s->ride_list[i]->count;
+	}
+	stats_write_errors(s, s->ride_ops, &k, &s->ride_keys);
+	return (k);
+}
+
+/* The batch was written (or not): what it held is no longer pending. */
+static void
+stats_batch_done(struct stats *s, int committed)
+{
+	free(s->ride_ops);
+	free(s->ride_list);
+	strv_clear(&s->ride_keys);
+	s->ride_ops = NULL;
+	s->ride_list = NULL;
+	if (!committed)
+		return;
+	s->seq += s->errors.n;
+	tally_clear(&s->pend);
+	strv_clear(&s->errors);
+}
+
+/* The store asks for what may ride along with a record write. */
+static size_t
+stats_ride_get(void *arg, const struct store_meta_op **ops)
+{
+	struct stats	*s = arg;
+	size_t		 n;
+
+	if (s->pend.n == 0 && s->errors.n == 0)
+		return (0);
+	n = stats_batch(s);
+	*ops = s->ride_ops;
+	return (n);
+}
+
+/* The record write that carried the batch ended. */
+static void
+stats_ride_done(void *arg, int committed)
+{
+	stats_batch_done(arg, committed);
+}
+
 /* Writes the pending deltas and error lines in one transaction. */
 static int
 stats_write(struct stats *s, char **cause)
 {
-	struct store_meta_op	 *ops;
-	struct tally_entry	**list;
-	struct strv		  keys = STRV_INITIALIZER;
-	size_t			  i, k = 0;
-	int			  rc;
+	size_t	n;
+	int	rc;
 
 	if (s->pend.n == 0 && s->errors.n == 0)
 		return (0);
-	ops = xcalloc(s->pend.n + 2 * s->errors.n + 1, sizeof *ops);
-	list = tally_list(&s->pend);
-	for (i = 0; i < s->pend.n; i++, k++) {
-		ops[k].op = STORE_META_ADD;
-		ops[k].name = list[i]->name;
-		ops[k].delta = list[i]->count;
-	}
-	stats_write_errors(s, ops, &k, &keys);
-	rc = store_meta_apply(s->store, ops, k, cause);
-	free(ops);
-	free(list);
-	strv_clear(&keys);
+	n = stats_batch(s);
+	rc = store_meta_apply(s->store, s->ride_ops, n, cause);
+	stats_batch_done(s, rc == 0);
 	if (rc != 0) {
 		s->first_pend = s->now;
 		if (s->pend.n + s->errors.n > STATS_PEND_DROP)
 			stats_pend_drop(s);
 		return (-1);
 	}
-	s->seq += s->errors.n;
-	tally_clear(&s->pend);
-	strv_clear(&s->errors);
 	return (0);
 }
 

@@ -5,10 +5,12 @@
  * stats/summary), whose bodies statsview.h renders from these buckets.
  *
  * Events carry the time given by the caller. They are gathered in memory
- * and written in one short transaction by stats_flush, which the daemon
- * calls every STATS_FLUSH_SECS from a timer and once at a clean stop; an
- * event also flushes when the oldest pending change is that old, or when
- * many are pending. A crash loses at most those few seconds. The outputs
+ * and written with the store's next record write (a build accepted or
+ * ended: one commit carries both), else in one short transaction by
+ * stats_flush, which the daemon calls every STATS_FLUSH_SECS from a timer
+ * and once at a clean stop; an event also flushes when the oldest pending
+ * change is that old, or when many are pending. A crash loses at most
+ * those few seconds. The outputs
  * flush first (stats_sync), so they include every event recorded so far.
  *
  * Layout (names in the meta database; counters are STORE_META_ADD's):

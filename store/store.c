@@ -561,6 +561,56 @@ store_record_foreach(struct store *s, store_record_cb cb, void *arg,
 	return (store_walk_hashes(s, cb, NULL, arg, cause));
 }
 
+/* See store.h. */
+void
+store_set_rider(struct store *s, store_rider_get_cb get,
+    store_rider_done_cb done, void *arg)
+{
+	s->rider_get = get;
+	s->rider_done = done;
+	s->rider_arg = arg;
+}
+
+/* Adds the rider's pending meta changes to t; 1 when some were added. */
+static int
+store_ride(struct store *s, struct txn *t)
+{
+	struct store_batch	 b;
+	char			*cause = NULL;
+	int			 alldel;
+
+	if (s->rider_get == NULL || t->ret != 0 ||
+	    (b.n = s->rider_get(s->rider_arg, &b.ops)) == 0)
+		return (0);
+	if (store_meta_check(b.ops, b.n, &alldel, &cause) != 0) {
+		free(cause);
+		s->rider_done(s->rider_arg, 0);
+		return (0);
+	}
+	store_meta_batch(s, t, &b);
+	return (1);
+}
+
+/*
+ * Ends t, with the rider's changes if ride and it has some. 0 when it
+ * was committed; 1 when it failed with them (try once more without);
+ * -1 when it failed without them.
+ */
+static int
+store_ride_end(struct store *s, struct txn *t, int ride, char **cause)
+{
+	int	rode = ride && store_ride(s, t), rc;
+
+	rc = txn_end(t, cause);
+	if (rode)
+		s->rider_done(s->rider_arg, rc == 0);
+	if (rc == 0 || !rode)
+		return (rc == 0 ? 0 : -1);
+	free(*cause);
+	*cause = NULL;
+	return (1);
+}
+
 /* Accepts a build: its record and its queue entry in one transaction. */
 int
 store_enqueue(struct store *s, const char *hash, const void *rec,
@@ -568,12 +618,19 @@ store_enqueue(struct store *s, const char *hash, const void *rec,
 {
 	struct txn	t;
 	unsigned char	key[STORE_QKEY_LEN];
+	int		ride = 1, rc;
 
-	if (store_record_begin(s, &t, hash, rec, reclen, cause) != 0)
-		return (-1);
-	store_qkey_make(key, qkey, hash);
-	txn_put(&t, s->queue, key, sizeof key, "", 0, "write a queue entry");
-	return (store_changed(s, hash, txn_end(&t, cause)));
+	do {
+		if (store_record_begin(s, &t, hash, rec, reclen,
+		    cause) != 0)
+			return (-1);
+		store_qkey_make(key, qkey, hash);
+		txn_put(&t, s->queue, key, sizeof key, "", 0,
+		    "write a queue entry");
+		rc = store_ride_end(s, &t, ride, cause);
+		ride = 0;
+	} while (rc == 1);
+	return (store_changed(s, hash, rc));
 }
 
 /* Ends a build: new record, its log and no queue entry, all at once. */
@@ -584,15 +641,22 @@ store_finish(struct store *s, const char *hash, uint64_t qkey,
 {
 	struct txn	t;
 	unsigned char	key[STORE_QKEY_LEN];
+	int		ride = 1, rc;
 
-	if (store_record_begin(s, &t, hash, rec, reclen, cause) != 0)
-		return (-1);
-	store_qkey_make(key, qkey, hash);
-	if (log != NULL)
-		txn_put(&t, s->logs, hash, STORE_HASH_LEN, log, loglen,
-		    "write a log");
-	txn_del(&t, s->queue, key, sizeof key, "delete a queue entry");
-	return (store_changed(s, hash, txn_end(&t, cause)));
+	do {
+		if (store_record_begin(s, &t, hash, rec, reclen,
+		    cause) != 0)
+			return (-1);
+		store_qkey_make(key, qkey, hash);
+		if (log != NULL)
+			txn_put(&t, s->logs, hash, STORE_HASH_LEN, log,
+			    loglen, "write a log");
+		txn_del(&t, s->queue, key, sizeof key,
+		    "delete a queue entry");
+		rc = store_ride_end(s, &t, ride, cause);
+		ride = 0;
+	} while (rc == 1);
+	return (store_changed(s, hash, rc));
 }
 
 /* The delete of store_queue_del: key is a queue key. */

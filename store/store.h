@@ -40,6 +40,20 @@ typedef void (*store_watch_cb)(const char *hash, void *arg);
 void	store_set_watch(struct store *, store_watch_cb, void *arg);
 
 /*
+ * Meta changes of another module that ride along with the next record
+ * write (store_enqueue, store_finish), so that one commit carries both:
+ * get gives the pending ops (0: none; they stay the caller's until done),
+ * done says whether they were committed. When the write fails with them,
+ * it is tried once more without them, so that they never cost a record.
+ */
+struct store_meta_op;
+typedef size_t	(*store_rider_get_cb)(void *arg,
+		    const struct store_meta_op **ops);
+typedef void	(*store_rider_done_cb)(void *arg, int committed);
+void	store_set_rider(struct store *, store_rider_get_cb,
+	    store_rider_done_cb, void *arg);
+
+/*
  * 1 when the last write transaction failed for lack of room (the LMDB map
  * is full, or the disk: ENOSPC, EDQUOT) and no write has succeeded since;
  * writes that changed nothing do not count as a success.

@@ -26,6 +26,9 @@ struct store {
 	MDB_dbi		 downloads;	/* key: hash "/" file */
 	store_watch_cb	 watch;
 	void		*watch_arg;
+	store_rider_get_cb  rider_get;
+	store_rider_done_cb rider_done;
+	void		*rider_arg;
 };
 
 /* Refuses anything but 64 lowercase hex digits; 0 or -1 with *cause. */

@@ -281,6 +281,44 @@ test_batching(struct stats *s, struct store *st)
 	    "build seconds written");
 }
 
+/*
+ * Pending events ride along with the store's next record write: a build
+ * accepted or ended carries them in its commit, and the flush after has
+ * nothing left to add.
+ */
+static void
+test_ride(void)
+{
+	struct store	*st = test_store("ride");
+	struct stats	*s = test_stats(st);
+	const char	*hash = "0123456789abcdef0123456789abcdef"
+			    "0123456789abcdef0123456789abcdef";
+	char		*cause = NULL;
+
+	stats_request(s, NOW, "unknown/0");
+	stats_cache_miss(s, NOW);
+	is_int(tutil_counter(st, "stats:t:requests"), -1,
+	    "ride: pending before the record write");
+	is_int(store_enqueue(st, hash, "q", 1, 1, &cause), 0,
+	    "ride: a build is accepted");
+	is_int(tutil_counter(st, "stats:t:requests"), 1,
+	    "ride: its commit carried the request");
+	is_int(tutil_counter(st, "stats:t:cache-misses"), 1,
+	    "ride: and the miss");
+	stats_success(s, NOW, "21.02.7", "x86/64", "generic", 7);
+	is_int(store_finish(st, hash, 1, "d", 1, NULL, 0, &cause), 0,
+	    "ride: the build ends");
+	is_int(tutil_counter(st, "stats:t:successes"), 1,
+	    "ride: its commit carried the success");
+	is_int(stats_flush(s, &cause), 0, "ride: a flush after");
+	is_int(tutil_counter(st, "stats:t:requests"), 1,
+	    "ride: writes nothing twice");
+	is_int(tutil_counter(st, "stats:t:build-seconds"), 7,
+	    "ride: build seconds once");
+	stats_free(s);
+	store_close(st);
+}
+
 /* Records the main scenario: three days before NOW and NOW itself. */
 static void
 test_record(struct stats *s)
@@ -799,6 +837,7 @@ main(void)
 	s = test_stats(st);
 	test_empty(s);
 	test_batching(s, st);
+	test_ride();
 	test_record(s);
 	test_totals(s);
 	test_per_day(s);
